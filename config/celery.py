@@ -1,0 +1,50 @@
+"""The Celery app: ``celery -A config worker`` / ``celery -A config beat``.
+
+Settings favour never losing or doubling work over throughput: late acks,
+re-queue when a worker dies, one message prefetched at a time, JSON only, and
+named queues so escalation is never stuck behind a notification backlog.
+The deadline table in PostgreSQL, not the broker, is the source of truth for
+timers (docs/escalation.md); the broker only carries "go and look" nudges.
+"""
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("fenghuo")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+from django.conf import settings  # noqa: E402  (needs DJANGO_SETTINGS_MODULE above)
+
+_prefix = settings.FENGHUO_QUEUE_PREFIX
+ESCALATION_QUEUE = f"{_prefix}.escalation"
+NOTIFICATION_QUEUE = f"{_prefix}.notifications"
+INTAKE_QUEUE = f"{_prefix}.intake"
+
+app.conf.update(
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    task_ignore_result=True,
+    task_time_limit=60,
+    task_soft_time_limit=50,
+    broker_connection_retry_on_startup=True,
+    worker_eta_task_limit=1000,
+    task_default_queue=NOTIFICATION_QUEUE,
+    # Order matters: a worker consuming several queues polls them in this order.
+    task_queues=[Queue(ESCALATION_QUEUE), Queue(NOTIFICATION_QUEUE), Queue(INTAKE_QUEUE)],
+    task_routes={
+        "escalation.*": {"queue": ESCALATION_QUEUE},
+        "notifications.*": {"queue": NOTIFICATION_QUEUE},
+        "incidents.*": {"queue": INTAKE_QUEUE},
+    },
+    timezone="UTC",
+    enable_utc=True,
+)
+app.autodiscover_tasks()

@@ -1,0 +1,89 @@
+"""Deadlines: the plan's timers as rows. The table, not the broker, is the truth.
+
+Whatever executes a deadline locks its row, checks it is still pending and
+due, acts, and records that it acted, all in one transaction (docs/escalation.md).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Kind(models.TextChoices):
+    ESCALATION = "escalation", _("Escalation")
+    ON_SITE = "on_site", _("On site")
+    REPORT = "report", _("Report")
+    APPROVAL = "approval", _("Approval")
+
+
+class State(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    MET = "met", _("Met")
+    FIRED = "fired", _("Escalated")
+    MISSED = "missed", _("Missed")
+    CONDITION_NOT_MET = "condition_not_met", _("Condition not met")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class DeadlineQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(state=State.PENDING)
+
+
+class Deadline(models.Model):
+    incident = models.ForeignKey("incidents.Incident", on_delete=models.PROTECT, related_name="deadlines")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    # The level whose response created it; it only ever acts while the incident is still at that level.
+    level_key = models.SlugField(max_length=32)
+    role_key = models.SlugField(max_length=64, blank=True)
+    # Report duties: who reports to whom.
+    to_role_key = models.SlugField(max_length=64, blank=True)
+    started_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
+    # Escalation rule copied from the plan cell when the deadline started.
+    target_level_key = models.SlugField(max_length=32, blank=True)
+    condition_field = models.CharField(max_length=64, blank=True)
+    condition_op = models.CharField(max_length=3, blank=True)
+    condition_value = models.FloatField(null=True, blank=True)
+    acted_at = models.DateTimeField(null=True, blank=True)
+    met_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="+")
+    note = models.CharField(max_length=300, blank=True)
+
+    objects = DeadlineQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            # The sweeper's query: pending rows by due time.
+            models.Index(fields=["due_at"], condition=Q(state="pending"), name="deadline_pending_due"),
+            models.Index(fields=["incident", "state"], name="deadline_incident_state"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(due_at__gte=models.F("started_at")), name="deadline_due_after_start"),
+            models.CheckConstraint(
+                condition=Q(state="pending", acted_at__isnull=True) | (~Q(state="pending") & Q(acted_at__isnull=False)),
+                name="deadline_acted_iff_not_pending",
+            ),
+            models.UniqueConstraint(
+                fields=["incident", "kind", "level_key", "role_key", "to_role_key"],
+                condition=Q(state="pending"),
+                name="one_pending_deadline_per_duty",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.role_key or self.target_level_key} due {self.due_at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def lateness(self):
+        """How long after its due time it acted (negative when met early)."""
+        if self.acted_at is None:
+            return None
+        return self.acted_at - self.due_at
+
+    @property
+    def missed(self):
+        return self.state == State.MISSED

@@ -1,0 +1,270 @@
+"""The escalation engine: obligations derived from the plan, and their enforcement.
+
+Lock order everywhere is incident row first, then its deadline rows: the
+sweeper and people's actions therefore never deadlock, and whoever commits
+first wins (a cancel or a "met" beats a firing, and the reverse).
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Min
+from django.db.models.functions import Now
+from django.utils import timezone
+
+from incidents.models import Incident, TimelineEntry, TimelineKind
+from notifications.models import Ask
+from notifications.services import notify_roles
+from plan.conditions import condition_holds
+from plan.services import response_for
+
+from .models import Deadline, Kind, State
+
+log = logging.getLogger(__name__)
+
+APPROVAL_WITHIN = timedelta(minutes=30)
+ETA_HORIZON = timedelta(minutes=5)
+
+
+def cell_of(incident):
+    """The plan response that governs the incident now: its own plan version, its current level."""
+    return response_for(incident.plan_version, incident.category.key, incident.level.key)
+
+
+def start_level_response(incident, *, started_at, actor=None):
+    """Start the full response of the incident's current level (plan 3.1.2, digest 7).
+
+    Called inside the transaction that opened the incident or changed its level.
+    Every deadline counts from ``started_at``, the event that started it.
+    """
+    cell = cell_of(incident)
+    level = incident.level.key
+    deadlines = []
+    for duty in cell.on_site.all():
+        deadlines.append(Deadline(
+            incident=incident, kind=Kind.ON_SITE, level_key=level, role_key=duty.role.key,
+            started_at=started_at, due_at=started_at + duty.within,
+        ))
+    if cell.escalate_to_id:
+        deadlines.append(Deadline(
+            incident=incident, kind=Kind.ESCALATION, level_key=level, target_level_key=cell.escalate_to.key,
+            started_at=started_at, due_at=started_at + cell.escalate_after,
+            condition_field=cell.escalate_when_field, condition_op=cell.escalate_when_op,
+            condition_value=cell.escalate_when_value,
+        ))
+    # Reports are "at once" in the plan: Fenghuo makes them itself, so the duty is met when it starts.
+    for duty in cell.reports.all():
+        deadlines.append(Deadline(
+            incident=incident, kind=Kind.REPORT, level_key=level, role_key=duty.from_role.key,
+            to_role_key=duty.to_role.key, started_at=started_at, due_at=started_at,
+            state=State.MET, acted_at=started_at, note="reported by Fenghuo when the level started",
+        ))
+    Deadline.objects.bulk_create(deadlines)
+    _schedule_precise_firing([d for d in deadlines if d.state == State.PENDING])
+
+    event = f"level:{level}:{started_at.isoformat()}"
+    on_site_due = {d.role_key: d.due_at for d in deadlines if d.kind == Kind.ON_SITE}
+    told = []
+    for role_key, due_at in on_site_due.items():
+        told += notify_roles(incident, [role_key], event=event, ask=Ask.ON_SITE, due_at=due_at)[0]
+    notify_keys = [n.role.key for n in cell.notify.all()]
+    told += notify_roles(incident, notify_keys, event=event, ask=Ask.ACKNOWLEDGE)[0]
+    report_keys = [d.to_role.key for d in cell.reports.all()]
+    told += notify_roles(incident, report_keys, event=event, ask=Ask.REPORT)[0]
+    roles = list(dict.fromkeys(list(on_site_due) + notify_keys + report_keys))
+    _timeline(incident, TimelineKind.NOTIFIED, at=started_at, detail={
+        "level": level, "roles": roles, "people": sorted({p.username for p in told}),
+    })
+    for duty in cell.reports.all():
+        _timeline(incident, TimelineKind.REPORTED_TO, at=started_at, detail={
+            "from": duty.from_role.key, "to": duty.to_role.key, "level": level,
+        })
+
+
+def cancel_pending(incident, *, reason, kinds=None):
+    """Cancel the incident's pending deadlines (resolution, level change). Caller holds the incident lock."""
+    pending = Deadline.objects.select_for_update().filter(incident=incident, state=State.PENDING)
+    if kinds:
+        pending = pending.filter(kind__in=kinds)
+    now = timezone.now()
+    return pending.update(state=State.CANCELLED, acted_at=now, note=reason[:300])
+
+
+def meet_on_site(incident, person, *, at):
+    """Mark the pending on-site deadlines of the roles ``person`` holds as met. Returns them."""
+    met = list(Deadline.objects.select_for_update().filter(
+        incident=incident, kind=Kind.ON_SITE, state=State.PENDING, role_key__in=person.role_keys(),
+    ))
+    for deadline in met:
+        deadline.state, deadline.acted_at, deadline.met_by = State.MET, at, person
+        deadline.save(update_fields=["state", "acted_at", "met_by"])
+    return met
+
+
+def start_approval(incident, *, role_key, started_at):
+    deadline = Deadline.objects.create(
+        incident=incident, kind=Kind.APPROVAL, level_key=incident.level.key, role_key=role_key,
+        started_at=started_at, due_at=started_at + APPROVAL_WITHIN,
+    )
+    _schedule_precise_firing([deadline])
+    notify_roles(incident, [role_key], event=f"approval:{deadline.pk}", ask=Ask.APPROVE, due_at=deadline.due_at)
+    return deadline
+
+
+def meet_approval(incident, person, *, at):
+    for deadline in Deadline.objects.select_for_update().filter(incident=incident, kind=Kind.APPROVAL,
+                                                                 state=State.PENDING):
+        deadline.state, deadline.acted_at, deadline.met_by = State.MET, at, person
+        deadline.save(update_fields=["state", "acted_at", "met_by"])
+
+
+def reevaluate_conditions(incident):
+    """Details changed: an escalation that came due while its condition was false may now apply."""
+    waiting = Deadline.objects.filter(
+        incident=incident, kind=Kind.ESCALATION, state=State.CONDITION_NOT_MET, level_key=incident.level.key,
+    ).order_by("-due_at").first()
+    if waiting and condition_holds(waiting.condition_field, waiting.condition_op, waiting.condition_value,
+                                   incident.condition_values()):
+        from incidents.services import change_level
+
+        change_level(incident, waiting.target_level_key, actor=None, at=timezone.now(),
+                     reason=f"escalation condition now met ({waiting.condition_field})", manual=False)
+
+
+# --- enforcement -----------------------------------------------------------------
+
+
+def due_deadline_ids(limit=500):
+    return list(
+        Deadline.objects.filter(state=State.PENDING, due_at__lte=Now()).order_by("due_at").values_list("id", flat=True)[:limit]
+    )
+
+
+def sweep(limit=500):
+    """Act on every pending deadline that is due; return how many acted. Safe to run concurrently."""
+    acted = 0
+    while True:
+        ids = due_deadline_ids(limit)
+        if not ids:
+            return acted
+        progress = 0
+        for deadline_id in ids:
+            if act_on(deadline_id):
+                progress += 1
+        acted += progress
+        if progress == 0:
+            # Everything due is being handled by another sweeper right now.
+            return acted
+
+
+def act_on(deadline_id):
+    """Act on one due deadline at most once. Returns True if this call acted.
+
+    One transaction: lock the incident, then the deadline (SKIP LOCKED: another
+    sweeper has it), re-check it is pending and due, do the effect, mark it.
+    The effect's timeline row is unique per deadline, so even a logic error
+    cannot act twice: the second insert would fail and roll everything back.
+    """
+    incident_id = Deadline.objects.filter(pk=deadline_id).values_list("incident_id", flat=True).first()
+    if incident_id is None:
+        return False
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update().with_plan().get(pk=incident_id)
+        deadline = (
+            Deadline.objects.select_for_update(skip_locked=True)
+            .filter(pk=deadline_id, state=State.PENDING, due_at__lte=Now())
+            .first()
+        )
+        if deadline is None:
+            return False
+        now = timezone.now()
+        if not incident.is_open or incident.level.key != deadline.level_key:
+            deadline.state, deadline.acted_at, deadline.note = State.CANCELLED, now, "incident closed or level changed"
+            deadline.save(update_fields=["state", "acted_at", "note"])
+            return True
+        if deadline.kind == Kind.ESCALATION:
+            _fire_escalation(incident, deadline, now)
+        else:
+            _record_missed(incident, deadline, now)
+        return True
+
+
+def _fire_escalation(incident, deadline, now):
+    from incidents.services import change_level
+
+    lateness = (now - deadline.due_at).total_seconds()
+    if deadline.condition_field and not condition_holds(
+        deadline.condition_field, deadline.condition_op, deadline.condition_value, incident.condition_values()
+    ):
+        deadline.state, deadline.acted_at = State.CONDITION_NOT_MET, now
+        deadline.save(update_fields=["state", "acted_at"])
+        _timeline(incident, TimelineKind.CONDITION_NOT_MET, at=now, deadline=deadline, detail={
+            "field": deadline.condition_field, "op": deadline.condition_op, "value": deadline.condition_value,
+            "actual": incident.condition_values().get(deadline.condition_field),
+            "target": deadline.target_level_key, "lateness_seconds": round(lateness, 3),
+        })
+        return
+    deadline.state, deadline.acted_at = State.FIRED, now
+    deadline.save(update_fields=["state", "acted_at"])
+    # The new level starts at the due time, not when the sweeper got here: no drift.
+    change_level(incident, deadline.target_level_key, actor=None, at=deadline.due_at, deadline=deadline,
+                 reason="not resolved within the plan's time limit", manual=False,
+                 lateness_seconds=round(lateness, 3))
+
+
+def _record_missed(incident, deadline, now):
+    deadline.state, deadline.acted_at = State.MISSED, now
+    deadline.save(update_fields=["state", "acted_at"])
+    cell = cell_of(incident)
+    role = cell.version.roles.select_related("reports_to").filter(key=deadline.role_key).first()
+    superiors = [role.reports_to.key] if role and role.reports_to else []
+    told, _nobody = notify_roles(incident, superiors + ["office"], event=f"deadline:{deadline.pk}", ask=Ask.MISSED,
+                                 note=f"{deadline.get_kind_display()}: {role.name if role else deadline.role_key}")
+    if deadline.kind == Kind.APPROVAL:
+        # Still undecided: remind the approvers too.
+        notify_roles(incident, [deadline.role_key], event=f"deadline:{deadline.pk}:remind", ask=Ask.APPROVE)
+    _timeline(incident, TimelineKind.DEADLINE_MISSED, at=now, deadline=deadline, detail={
+        "deadline_kind": deadline.kind, "role": deadline.role_key, "due_at": deadline.due_at.isoformat(),
+        "lateness_seconds": round((now - deadline.due_at).total_seconds(), 3),
+        "reported_to": superiors + ["office"], "people": sorted(p.username for p in told),
+    })
+
+
+def _timeline(incident, kind, *, at, detail, deadline=None, actor=None):
+    return TimelineEntry.objects.create(incident=incident, kind=kind, at=at, detail=detail, deadline=deadline,
+                                        actor=actor, actor_label="" if actor else "Fenghuo")
+
+
+def _schedule_precise_firing(deadlines):
+    """Ask a worker to act at the due second. Only an optimisation: the sweeper is the safety net."""
+    if not getattr(settings, "ESCALATION_ETA_TASKS", True):
+        return
+    # Only near deadlines: an ETA message beyond Redis' visibility timeout would be redelivered.
+    horizon = timezone.now() + ETA_HORIZON
+    ids_and_due = [(d.pk, d.due_at) for d in deadlines if d.pk and d.due_at <= horizon]
+    if not ids_and_due:
+        return
+
+    def publish():
+        from .tasks import act_on_deadline
+
+        for deadline_id, due_at in ids_and_due:
+            try:
+                act_on_deadline.apply_async(args=[deadline_id], eta=due_at, expires=due_at + timedelta(minutes=5))
+            except Exception:  # noqa: BLE001 - the broker being down must not fail the transaction's caller
+                log.warning("could not schedule deadline %s; the sweeper will act on it", deadline_id)
+
+    transaction.on_commit(publish)
+
+
+# --- watching the watcher ------------------------------------------------------------
+
+
+def oldest_overdue_seconds():
+    """Age of the oldest pending deadline past its due time, or None when none is overdue."""
+    oldest = Deadline.objects.filter(state=State.PENDING, due_at__lte=Now()).aggregate(m=Min("due_at"))["m"]
+    if oldest is None:
+        return None
+    return max(0.0, (timezone.now() - oldest).total_seconds())

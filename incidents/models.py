@@ -1,0 +1,213 @@
+"""Incidents, their append-only timeline, and proposed response plans.
+
+An incident runs under the plan version it was opened with (``plan_version``)
+until it is closed: a newly loaded plan applies to incidents opened after it,
+so a plan change never silently moves a running deadline (docs/incident-states.md).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from .states import OPEN_STATUSES, Status
+
+
+class AffectedSystem(models.TextChoices):
+    UNKNOWN = "", _("Not stated")
+    PERIPHERAL = "peripheral", _("Peripheral system")
+    CORE = "core", _("Core system")
+
+
+class Source(models.TextChoices):
+    MANUAL = "manual", _("Logged by a person")
+    API = "api", _("API")
+    ALERTMANAGER = "alertmanager", _("Prometheus Alertmanager")
+    EVENTS = "events", _("Events API")
+    GENERIC = "generic", _("Generic JSON")
+
+
+class IncidentQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def with_plan(self):
+        return self.select_related("category", "level", "plan_version", "reporter")
+
+
+class Incident(models.Model):
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    plan_version = models.ForeignKey("plan.PlanVersion", on_delete=models.PROTECT, related_name="+")
+    category = models.ForeignKey("plan.Category", on_delete=models.PROTECT, related_name="+", verbose_name=_("category"))
+    level = models.ForeignKey("plan.Level", on_delete=models.PROTECT, related_name="+", verbose_name=_("level"))
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.REPORTED)
+    affected_branches = models.PositiveIntegerField(_("affected branches"), null=True, blank=True)
+    total_branches = models.PositiveIntegerField(_("the area's branches"), null=True, blank=True)
+    affected_system = models.CharField(
+        _("affected system"), max_length=12, choices=AffectedSystem.choices, blank=True, default=""
+    )
+    host_fault = models.BooleanField(_("host fault"), default=False,
+                                     help_text=_("Equipment: a host fault starts the host emergency procedure (plan 4.2.3)."))
+    is_drill = models.BooleanField(_("drill"), default=False)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.MANUAL)
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="reported_incidents", verbose_name=_("reporter"))
+    discovered_at = models.DateTimeField(_("discovered at"), default=timezone.now)
+    opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
+    # When the current level began: every deadline of the level counts from here.
+    level_since = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                        related_name="+")
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    resolution_summary = models.TextField(_("resolution summary"), blank=True)
+    review_notes = models.TextField(_("review"), blank=True)
+    history = HistoricalRecords(excluded_fields=["level_since"])
+
+    objects = IncidentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_at"]
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        indexes = [
+            models.Index(fields=["status", "-opened_at"], name="incident_status_opened"),
+            models.Index(fields=["-opened_at"], name="incident_opened"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(affected_branches__isnull=True) | Q(total_branches__isnull=True)
+                | Q(affected_branches__lte=models.F("total_branches")),
+                name="affected_branches_within_total",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["resolved", "reviewed", "archived"]) | Q(resolved_at__isnull=False),
+                name="closed_incident_has_resolved_at",
+            ),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.title}"
+
+    @property
+    def is_open(self):
+        return self.status in OPEN_STATUSES
+
+    @property
+    def affected_branch_ratio(self):
+        if self.affected_branches is None or not self.total_branches:
+            return None
+        return self.affected_branches / self.total_branches
+
+    def condition_values(self):
+        """The numbers a plan escalation condition may test (plan.conditions)."""
+        return {
+            "affected_branch_ratio": self.affected_branch_ratio,
+            "affected_branches": self.affected_branches,
+            "total_branches": self.total_branches,
+        }
+
+
+class TimelineKind(models.TextChoices):
+    OPENED = "opened", _("Opened")
+    LEVEL_CHANGED = "level_changed", _("Level changed")
+    NOTIFIED = "notified", _("Notified")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    CHECKED_IN = "checked_in", _("Checked in on site")
+    DEADLINE_MET = "deadline_met", _("Deadline met")
+    DEADLINE_MISSED = "deadline_missed", _("Deadline missed")
+    CONDITION_NOT_MET = "condition_not_met", _("Escalation condition not met")
+    PLAN_PROPOSED = "plan_proposed", _("Response plan proposed")
+    PLAN_APPROVED = "plan_approved", _("Response plan approved")
+    PLAN_REJECTED = "plan_rejected", _("Response plan rejected")
+    IMPLEMENTING = "implementing", _("Implementing")
+    RECOVERED = "recovered", _("Recovered")
+    RESOLVED = "resolved", _("Resolved")
+    REVIEWED = "reviewed", _("Reviewed")
+    ARCHIVED = "archived", _("Archived")
+    UPDATED = "updated", _("Details updated")
+    REPORTED_TO = "reported_to", _("Reported up")
+    ALERT = "alert", _("Monitoring alert")
+    NOTE = "note", _("Note")
+
+
+class TimelineEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("timeline entries are append-only")
+
+    def delete(self):
+        raise PermissionError("timeline entries are append-only")
+
+
+class TimelineEntry(models.Model):
+    """One thing that happened. Append-only: written in the same transaction as the change."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="timeline")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    kind = models.CharField(max_length=32, choices=TimelineKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Who acted when no person did: "Fenghuo", an integration's name.
+    actor_label = models.CharField(max_length=100, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    # A deadline acts at most once: its timeline row is unique (escalation docs).
+    deadline = models.OneToOneField("escalation.Deadline", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="timeline_entry")
+
+    objects = TimelineEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("timeline entry")
+        verbose_name_plural = _("timeline entries")
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise PermissionError("timeline entries are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("timeline entries are append-only")
+
+    @property
+    def actor_name(self):
+        if self.actor_id:
+            return str(self.actor)
+        return self.actor_label or "Fenghuo"
+
+
+class PlanStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class ResponsePlan(models.Model):
+    """A proposed technical response plan; the cell's approval role decides on it."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="response_plans")
+    text = models.TextField(_("response plan"))
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(default=timezone.now)
+    approver_role_key = models.SlugField(max_length=64, blank=True)
+    status = models.CharField(max_length=12, choices=PlanStatus.choices, default=PlanStatus.PENDING)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_comment = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-proposed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["incident"], condition=Q(status="pending"),
+                                    name="one_pending_plan_per_incident"),
+        ]
+
+    def __str__(self):
+        return f"plan #{self.pk} for incident #{self.incident_id}"

@@ -1,0 +1,44 @@
+"""Who may do what, from plan roles. One table, used by pages, API and admin alike."""
+
+from django.utils.translation import gettext as _
+
+OFFICE = "office"
+LEADERS = {"leadership", "main_leaders"}
+
+
+def responder_roles(cell):
+    """Every role the plan cell gives work to, plus the office that coordinates (plan 2.2.2)."""
+    roles = {n.role.key for n in cell.notify.all()}
+    roles |= {d.role.key for d in cell.on_site.all()}
+    roles |= {d.from_role.key for d in cell.reports.all()} | {d.to_role.key for d in cell.reports.all()}
+    if cell.approval_by_id:
+        roles.add(cell.approval_by.key)
+    return roles | {OFFICE}
+
+
+def refusal(person, action, incident=None, cell=None, plan=None):
+    """None when ``person`` may do ``action``; else the reason, in words a person can act on."""
+    if not person.is_authenticated:
+        return _("sign in first")
+    held = person.role_keys()
+    if action == "log":
+        return None if held or person.is_superuser else _("you hold no role in the emergency plan")
+    if action == "edit_plan":
+        return None if person.is_superuser or OFFICE in held else _("only the emergency office edits the plan")
+    if action in {"approve_plan", "reject_plan"}:
+        role = plan.approver_role_key if plan else (cell.approval_by.key if cell and cell.approval_by_id else "")
+        if not role:
+            return _("this response plan needs no approval")
+        if role not in held:
+            name = cell.approval_by.name if cell and cell.approval_by_id and cell.approval_by.key == role else role
+            return _("only %(role)s may decide on this response plan") % {"role": name}
+        return None
+    if action in {"deescalate", "review", "archive"}:
+        if held & ({OFFICE} | LEADERS):
+            return None
+        return _("only the emergency office or the leadership group may do this")
+    if cell is not None and held & responder_roles(cell):
+        return None
+    if person.is_superuser:
+        return None
+    return _("your roles have no part in this incident's response")

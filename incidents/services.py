@@ -1,0 +1,371 @@
+"""Everything that changes an incident. Pages, API, admin, integrations and tasks call these.
+
+Each service locks the incident row, checks the viewer's right and the state
+machine, makes the change and writes its timeline row in one transaction.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from escalation import services as engine
+from escalation.models import Kind
+from plan.models import Category, Level, PlanVersion
+
+from . import permissions, states
+from .errors import Refused
+from .models import Incident, PlanStatus, ResponsePlan, Source, TimelineEntry, TimelineKind
+from .states import Status
+
+DETAIL_FIELDS = ("title", "description", "affected_branches", "total_branches", "affected_system", "host_fault")
+
+
+def _entry(incident, kind, *, actor=None, actor_label="", at=None, detail=None, deadline=None):
+    return TimelineEntry.objects.create(
+        incident=incident, kind=kind, actor=actor if actor and actor.is_authenticated else None,
+        actor_label=actor_label or ("" if actor else "Fenghuo"), at=at or timezone.now(),
+        detail=detail or {}, deadline=deadline,
+    )
+
+
+def _lock(incident):
+    return Incident.objects.select_for_update().with_plan().get(pk=incident.pk)
+
+
+def _check(person, action, incident, *, plan=None):
+    if not states.allowed(action, incident.status):
+        raise Refused(_cannot(action, incident), code="invalid_transition")
+    if person is None:  # Fenghuo itself (deadlines, integrations) acts under the plan's authority.
+        return engine.cell_of(incident)
+    cell = engine.cell_of(incident)
+    reason = permissions.refusal(person, action, incident=incident, cell=cell, plan=plan)
+    if reason:
+        raise Refused(_("cannot %(action)s: %(reason)s") % {"action": states.ACTION_NAMES[action], "reason": reason},
+                      code="forbidden", status_code=403)
+    return cell
+
+
+def _cannot(action, incident):
+    why = {
+        Status.PLAN_PROPOSED: _("the response plan awaits approval by %(role)s"),
+        Status.REPORTED: _("nobody has acknowledged the incident yet"),
+    }.get(incident.status)
+    if why and "%(role)s" in why:
+        pending = incident.response_plans.filter(status=PlanStatus.PENDING).first()
+        role = pending.approver_role_key if pending else ""
+        role_obj = incident.plan_version.roles.filter(key=role).first()
+        why = why % {"role": role_obj.name if role_obj else role}
+    if not why:
+        why = _("the incident is %(status)s") % {"status": incident.get_status_display()}
+    return _("cannot %(action)s: %(why)s") % {"action": states.ACTION_NAMES[action], "why": why}
+
+
+def _move(incident, action, fields=()):
+    incident.status = states.target_status(action, incident.status)
+    incident.save(update_fields=["status", *fields])
+
+
+# --- opening ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def log_fault(*, reporter, category, level, title, description="", affected_branches=None, total_branches=None,
+              affected_system="", host_fault=False, is_drill=False, discovered_at=None, source=Source.MANUAL,
+              actor_label="", plan_version=None):
+    """Open an incident under the active plan and start its level's response."""
+    if reporter is not None:
+        reason = permissions.refusal(reporter, "log")
+        if reason:
+            raise Refused(_("cannot log a fault: %(reason)s") % {"reason": reason}, code="forbidden", status_code=403)
+    version = plan_version or PlanVersion.objects.active()
+    errors = {}
+    category_obj = Category.objects.filter(version=version, key=category).first()
+    level_obj = Level.objects.filter(version=version, key=level).first()
+    if category_obj is None:
+        keys = ", ".join(version.categories.values_list("key", flat=True))
+        errors["category"] = [_("unknown category %(key)r; the plan has: %(keys)s") % {"key": category, "keys": keys}]
+    if level_obj is None:
+        keys = ", ".join(version.levels.values_list("key", flat=True))
+        errors["level"] = [_("unknown level %(key)r; the plan has: %(keys)s") % {"key": level, "keys": keys}]
+    if not (title or "").strip():
+        errors["title"] = [_("a short title is required")]
+    _check_branches(affected_branches, total_branches, errors)
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    incident = Incident.objects.create(
+        title=title.strip()[:200], description=description or "", plan_version=version, category=category_obj,
+        level=level_obj, affected_branches=affected_branches, total_branches=total_branches,
+        affected_system=affected_system or "", host_fault=bool(host_fault), is_drill=bool(is_drill), source=source,
+        reporter=reporter, discovered_at=discovered_at or now, opened_at=now, level_since=now,
+    )
+    _entry(incident, TimelineKind.OPENED, actor=reporter, actor_label=actor_label, at=now, detail={
+        "category": category_obj.key, "level": level_obj.key, "plan_version": version.number,
+        "drill": incident.is_drill, "source": source,
+    })
+    engine.start_level_response(incident, started_at=now, actor=reporter)
+    return incident
+
+
+def _check_branches(affected, total, errors):
+    for name, value in (("affected_branches", affected), ("total_branches", total)):
+        if value is not None and (not isinstance(value, int) or value < 0):
+            errors[name] = [_("must be a whole number of branches, 0 or more")]
+    if isinstance(affected, int) and isinstance(total, int) and affected > total:
+        errors["affected_branches"] = [_("cannot exceed the area's %(total)d branches") % {"total": total}]
+
+
+# --- level ----------------------------------------------------------------------
+
+
+def change_level(incident, level_key, *, actor, at, reason, manual, deadline=None, lateness_seconds=None):
+    """Move to another level and start that level's full response. Caller holds the incident lock."""
+    old = incident.level
+    new = Level.objects.get(version=incident.plan_version, key=level_key)
+    engine.cancel_pending(incident, reason=f"level changed to {new.key}", kinds=[Kind.ON_SITE, Kind.ESCALATION,
+                                                                                 Kind.REPORT])
+    incident.level, incident.level_since = new, at
+    incident.save(update_fields=["level", "level_since"])
+    detail = {"from": old.key, "to": new.key, "reason": reason, "manual": manual}
+    if lateness_seconds is not None:
+        detail["lateness_seconds"] = lateness_seconds
+    _entry(incident, TimelineKind.LEVEL_CHANGED, actor=actor, at=at, detail=detail, deadline=deadline)
+    engine.start_level_response(incident, started_at=at, actor=actor)
+    return incident
+
+
+@transaction.atomic
+def escalate(incident, level_key, *, actor, reason):
+    """Manual escalation ("worsening", plan 4.3.1/4.3.2): the same path as a timed one."""
+    incident = _lock(incident)
+    _check(actor, "escalate", incident)
+    target = Level.objects.filter(version=incident.plan_version, key=level_key).first()
+    if target is None:
+        raise ValidationError({"level": [_("unknown level %(key)r") % {"key": level_key}]})
+    if not target.is_more_severe_than(incident.level):
+        raise ValidationError({"level": [_("%(new)s is not more severe than the current level %(old)s; "
+                                           "lowering a level is a separate action") %
+                                         {"new": target.name, "old": incident.level.name}]})
+    if not (reason or "").strip():
+        raise ValidationError({"reason": [_("say why the level rises")]})
+    return change_level(incident, level_key, actor=actor, at=timezone.now(), reason=reason.strip(), manual=True)
+
+
+@transaction.atomic
+def deescalate(incident, level_key, *, actor, reason):
+    """Lowering a level is only ever manual and recorded (never automatic)."""
+    incident = _lock(incident)
+    _check(actor, "deescalate", incident)
+    target = Level.objects.filter(version=incident.plan_version, key=level_key).first()
+    if target is None:
+        raise ValidationError({"level": [_("unknown level %(key)r") % {"key": level_key}]})
+    if not incident.level.is_more_severe_than(target):
+        raise ValidationError({"level": [_("%(new)s is not milder than the current level %(old)s") %
+                                         {"new": target.name, "old": incident.level.name}]})
+    if not (reason or "").strip():
+        raise ValidationError({"reason": [_("say why the level is lowered")]})
+    return change_level(incident, level_key, actor=actor, at=timezone.now(), reason=reason.strip(), manual=True)
+
+
+# --- working it ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def acknowledge(incident, *, actor):
+    incident = _lock(incident)
+    _check(actor, "acknowledge", incident)
+    incident.acknowledged_at, incident.acknowledged_by = timezone.now(), actor
+    _move(incident, "acknowledge", ["acknowledged_at", "acknowledged_by"])
+    _entry(incident, TimelineKind.ACKNOWLEDGED, actor=actor)
+    return incident
+
+
+@transaction.atomic
+def check_in(incident, *, actor):
+    """The caller is on site; meets the arrival deadline of each role they hold."""
+    incident = _lock(incident)
+    _check(actor, "check_in", incident)
+    now = timezone.now()
+    met = engine.meet_on_site(incident, actor, at=now)
+    if incident.status in {Status.REPORTED, Status.ACKNOWLEDGED}:
+        if incident.acknowledged_at is None:
+            incident.acknowledged_at, incident.acknowledged_by = now, actor
+        incident.status = Status.ON_SITE
+        incident.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
+    _entry(incident, TimelineKind.CHECKED_IN, actor=actor, at=now, detail={
+        "deadlines_met": [{"role": d.role_key, "due_at": d.due_at.isoformat(),
+                           "early_seconds": round((d.due_at - now).total_seconds(), 1)} for d in met],
+    })
+    return incident
+
+
+@transaction.atomic
+def propose_plan(incident, *, actor, text):
+    incident = _lock(incident)
+    cell = _check(actor, "propose_plan", incident)
+    if not (text or "").strip():
+        raise ValidationError({"text": [_("write the response plan")]})
+    now = timezone.now()
+    approver = cell.approval_by.key if cell.approval_by_id else ""
+    plan = ResponsePlan.objects.create(incident=incident, text=text.strip(), proposed_by=actor, proposed_at=now,
+                                       approver_role_key=approver,
+                                       status=PlanStatus.PENDING if approver else PlanStatus.APPROVED,
+                                       decided_at=None if approver else now)
+    _entry(incident, TimelineKind.PLAN_PROPOSED, actor=actor, at=now,
+           detail={"plan": plan.pk, "approver_role": approver, "text": plan.text[:500]})
+    if approver:
+        incident.status = Status.PLAN_PROPOSED
+        engine.start_approval(incident, role_key=approver, started_at=now)
+    else:
+        # The cell needs no approval: the plan is simply recorded and work goes on.
+        incident.status = Status.IMPLEMENTING
+    incident.save(update_fields=["status"])
+    return plan
+
+
+def _decide(plan, *, actor, comment, approve):
+    action = "approve_plan" if approve else "reject_plan"
+    incident = _lock(plan.incident)
+    plan = ResponsePlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.status != PlanStatus.PENDING:
+        raise Refused(_("cannot %(action)s: it is already %(status)s") %
+                      {"action": states.ACTION_NAMES[action], "status": plan.get_status_display()},
+                      code="invalid_transition")
+    _check(actor, action, incident, plan=plan)
+    if not approve and not (comment or "").strip():
+        raise ValidationError({"comment": [_("say why the plan is rejected")]})
+    now = timezone.now()
+    plan.status = PlanStatus.APPROVED if approve else PlanStatus.REJECTED
+    plan.decided_by, plan.decided_at, plan.decision_comment = actor, now, (comment or "").strip()
+    plan._history_user = actor
+    plan.save()
+    engine.meet_approval(incident, actor, at=now)
+    _move(incident, action)
+    _entry(incident, TimelineKind.PLAN_APPROVED if approve else TimelineKind.PLAN_REJECTED, actor=actor, at=now,
+           detail={"plan": plan.pk, "comment": plan.decision_comment})
+    return plan
+
+
+@transaction.atomic
+def approve_plan(plan, *, actor, comment=""):
+    return _decide(plan, actor=actor, comment=comment, approve=True)
+
+
+@transaction.atomic
+def reject_plan(plan, *, actor, comment):
+    return _decide(plan, actor=actor, comment=comment, approve=False)
+
+
+@transaction.atomic
+def start_implementing(incident, *, actor):
+    incident = _lock(incident)
+    cell = _check(actor, "start_implementing", incident)
+    if cell.approval_by_id and incident.status != Status.PLAN_APPROVED:
+        raise Refused(_("cannot start implementing: the plan requires %(role)s to approve a response plan first")
+                      % {"role": cell.approval_by.name}, code="approval_required")
+    _move(incident, "start_implementing")
+    _entry(incident, TimelineKind.IMPLEMENTING, actor=actor)
+    return incident
+
+
+@transaction.atomic
+def mark_recovered(incident, *, actor, note=""):
+    """Service is back; responders watch until stability is confirmed (plan 4.2.2)."""
+    incident = _lock(incident)
+    _check(actor, "mark_recovered", incident)
+    _move(incident, "mark_recovered")
+    _entry(incident, TimelineKind.RECOVERED, actor=actor, detail={"note": note})
+    return incident
+
+
+@transaction.atomic
+def resolve(incident, *, actor, summary, actor_label=""):
+    """Close the incident (after confirming stability when it was recovered); cancels what is pending."""
+    incident = _lock(incident)
+    _check(actor, "resolve", incident)
+    if not (summary or "").strip():
+        raise ValidationError({"summary": [_("write a short summary of what was done")]})
+    now = timezone.now()
+    cancelled = engine.cancel_pending(incident, reason="incident resolved")
+    was = incident.status
+    incident.resolved_at, incident.resolved_by, incident.resolution_summary = now, actor, summary.strip()
+    _move(incident, "resolve", ["resolved_at", "resolved_by", "resolution_summary"])
+    _entry(incident, TimelineKind.RESOLVED, actor=actor, actor_label=actor_label, at=now, detail={
+        "summary": incident.resolution_summary, "stability_confirmed": was == Status.RECOVERED,
+        "deadlines_cancelled": cancelled,
+    })
+    return incident
+
+
+@transaction.atomic
+def review(incident, *, actor, notes):
+    """Plan 5: the office summarises what went wrong and how the plan should improve."""
+    incident = _lock(incident)
+    _check(actor, "review", incident)
+    if not (notes or "").strip():
+        raise ValidationError({"notes": [_("write the review")]})
+    incident.review_notes = notes.strip()
+    _move(incident, "review", ["review_notes"])
+    _entry(incident, TimelineKind.REVIEWED, actor=actor, detail={"notes": incident.review_notes[:1000]})
+    return incident
+
+
+@transaction.atomic
+def archive(incident, *, actor):
+    incident = _lock(incident)
+    _check(actor, "archive", incident)
+    _move(incident, "archive")
+    _entry(incident, TimelineKind.ARCHIVED, actor=actor)
+    return incident
+
+
+@transaction.atomic
+def update_details(incident, *, actor, changes, actor_label=""):
+    """Edit the facts (title, branches, ...). Recorded old → new; may satisfy an escalation condition."""
+    incident = _lock(incident)
+    if actor is not None:
+        _check(actor, "update", incident)
+    elif not incident.is_open:
+        raise Refused(_cannot("update", incident), code="invalid_transition")
+    unknown = set(changes) - set(DETAIL_FIELDS)
+    if unknown:
+        raise ValidationError({field: [_("cannot be changed here")] for field in sorted(unknown)})
+    errors = {}
+    merged = {f: changes.get(f, getattr(incident, f)) for f in ("affected_branches", "total_branches")}
+    _check_branches(merged["affected_branches"], merged["total_branches"], errors)
+    if "title" in changes and not (changes["title"] or "").strip():
+        errors["title"] = [_("a short title is required")]
+    if errors:
+        raise ValidationError(errors)
+    diff = {}
+    for field, value in changes.items():
+        old = getattr(incident, field)
+        if old != value:
+            diff[field] = {"from": old, "to": value}
+            setattr(incident, field, value)
+    if not diff:
+        return incident
+    incident._history_user = actor
+    incident.save(update_fields=list(diff))
+    _entry(incident, TimelineKind.UPDATED, actor=actor, actor_label=actor_label, detail=diff)
+    engine.reevaluate_conditions(incident)
+    return incident
+
+
+def available_actions(person, incident):
+    """The actions ``person`` may take now, for the incident page (same rules the services apply)."""
+    cell = engine.cell_of(incident)
+    pending = incident.response_plans.filter(status=PlanStatus.PENDING).first()
+    actions = []
+    for action in ("acknowledge", "check_in", "escalate", "propose_plan", "approve_plan", "reject_plan",
+                   "start_implementing", "mark_recovered", "resolve", "deescalate", "review", "archive"):
+        if not states.allowed(action, incident.status):
+            continue
+        if action in {"approve_plan", "reject_plan"} and pending is None:
+            continue
+        if action == "start_implementing" and cell.approval_by_id and incident.status != Status.PLAN_APPROVED:
+            continue
+        if permissions.refusal(person, action, incident=incident, cell=cell, plan=pending) is None:
+            actions.append(action)
+    return actions

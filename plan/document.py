@@ -1,0 +1,365 @@
+"""Reading and checking a plan file (format 1) before anything is stored.
+
+``read_plan(text)`` returns the checked document or raises ``PlanFileError``
+carrying every problem found, each prefixed with its path in the file
+(``categories.network.responses.blue.escalate.after: ...``), so an author fixes
+a file in one pass. Nothing here touches the database.
+"""
+
+import json
+import re
+
+import yaml
+
+from .conditions import CONDITION_FIELDS, OPERATORS
+from .durations import parse_duration
+
+FORMAT = 1
+LEVEL_RANKS = {"blue": 4, "yellow": 3, "orange": 2, "red": 1}
+CATEGORY_KEYS = ["network", "equipment", "system"]
+_KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+class PlanFileError(Exception):
+    def __init__(self, errors):
+        super().__init__("\n".join(errors))
+        self.errors = list(errors)
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """A safe loader that refuses a key repeated in one mapping (YAML lets the last win silently)."""
+
+
+def _construct_mapping(loader, node, deep=False):
+    seen = {}
+    for key_node, _value in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            line = key_node.start_mark.line + 1
+            raise _DuplicateKey(f"line {line}: duplicate key {key!r} (first at line {seen[key]})")
+        seen[key] = key_node.start_mark.line + 1
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _json_pairs(pairs):
+    result = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
+def parse_text(text):
+    """YAML or JSON text → Python data, or PlanFileError naming where it broke."""
+    try:
+        if text.lstrip().startswith("{"):
+            return json.loads(text, object_pairs_hook=_json_pairs)
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
+    except _DuplicateKey as exc:
+        raise PlanFileError([f"(file): {exc}"]) from None
+    except json.JSONDecodeError as exc:
+        raise PlanFileError([f"(file): not valid JSON: {exc}"]) from None
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise PlanFileError([f"(file): not valid YAML{at}: {problem}"]) from None
+
+
+class _Checker:
+    """Walks the document once, collecting every error with its path."""
+
+    def __init__(self):
+        self.errors = []
+
+    def error(self, path, message):
+        self.errors.append(f"{path}: {message}")
+
+    def mapping(self, value, path, required, optional=()):
+        if not isinstance(value, dict):
+            self.error(path, f"must be a mapping, not {_kind(value)}")
+            return None
+        for key in value:
+            if key not in required and key not in optional:
+                allowed = ", ".join(list(required) + list(optional))
+                self.error(f"{path}.{key}" if path else str(key), f"unknown key (allowed: {allowed})")
+        for key in required:
+            if key not in value:
+                self.error(f"{path}.{key}" if path else key, "is required")
+        return value
+
+    def text(self, value, path):
+        """A bilingual text {en, zh}, both non-empty strings."""
+        mapping = self.mapping(value, path, ("en", "zh"))
+        if mapping is None:
+            return None
+        ok = True
+        for lang in ("en", "zh"):
+            if lang in mapping and (not isinstance(mapping[lang], str) or not mapping[lang].strip()):
+                self.error(f"{path}.{lang}", "must be a non-empty text")
+                ok = False
+        if ok and "en" in mapping and "zh" in mapping:
+            return {"en": mapping["en"].strip(), "zh": mapping["zh"].strip()}
+        return None
+
+    def list(self, value, path):
+        if not isinstance(value, list):
+            self.error(path, f"must be a list, not {_kind(value)}")
+            return []
+        return value
+
+    def role_ref(self, value, path, roles):
+        if not isinstance(value, str) or value not in roles:
+            self.error(path, f"unknown role {value!r} (declared roles: {', '.join(roles) or 'none'})")
+            return None
+        return value
+
+    def duration(self, value, path):
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            self.error(path, str(exc))
+            return None
+
+
+def _kind(value):
+    return {dict: "a mapping", list: "a list", str: "a text", type(None): "nothing"}.get(type(value), type(value).__name__)
+
+
+def check_document(data):
+    """Return the normalised document, or raise PlanFileError listing every problem."""
+    c = _Checker()
+    doc = c.mapping(data, "", ("format", "name", "roles", "levels", "categories"))
+    if doc is None:
+        raise PlanFileError(c.errors)
+    if "format" in doc and doc["format"] != FORMAT:
+        c.error("format", f"unknown format {doc['format']!r}: this version of Fenghuo reads format {FORMAT}")
+        raise PlanFileError(c.errors)
+
+    clean = {"format": FORMAT, "name": c.text(doc.get("name"), "name") if "name" in doc else None}
+    roles = _check_roles(c, doc.get("roles", []))
+    levels = _check_levels(c, doc.get("levels", []))
+    clean["roles"] = list(roles.values())
+    clean["levels"] = list(levels.values())
+    clean["categories"] = _check_categories(c, doc.get("categories", []), roles, levels)
+    if c.errors:
+        raise PlanFileError(c.errors)
+    return clean
+
+
+def _check_roles(c, value, ):
+    roles = {}
+    items = c.list(value, "roles")
+    for index, item in enumerate(items):
+        key = item.get("key") if isinstance(item, dict) else None
+        path = f"roles.{key}" if isinstance(key, str) and _KEY.match(key) else f"roles[{index}]"
+        item = c.mapping(item, path, ("key", "name"), ("reports_to", "duties"))
+        if item is None or "key" not in item:
+            continue
+        if not isinstance(key, str) or not _KEY.match(key):
+            c.error(f"{path}.key", f"{key!r} is not a key: use lower-case letters, digits and _")
+            continue
+        if key in roles:
+            c.error(path, f"role {key!r} is declared twice")
+            continue
+        role = {"key": key, "name": c.text(item.get("name"), f"{path}.name") if "name" in item else None}
+        if item.get("reports_to") is not None:
+            role["reports_to"] = item["reports_to"]
+        if "duties" in item:
+            role["duties"] = c.text(item["duties"], f"{path}.duties")
+        roles[key] = role
+    if not items:
+        c.error("roles", "the plan must declare at least one role")
+    for key, role in roles.items():
+        if "reports_to" in role:
+            c.role_ref(role["reports_to"], f"roles.{key}.reports_to", roles)
+    _check_no_cycle(c, roles)
+    return roles
+
+
+def _check_no_cycle(c, roles):
+    for start in roles:
+        seen = [start]
+        current = roles[start].get("reports_to")
+        while current in roles:
+            if current in seen:
+                if current == start:
+                    chain = " → ".join(seen + [current])
+                    c.error(f"roles.{start}.reports_to", f"reporting chain goes round in a circle: {chain}")
+                break
+            seen.append(current)
+            current = roles[current].get("reports_to")
+
+
+def _check_levels(c, value):
+    levels = {}
+    for index, item in enumerate(c.list(value, "levels")):
+        key = item.get("key") if isinstance(item, dict) else None
+        path = f"levels.{key}" if isinstance(key, str) and _KEY.match(key) else f"levels[{index}]"
+        item = c.mapping(item, path, ("key", "rank", "color", "name"))
+        if item is None or "key" not in item:
+            continue
+        if key not in LEVEL_RANKS:
+            c.error(f"{path}.key", f"unknown level {key!r}: the levels are {', '.join(LEVEL_RANKS)}")
+            continue
+        if key in levels:
+            c.error(path, f"level {key!r} is declared twice")
+            continue
+        if "rank" in item and item["rank"] != LEVEL_RANKS[key]:
+            c.error(f"{path}.rank", f"{key} has rank {LEVEL_RANKS[key]} (4 is the mildest, 1 the most severe), not {item['rank']!r}")
+        if "color" in item and (not isinstance(item["color"], str) or not _COLOR.match(item["color"])):
+            c.error(f"{path}.color", f"{item['color']!r} is not a colour like \"#1f6feb\"")
+        levels[key] = {
+            "key": key,
+            "rank": LEVEL_RANKS[key],
+            "color": item.get("color"),
+            "name": c.text(item.get("name"), f"{path}.name") if "name" in item else None,
+        }
+    for key in LEVEL_RANKS:
+        if key not in levels:
+            c.error("levels", f"missing level {key!r}: a plan has exactly blue, yellow, orange and red")
+    return dict(sorted(levels.items(), key=lambda pair: -pair[1]["rank"]))
+
+
+def _check_categories(c, value, roles, levels):
+    categories = {}
+    for index, item in enumerate(c.list(value, "categories")):
+        key = item.get("key") if isinstance(item, dict) else None
+        path = f"categories.{key}" if isinstance(key, str) and _KEY.match(key) else f"categories[{index}]"
+        item = c.mapping(item, path, ("key", "name", "responses"))
+        if item is None or "key" not in item:
+            continue
+        if key not in CATEGORY_KEYS:
+            c.error(f"{path}.key", f"unknown category {key!r}: the categories are {', '.join(CATEGORY_KEYS)}")
+            continue
+        if key in categories:
+            c.error(path, f"category {key!r} is declared twice")
+            continue
+        category = {"key": key, "name": c.text(item.get("name"), f"{path}.name") if "name" in item else None}
+        category["responses"] = _check_responses(c, item.get("responses"), f"{path}.responses", roles, levels)
+        categories[key] = category
+    for key in CATEGORY_KEYS:
+        if key not in categories:
+            c.error("categories", f"missing category {key!r}")
+    return [categories[key] for key in CATEGORY_KEYS if key in categories]
+
+
+def _check_responses(c, value, path, roles, levels):
+    responses = {}
+    if value is None:
+        return responses
+    if not isinstance(value, dict):
+        c.error(path, f"must be a mapping from level key to response, not {_kind(value)}")
+        return responses
+    for level_key, cell in value.items():
+        if level_key not in LEVEL_RANKS:
+            c.error(f"{path}.{level_key}", f"unknown level {level_key!r}: the levels are {', '.join(LEVEL_RANKS)}")
+            continue
+        responses[level_key] = _check_cell(c, cell, f"{path}.{level_key}", level_key, roles, levels)
+    for level_key in LEVEL_RANKS:
+        if level_key not in value:
+            c.error(f"{path}.{level_key}", "missing cell: every category needs a response for every level")
+    return {key: responses[key] for key in LEVEL_RANKS if key in responses}
+
+
+def _check_cell(c, value, path, level_key, roles, levels):
+    cell = c.mapping(value, path, ("criteria", "notify", "report", "on_site", "approval", "steps"), ("escalate",))
+    if cell is None:
+        return None
+    clean = {"criteria": c.text(cell.get("criteria"), f"{path}.criteria") if "criteria" in cell else None}
+
+    clean["notify"] = []
+    for i, role in enumerate(c.list(cell.get("notify", []), f"{path}.notify")):
+        if c.role_ref(role, f"{path}.notify[{i}]", roles) and role in clean["notify"]:
+            c.error(f"{path}.notify[{i}]", f"role {role!r} is listed twice")
+        elif role in roles:
+            clean["notify"].append(role)
+
+    clean["report"] = []
+    for i, duty in enumerate(c.list(cell.get("report", []), f"{path}.report")):
+        duty = c.mapping(duty, f"{path}.report[{i}]", ("from", "to"))
+        if duty is not None:
+            source = c.role_ref(duty.get("from"), f"{path}.report[{i}].from", roles) if "from" in duty else None
+            target = c.role_ref(duty.get("to"), f"{path}.report[{i}].to", roles) if "to" in duty else None
+            clean["report"].append({"from": source, "to": target})
+
+    clean["on_site"] = []
+    seen_on_site = set()
+    for i, duty in enumerate(c.list(cell.get("on_site", []), f"{path}.on_site")):
+        duty = c.mapping(duty, f"{path}.on_site[{i}]", ("role", "within"))
+        if duty is None:
+            continue
+        role = c.role_ref(duty.get("role"), f"{path}.on_site[{i}].role", roles) if "role" in duty else None
+        within = c.duration(duty.get("within"), f"{path}.on_site[{i}].within") if "within" in duty else None
+        if role in seen_on_site:
+            c.error(f"{path}.on_site[{i}].role", f"role {role!r} already has an on-site deadline in this cell")
+        seen_on_site.add(role)
+        clean["on_site"].append({"role": role, "within": within})
+
+    approval = cell.get("approval")
+    clean["approval"] = None
+    if approval is not None:
+        approval = c.mapping(approval, f"{path}.approval", ("by",))
+        if approval is not None and "by" in approval:
+            clean["approval"] = {"by": c.role_ref(approval["by"], f"{path}.approval.by", roles)}
+
+    if cell.get("escalate") is not None:
+        clean["escalate"] = _check_escalation(c, cell["escalate"], f"{path}.escalate", level_key)
+
+    clean["steps"] = [
+        c.text(step, f"{path}.steps[{i}]") for i, step in enumerate(c.list(cell.get("steps", []), f"{path}.steps"))
+    ]
+    return clean
+
+
+def _check_escalation(c, value, path, level_key):
+    rule = c.mapping(value, path, ("to", "after"), ("when",))
+    if rule is None:
+        return None
+    clean = {"to": rule.get("to"), "after": None}
+    target = rule.get("to")
+    if "to" in rule:
+        if target not in LEVEL_RANKS:
+            c.error(f"{path}.to", f"unknown level {target!r}: the levels are {', '.join(LEVEL_RANKS)}")
+        elif LEVEL_RANKS[target] >= LEVEL_RANKS[level_key]:
+            c.error(f"{path}.to", f"escalation must go to a more severe level than {level_key}, not {target}")
+    if "after" in rule:
+        clean["after"] = c.duration(rule["after"], f"{path}.after")
+    if rule.get("when") is not None:
+        clean["when"] = _check_condition(c, rule["when"], f"{path}.when")
+    return clean
+
+
+def _check_condition(c, value, path):
+    if not isinstance(value, dict):
+        c.error(path, f"must be a mapping like {{field: affected_branch_ratio, gt: 0.5}}, not {_kind(value)}")
+        return None
+    field = value.get("field")
+    if "field" not in value:
+        c.error(f"{path}.field", "is required")
+    elif field not in CONDITION_FIELDS:
+        c.error(f"{path}.field", f"unknown field {field!r} (conditions can test: {', '.join(CONDITION_FIELDS)})")
+    ops = [key for key in value if key != "field"]
+    unknown = [key for key in ops if key not in OPERATORS]
+    for key in unknown:
+        c.error(f"{path}.{key}", f"unknown comparison (use one of {', '.join(OPERATORS)})")
+    known = [key for key in ops if key in OPERATORS]
+    if len(known) != 1 and not unknown:
+        c.error(path, f"compare with exactly one of {', '.join(OPERATORS)}")
+        return None
+    if len(known) == 1:
+        number = value[known[0]]
+        if isinstance(number, bool) or not isinstance(number, (int, float)):
+            c.error(f"{path}.{known[0]}", f"must be a number, not {number!r}")
+            return None
+        return {"field": field, "op": known[0], "value": float(number)}
+    return None

@@ -1,0 +1,196 @@
+"""The emergency plan as versioned data.
+
+A plan version is immutable once loaded: incidents keep pointing at the version
+they opened under, so a plan change can never silently move a running deadline.
+Only ``PlanVersion.is_active`` ever changes, and exactly one version is active.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from .text import BilingualMixin
+
+
+class PlanVersionQuerySet(models.QuerySet):
+    def active(self):
+        return self.get(is_active=True)
+
+
+class PlanVersion(BilingualMixin, models.Model):
+    number = models.PositiveIntegerField(_("version"), unique=True)
+    name_en = models.CharField(max_length=200)
+    name_zh = models.CharField(max_length=200)
+    is_active = models.BooleanField(_("active"), default=False)
+    loaded_at = models.DateTimeField(_("loaded at"), auto_now_add=True)
+    loaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("loaded by"),
+    )
+    source = models.CharField(_("source file"), max_length=500, blank=True)
+    source_sha256 = models.CharField(max_length=64, blank=True)
+    history = HistoricalRecords()
+
+    objects = PlanVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-number"]
+        verbose_name = _("plan version")
+        verbose_name_plural = _("plan versions")
+        constraints = [
+            models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True), name="one_active_plan_version"),
+        ]
+
+    def __str__(self):
+        return f"v{self.number} {self.name}"
+
+
+class Role(BilingualMixin, models.Model):
+    version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="roles")
+    key = models.SlugField(max_length=64)
+    position = models.PositiveIntegerField()
+    name_en = models.CharField(max_length=200)
+    name_zh = models.CharField(max_length=200)
+    duties_en = models.TextField(blank=True)
+    duties_zh = models.TextField(blank=True)
+    reports_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="subordinates")
+
+    class Meta:
+        ordering = ["version", "position"]
+        constraints = [models.UniqueConstraint(fields=["version", "key"], name="unique_role_key_per_version")]
+
+    def __str__(self):
+        return self.name
+
+
+class Level(BilingualMixin, models.Model):
+    """A warning level. Rank 1 (red) is the most severe, rank 4 (blue) the mildest."""
+
+    version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="levels")
+    key = models.SlugField(max_length=32)
+    rank = models.PositiveSmallIntegerField()
+    color = models.CharField(max_length=7)
+    name_en = models.CharField(max_length=200)
+    name_zh = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["version", "-rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "key"], name="unique_level_key_per_version"),
+            models.UniqueConstraint(fields=["version", "rank"], name="unique_level_rank_per_version"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def is_more_severe_than(self, other):
+        return self.rank < other.rank
+
+
+class Category(BilingualMixin, models.Model):
+    version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="categories")
+    key = models.SlugField(max_length=32)
+    position = models.PositiveIntegerField()
+    name_en = models.CharField(max_length=200)
+    name_zh = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["version", "position"]
+        verbose_name_plural = _("categories")
+        constraints = [models.UniqueConstraint(fields=["version", "key"], name="unique_category_key_per_version")]
+
+    def __str__(self):
+        return self.name
+
+
+class ConditionOperator(models.TextChoices):
+    GT = "gt", ">"
+    GTE = "gte", "≥"
+    LT = "lt", "<"
+    LTE = "lte", "≤"
+
+
+class Response(BilingualMixin, models.Model):
+    """One cell of the plan: what happens for a category at a level."""
+
+    version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="responses")
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="responses")
+    level = models.ForeignKey(Level, on_delete=models.CASCADE, related_name="responses")
+    criteria_en = models.TextField()
+    criteria_zh = models.TextField()
+    approval_by = models.ForeignKey(Role, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    escalate_to = models.ForeignKey(Level, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    escalate_after = models.DurationField(null=True, blank=True)
+    escalate_when_field = models.CharField(max_length=64, blank=True)
+    escalate_when_op = models.CharField(max_length=3, choices=ConditionOperator.choices, blank=True)
+    escalate_when_value = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["category", "level"], name="one_response_per_cell"),
+            models.CheckConstraint(
+                condition=Q(escalate_to__isnull=True, escalate_after__isnull=True)
+                | Q(escalate_to__isnull=False, escalate_after__isnull=False),
+                name="escalation_has_target_and_deadline",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.category} / {self.level}"
+
+    @property
+    def criteria(self):
+        return self.localized("criteria")
+
+    @property
+    def escalation_condition(self):
+        if not self.escalate_when_field:
+            return None
+        return {"field": self.escalate_when_field, self.escalate_when_op: self.escalate_when_value}
+
+
+class ResponseNotify(models.Model):
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="notify")
+    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["response", "position"]
+        constraints = [models.UniqueConstraint(fields=["response", "role"], name="notify_role_once_per_cell")]
+
+
+class ReportDuty(models.Model):
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="reports")
+    from_role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="+")
+    to_role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["response", "position"]
+
+
+class OnSiteDuty(models.Model):
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="on_site")
+    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="+")
+    within = models.DurationField()
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["response", "position"]
+        constraints = [models.UniqueConstraint(fields=["response", "role"], name="on_site_role_once_per_cell")]
+
+
+class Step(BilingualMixin, models.Model):
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveIntegerField()
+    text_en = models.TextField()
+    text_zh = models.TextField()
+
+    class Meta:
+        ordering = ["response", "position"]
+
+    @property
+    def text(self):
+        return self.localized("text")

@@ -1,0 +1,234 @@
+"""Loading, activating, exporting and comparing plan versions."""
+
+import difflib
+import hashlib
+
+import yaml
+from django.db import transaction
+from django.db.models import Max, Prefetch
+
+from .document import check_document, parse_text
+from .durations import format_duration
+from .models import (
+    Category,
+    Level,
+    OnSiteDuty,
+    PlanVersion,
+    ReportDuty,
+    Response,
+    ResponseNotify,
+    Role,
+    Step,
+)
+
+
+def load_plan_text(text, *, source="", loaded_by=None):
+    """Check a plan file and store it as the new active version.
+
+    Raises PlanFileError before anything is written; the store itself is one
+    transaction, so a failure half-way leaves the previous version active.
+    """
+    document = check_document(parse_text(text))
+    sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return store_plan(document, source=source, source_sha256=sha, loaded_by=loaded_by)
+
+
+@transaction.atomic
+def store_plan(document, *, source="", source_sha256="", loaded_by=None):
+    # Lock the active row so two concurrent loads number their versions in turn.
+    list(PlanVersion.objects.select_for_update().filter(is_active=True))
+    number = (PlanVersion.objects.aggregate(n=Max("number"))["n"] or 0) + 1
+    PlanVersion.objects.filter(is_active=True).update(is_active=False)
+    version = PlanVersion(
+        number=number,
+        name_en=document["name"]["en"],
+        name_zh=document["name"]["zh"],
+        is_active=True,
+        loaded_by=loaded_by,
+        source=source[:500],
+        source_sha256=source_sha256,
+    )
+    version._history_user = loaded_by
+    version._change_reason = f"loaded from {source or 'a plan document'}"
+    version.save()
+
+    roles = {}
+    for position, spec in enumerate(document["roles"]):
+        roles[spec["key"]] = Role.objects.create(
+            version=version,
+            key=spec["key"],
+            position=position,
+            name_en=spec["name"]["en"],
+            name_zh=spec["name"]["zh"],
+            duties_en=(spec.get("duties") or {}).get("en", ""),
+            duties_zh=(spec.get("duties") or {}).get("zh", ""),
+        )
+    for spec in document["roles"]:
+        if spec.get("reports_to"):
+            role = roles[spec["key"]]
+            role.reports_to = roles[spec["reports_to"]]
+            role.save(update_fields=["reports_to"])
+
+    levels = {
+        spec["key"]: Level.objects.create(
+            version=version, key=spec["key"], rank=spec["rank"], color=spec["color"],
+            name_en=spec["name"]["en"], name_zh=spec["name"]["zh"],
+        )
+        for spec in document["levels"]
+    }
+    for position, spec in enumerate(document["categories"]):
+        category = Category.objects.create(
+            version=version, key=spec["key"], position=position, name_en=spec["name"]["en"], name_zh=spec["name"]["zh"]
+        )
+        for level_key, cell in spec["responses"].items():
+            _store_cell(version, category, levels[level_key], cell, roles, levels)
+    return version
+
+
+def _store_cell(version, category, level, cell, roles, levels):
+    escalate = cell.get("escalate")
+    when = (escalate or {}).get("when")
+    response = Response.objects.create(
+        version=version,
+        category=category,
+        level=level,
+        criteria_en=cell["criteria"]["en"],
+        criteria_zh=cell["criteria"]["zh"],
+        approval_by=roles[cell["approval"]["by"]] if cell["approval"] else None,
+        escalate_to=levels[escalate["to"]] if escalate else None,
+        escalate_after=escalate["after"] if escalate else None,
+        escalate_when_field=when["field"] if when else "",
+        escalate_when_op=when["op"] if when else "",
+        escalate_when_value=when["value"] if when else None,
+    )
+    ResponseNotify.objects.bulk_create(
+        ResponseNotify(response=response, role=roles[key], position=i) for i, key in enumerate(cell["notify"])
+    )
+    ReportDuty.objects.bulk_create(
+        ReportDuty(response=response, from_role=roles[d["from"]], to_role=roles[d["to"]], position=i)
+        for i, d in enumerate(cell["report"])
+    )
+    OnSiteDuty.objects.bulk_create(
+        OnSiteDuty(response=response, role=roles[d["role"]], within=d["within"], position=i)
+        for i, d in enumerate(cell["on_site"])
+    )
+    Step.objects.bulk_create(
+        Step(response=response, position=i, text_en=s["en"], text_zh=s["zh"]) for i, s in enumerate(cell["steps"])
+    )
+
+
+@transaction.atomic
+def activate_version(version, *, by=None):
+    """Make an earlier version active again (a rollback); the old one stays stored."""
+    PlanVersion.objects.select_for_update().filter(is_active=True).update(is_active=False)
+    version.is_active = True
+    version._history_user = by
+    version._change_reason = "activated"
+    version.save(update_fields=["is_active"])
+    return version
+
+
+def active_version():
+    return PlanVersion.objects.active()
+
+
+def active_version_if_same_source(text):
+    """The active version when it was loaded from exactly this text, else None."""
+    sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return PlanVersion.objects.filter(is_active=True, source_sha256=sha).first()
+
+
+def cells(version):
+    """Every response of a version with what it references, in a fixed number of queries."""
+    return (
+        Response.objects.filter(version=version)
+        .select_related("category", "level", "approval_by", "escalate_to")
+        .prefetch_related(
+            Prefetch("notify", queryset=ResponseNotify.objects.select_related("role")),
+            Prefetch("reports", queryset=ReportDuty.objects.select_related("from_role", "to_role")),
+            Prefetch("on_site", queryset=OnSiteDuty.objects.select_related("role")),
+            "steps",
+        )
+    )
+
+
+def response_for(version, category_key, level_key):
+    return cells(version).get(category__key=category_key, level__key=level_key)
+
+
+def _text(obj, field="name"):
+    return {"en": getattr(obj, f"{field}_en"), "zh": getattr(obj, f"{field}_zh")}
+
+
+def version_document(version):
+    """The version as a format-1 document, built from the stored rows."""
+    roles = []
+    for role in version.roles.select_related("reports_to"):
+        entry = {"key": role.key, "name": _text(role)}
+        if role.reports_to:
+            entry["reports_to"] = role.reports_to.key
+        if role.duties_en or role.duties_zh:
+            entry["duties"] = _text(role, "duties")
+        roles.append(entry)
+    levels = [
+        {"key": lv.key, "rank": lv.rank, "color": lv.color, "name": _text(lv)} for lv in version.levels.order_by("-rank")
+    ]
+    by_cell = {(r.category_id, r.level.key): r for r in cells(version)}
+    categories = []
+    for category in version.categories.all():
+        responses = {}
+        for level in levels:
+            response = by_cell[(category.id, level["key"])]
+            responses[level["key"]] = _cell_document(response)
+        categories.append({"key": category.key, "name": _text(category), "responses": responses})
+    return {"format": 1, "name": _text(version), "roles": roles, "levels": levels, "categories": categories}
+
+
+def _cell_document(response):
+    cell = {
+        "criteria": _text(response, "criteria"),
+        "notify": [n.role.key for n in response.notify.all()],
+        "report": [{"from": d.from_role.key, "to": d.to_role.key} for d in response.reports.all()],
+        "on_site": [{"role": d.role.key, "within": format_duration(d.within)} for d in response.on_site.all()],
+        "approval": {"by": response.approval_by.key} if response.approval_by else None,
+    }
+    if response.escalate_to:
+        rule = {"to": response.escalate_to.key, "after": format_duration(response.escalate_after)}
+        if response.escalate_when_field:
+            value = response.escalate_when_value
+            rule["when"] = {"field": response.escalate_when_field, response.escalate_when_op: int(value) if value.is_integer() else value}
+        cell["escalate"] = rule
+    cell["steps"] = [_text(step, "text") for step in response.steps.all()]
+    return cell
+
+
+class _ExportDumper(yaml.SafeDumper):
+    pass
+
+
+def _represent_str(dumper, value):
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_ExportDumper.add_representer(str, _represent_str)
+
+
+def export_version(version):
+    """YAML that ``loadplan`` accepts and that exports back byte-identical."""
+    return yaml.dump(
+        version_document(version), Dumper=_ExportDumper, sort_keys=False, allow_unicode=True, width=100, indent=2
+    )
+
+
+def diff_versions(old, new):
+    """A unified diff of two versions' exports, for the admin's compare page."""
+    return list(
+        difflib.unified_diff(
+            export_version(old).splitlines(),
+            export_version(new).splitlines(),
+            fromfile=f"v{old.number}",
+            tofile=f"v{new.number}",
+            lineterm="",
+        )
+    )

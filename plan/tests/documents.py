@@ -1,0 +1,53 @@
+"""Small, valid plan documents for tests that need a plan but not the shipped one."""
+
+import copy
+
+import yaml
+
+LEVELS = [
+    {"key": "blue", "rank": 4, "color": "#1f6feb", "name": {"en": "General", "zh": "一般预警"}},
+    {"key": "yellow", "rank": 3, "color": "#bf8700", "name": {"en": "Serious", "zh": "较重预警"}},
+    {"key": "orange", "rank": 2, "color": "#d1570a", "name": {"en": "Severe", "zh": "严重预警"}},
+    {"key": "red", "rank": 1, "color": "#cf222e", "name": {"en": "Most severe", "zh": "特别严重预警"}},
+]
+
+
+def _cell(level):
+    return {
+        "criteria": {"en": f"{level} criteria", "zh": f"{level} 标准"},
+        "notify": ["tech_group"],
+        "report": [],
+        "on_site": [],
+        "approval": None,
+        "steps": [{"en": "Look", "zh": "查看"}],
+    }
+
+
+def minimal_plan():
+    doc = {
+        "format": 1,
+        "name": {"en": "Test plan", "zh": "测试预案"},
+        "roles": [
+            {"key": "main_leaders", "name": {"en": "Main leaders", "zh": "主要领导"}},
+            {"key": "leadership", "name": {"en": "Leadership group", "zh": "应急领导小组"}, "reports_to": "main_leaders"},
+            {"key": "office", "name": {"en": "Emergency office", "zh": "应急办公室"}, "reports_to": "leadership"},
+            {"key": "tech_group", "name": {"en": "Technical group", "zh": "技术应急小组"}, "reports_to": "office"},
+        ],
+        "levels": copy.deepcopy(LEVELS),
+        "categories": [
+            {"key": key, "name": {"en": key.title(), "zh": key}, "responses": {lv["key"]: _cell(lv["key"]) for lv in LEVELS}}
+            for key in ("network", "equipment", "system")
+        ],
+    }
+    system = doc["categories"][2]["responses"]
+    system["yellow"]["escalate"] = {"to": "orange", "after": "2h"}
+    system["yellow"]["on_site"] = [{"role": "tech_group", "within": "1h"}]
+    system["orange"]["approval"] = {"by": "leadership"}
+    system["orange"]["report"] = [{"from": "office", "to": "leadership"}]
+    network = doc["categories"][0]["responses"]
+    network["blue"]["escalate"] = {"to": "yellow", "after": "4h", "when": {"field": "affected_branch_ratio", "gt": 0.5}}
+    return doc
+
+
+def as_yaml(doc):
+    return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
