@@ -5,4 +5,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("incidents.api_urls")),
     path("", include("notifications.api_urls")),
+    path("", include("alerts.api_urls")),
 ]

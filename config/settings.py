@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "incidents",
     "escalation",
     "notifications",
+    "alerts",
 ]
 
 MIDDLEWARE = [

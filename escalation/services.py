@@ -11,7 +11,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Min
-from django.db.models.functions import Now
 from django.utils import timezone
 
 from incidents.models import Incident, TimelineEntry, TimelineKind
@@ -137,8 +136,10 @@ def reevaluate_conditions(incident):
 
 
 def due_deadline_ids(limit=500):
+    # The application clock, not the database's: due_at was computed with it too,
+    # and the tests move it with time-machine. Hosts keep it in step with NTP.
     return list(
-        Deadline.objects.filter(state=State.PENDING, due_at__lte=Now()).order_by("due_at").values_list("id", flat=True)[:limit]
+        Deadline.objects.filter(state=State.PENDING, due_at__lte=timezone.now()).order_by("due_at").values_list("id", flat=True)[:limit]
     )
 
 
@@ -171,10 +172,10 @@ def act_on(deadline_id):
     if incident_id is None:
         return False
     with transaction.atomic():
-        incident = Incident.objects.select_for_update().with_plan().get(pk=incident_id)
+        incident = Incident.objects.select_for_update(of=("self",)).with_plan().get(pk=incident_id)
         deadline = (
             Deadline.objects.select_for_update(skip_locked=True)
-            .filter(pk=deadline_id, state=State.PENDING, due_at__lte=Now())
+            .filter(pk=deadline_id, state=State.PENDING, due_at__lte=timezone.now())
             .first()
         )
         if deadline is None:
@@ -264,7 +265,7 @@ def _schedule_precise_firing(deadlines):
 
 def oldest_overdue_seconds():
     """Age of the oldest pending deadline past its due time, or None when none is overdue."""
-    oldest = Deadline.objects.filter(state=State.PENDING, due_at__lte=Now()).aggregate(m=Min("due_at"))["m"]
+    oldest = Deadline.objects.filter(state=State.PENDING, due_at__lte=timezone.now()).aggregate(m=Min("due_at"))["m"]
     if oldest is None:
         return None
     return max(0.0, (timezone.now() - oldest).total_seconds())

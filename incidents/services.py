@@ -30,7 +30,7 @@ def _entry(incident, kind, *, actor=None, actor_label="", at=None, detail=None, 
 
 
 def _lock(incident):
-    return Incident.objects.select_for_update().with_plan().get(pk=incident.pk)
+    return Incident.objects.select_for_update(of=("self",)).with_plan().get(pk=incident.pk)
 
 
 def _check(person, action, incident, *, plan=None):

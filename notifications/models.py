@@ -27,7 +27,7 @@ class Notification(models.Model):
     person = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                related_name="notifications")
     role_key = models.SlugField(max_length=64)
-    event = models.CharField(max_length=40)
+    event = models.CharField(max_length=100)
     ask = models.CharField(max_length=12, choices=Ask.choices, default=Ask.FYI)
     due_at = models.DateTimeField(null=True, blank=True)
     level_key = models.SlugField(max_length=32, blank=True)

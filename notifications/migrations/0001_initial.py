@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('role_key', models.SlugField(max_length=64)),
-                ('event', models.CharField(max_length=40)),
+                ('event', models.CharField(max_length=100)),
                 ('ask', models.CharField(choices=[('fyi', 'For your information'), ('acknowledge', 'Acknowledge and respond'), ('on_site', 'Be on site'), ('approve', 'Decide on the response plan'), ('report', 'Report received'), ('missed', 'A deadline was missed'), ('announce', 'Announcement')], default='fyi', max_length=12)),
                 ('due_at', models.DateTimeField(blank=True, null=True)),
                 ('level_key', models.SlugField(blank=True, max_length=32)),
