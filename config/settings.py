@@ -14,7 +14,8 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("FENGHUO_VAR_DIR", BASE_DIR / "var"))
 # The embedded defaults (SQLite file, filesystem broker) live here.
-(VAR_DIR / "broker").mkdir(parents=True, exist_ok=True)
+for _folder in ("broker", "static"):
+    (VAR_DIR / _folder).mkdir(parents=True, exist_ok=True)
 
 
 def env_bool(name, default=False):
