@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "escalation",
     "notifications",
     "alerts",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -88,6 +89,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "notifications.context_processors.unread",
             ],
         },
     },
@@ -157,7 +159,12 @@ if os.environ.get("EMAIL_URL"):
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
 _BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {"data_folder_in": str(_BROKER_DIR), "data_folder_out": str(_BROKER_DIR), "processed_folder": str(_BROKER_DIR)}
+    {
+        "data_folder_in": str(_BROKER_DIR),
+        "data_folder_out": str(_BROKER_DIR),
+        "processed_folder": str(_BROKER_DIR),
+        "control_folder": str(_BROKER_DIR / "control"),
+    }
     if CELERY_BROKER_URL.startswith("filesystem")
     else {"visibility_timeout": 3600}
 )
@@ -168,9 +175,12 @@ ESCALATION_SWEEP_SECONDS = float(os.environ.get("ESCALATION_SWEEP_SECONDS", "1")
 CELERY_BEAT_SCHEDULE = {
     "sweep-due-deadlines": {"task": "escalation.sweep_due_deadlines", "schedule": ESCALATION_SWEEP_SECONDS},
     "deliver-notifications": {"task": "notifications.deliver_pending", "schedule": 5.0},
+    "follow-up-notifications": {"task": "notifications.follow_up", "schedule": 30.0},
 }
 # /readyz reports "not ready" when a deadline has been overdue this long.
 ESCALATION_STALL_SECONDS = int(os.environ.get("ESCALATION_STALL_SECONDS", "60"))
+# /approvals/ shows a response plan as overdue once it has waited this long for a decision.
+APPROVAL_OVERDUE_MINUTES = int(os.environ.get("APPROVAL_OVERDUE_MINUTES", "30"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The test command (README, CI): ./scripts/test.sh [pytest arguments...]
+#
+# Works on a fresh clone: installs chromium for the browser tests if missing,
+# creates .venv from requirements.lock, makes sure PostgreSQL and Redis answer
+# (starting the local ones if they do not), then runs pytest. pytest-django
+# creates and drops the test database (test_<name>) itself.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null 2>&1; then sudo -n "$@"; else return 1; fi
+}
+
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "Installing chromium for the browser tests (apt-get)..."
+  if ! { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null; then
+    echo "WARNING: could not install chromium with apt-get; the browser tests will fail." >&2
+  fi
+fi
+
+# Reinstall only when requirements.lock changed since the last install (a new
+# dependency in pyproject.toml must reach the lock too: tests/test_deployment.py).
+stamp=.venv/.installed-from
+wanted=$(sha256sum requirements.lock | cut -d' ' -f1)
+if [ ! -x .venv/bin/python ]; then
+  echo "Creating .venv with $(command -v python3) ($(python3 -V))..."
+  python3 -m venv .venv
+fi
+if [ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]; then
+  echo "Installing dependencies from requirements.lock into .venv..."
+  .venv/bin/python -m pip install -q -r requirements.lock
+  .venv/bin/python -m pip install -q --no-deps -e .
+  echo "$wanted" > "$stamp"
+fi
+
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/fenghuo}"
+export CELERY_BROKER_URL="${CELERY_BROKER_URL:-redis://127.0.0.1:6379/5}"
+
+# Exit 0 when the server answers. PostgreSQL is asked through its `postgres`
+# database, since the one DATABASE_URL names need not exist (tests use test_<name>).
+reachable() {
+  .venv/bin/python - "$1" <<'PY' >/dev/null 2>&1
+import os
+import sys
+
+if sys.argv[1] == "postgres":
+    import psycopg
+
+    psycopg.connect(os.environ["DATABASE_URL"], dbname="postgres", connect_timeout=3).close()
+else:
+    import redis
+
+    redis.Redis.from_url(os.environ["CELERY_BROKER_URL"], socket_connect_timeout=3, socket_timeout=3).ping()
+PY
+}
+
+wait_until_reachable() {
+  for _ in $(seq 20); do
+    reachable "$1" && return 0
+    sleep 0.5
+  done
+  return 1
+}
+
+without_password() {
+  sed -E 's#(://[^:/@]*):[^@]*@#\1:***@#' <<<"$1"
+}
+
+if ! reachable postgres; then
+  if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
+    version=$(ls /etc/postgresql | sort -V | tail -n 1)
+    echo "Starting the local PostgreSQL $version cluster..."
+    as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  fi
+  if ! wait_until_reachable postgres; then
+    echo "PostgreSQL is not reachable at $(without_password "$DATABASE_URL"): start it or set DATABASE_URL" >&2
+    exit 2
+  fi
+fi
+
+if ! reachable redis; then
+  if command -v redis-server >/dev/null 2>&1; then
+    echo "Starting a local Redis..."
+    as_root mkdir -p /var/lib/redis /var/log/redis || true
+    as_root redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+      --dir /var/lib/redis --logfile /var/log/redis/ci.log || true
+  fi
+  if ! wait_until_reachable redis; then
+    echo "Redis is not reachable at $(without_password "$CELERY_BROKER_URL"): start it or set CELERY_BROKER_URL" >&2
+    exit 2
+  fi
+fi
+
+# Own queue names, so tests never take (or leave) work on a running Fenghuo's queues.
+export FENGHUO_QUEUE_PREFIX=fenghuo-test
+unset EMAIL_URL
+
+exec .venv/bin/python -m pytest "$@"

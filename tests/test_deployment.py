@@ -1,0 +1,197 @@
+"""The production stack as written: docker-compose.yml, the Dockerfile and requirements.lock.
+
+Docker does not run on the build machines, so these read the files and check the
+promises operators rely on: `gunicorn config.wsgi`, `celery -A config worker`,
+`celery -A config beat`, settings from the environment, pinned dependencies.
+"""
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_SERVICES = ("migrate", "web", "worker", "beat")
+LONG_RUNNING_APP_SERVICES = ("web", "worker", "beat")
+
+
+@pytest.fixture(scope="module")
+def compose():
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def services(compose):
+    return compose["services"]
+
+
+@pytest.fixture(scope="module")
+def locked():
+    versions = {}
+    for line in (ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, version = line.partition("==")
+        assert sep, f"requirements.lock: {line!r} is not pinned with =="
+        versions[canonicalize_name(name)] = version
+    return versions
+
+
+def pyproject_requirements():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    extras = [dep for deps in project.get("optional-dependencies", {}).values() for dep in deps]
+    return [Requirement(dep) for dep in project["dependencies"] + extras]
+
+
+def command_of(service):
+    command = service.get("command", [])
+    return " ".join(command) if isinstance(command, list) else command
+
+
+def depends_on(service):
+    deps = service.get("depends_on", {})
+    assert isinstance(deps, dict), "depends_on must be the long form, with conditions"
+    return {name: spec.get("condition") for name, spec in deps.items()}
+
+
+def test_the_stack_has_database_broker_web_worker_beat_and_a_migration_step(services):
+    assert {"postgres", "redis", "migrate", "web", "worker", "beat"} <= set(services)
+    assert services["postgres"]["image"].startswith("postgres:16")
+    assert services["redis"]["image"].startswith("redis:7")
+
+
+def test_web_serves_the_wsgi_app_with_gunicorn_threads(services):
+    command = command_of(services["web"])
+    assert re.search(r"\bgunicorn config\.wsgi\b", command)
+    assert "--worker-class gthread" in command
+    assert "--bind 0.0.0.0:8000" in command
+
+
+def test_worker_consumes_every_queue_the_celery_app_routes_to(services):
+    from config.celery import app
+
+    command = command_of(services["worker"])
+    assert command.startswith("celery -A config worker")
+    queues = set(re.search(r"-Q (\S+)", command).group(1).split(","))
+    # The compose stack runs with the default queue prefix, "fenghuo".
+    routed = {f"fenghuo.{queue.name.rsplit('.', 1)[1]}" for queue in app.conf.task_queues}
+    assert queues == routed
+
+
+def test_beat_runs_the_celery_timers(services):
+    assert command_of(services["beat"]).startswith("celery -A config beat")
+
+
+def test_migration_step_migrates_and_loads_the_shipped_plan_only_when_it_changed(services):
+    command = command_of(services["migrate"])
+    assert "python manage.py migrate --noinput" in command
+    assert "python manage.py loadplan plan/plans/credit-system.yaml --if-changed" in command
+    assert command.index("migrate --noinput") < command.index("loadplan")
+    assert services["migrate"]["restart"] == "no"
+
+
+@pytest.mark.parametrize("name", ["postgres", "redis", "web", "worker"])
+def test_service_reports_its_health(services, name):
+    test = services[name]["healthcheck"]["test"]
+    assert test[0] in {"CMD", "CMD-SHELL"} and len(test) > 1
+
+
+def test_health_checks_ask_the_right_thing(services):
+    assert "pg_isready" in " ".join(services["postgres"]["healthcheck"]["test"])
+    assert "redis-cli ping" in " ".join(services["redis"]["healthcheck"]["test"])
+    web = " ".join(services["web"]["healthcheck"]["test"])
+    assert "urllib" in web and "/healthz" in web
+    worker = " ".join(services["worker"]["healthcheck"]["test"])
+    # $$ is compose's escape for a literal $, so the shell expands the container's HOSTNAME.
+    assert "celery -A config inspect ping -d celery@$$HOSTNAME" in worker
+
+
+def test_redis_keeps_messages_across_restarts_and_never_evicts_them(services):
+    command = command_of(services["redis"])
+    assert "--appendonly yes" in command
+    assert "--maxmemory-policy noeviction" in command
+
+
+def test_database_and_broker_data_live_in_named_volumes(compose, services):
+    declared = set(compose["volumes"])
+    assert {"postgres-data", "redis-data"} <= declared
+    assert "postgres-data:/var/lib/postgresql/data" in services["postgres"]["volumes"]
+    assert "redis-data:/data" in services["redis"]["volumes"]
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_service_takes_its_settings_from_the_environment(services, name):
+    environment = services[name]["environment"]
+    for key in ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "ALLOWED_HOSTS", "TIME_ZONE",
+                "EMAIL_URL", "SITE_URL"):
+        assert key in environment, f"{name} lacks {key}"
+    assert environment["DATABASE_URL"].startswith("postgres://") and "@postgres:5432/" in environment["DATABASE_URL"]
+    assert environment["CELERY_BROKER_URL"].startswith("redis://redis:6379/")
+    assert environment["DEBUG"] == "false"
+    assert environment["FENGHUO_PRODUCTION"] == "true"
+
+
+def test_the_stack_refuses_to_start_without_a_secret_key(services):
+    for name in APP_SERVICES:
+        assert services[name]["environment"]["SECRET_KEY"].startswith("${SECRET_KEY:?")
+
+
+@pytest.mark.parametrize("name", LONG_RUNNING_APP_SERVICES)
+def test_app_process_waits_for_a_healthy_database_and_broker_and_a_finished_migration(services, name):
+    assert depends_on(services[name]) == {
+        "postgres": "service_healthy",
+        "redis": "service_healthy",
+        "migrate": "service_completed_successfully",
+    }
+
+
+def test_migration_waits_for_a_healthy_database(services):
+    assert depends_on(services["migrate"])["postgres"] == "service_healthy"
+
+
+def test_app_services_share_one_image(services):
+    images = {services[name]["image"] for name in APP_SERVICES}
+    assert len(images) == 1
+    assert all(services[name]["build"] == "." for name in APP_SERVICES)
+
+
+def test_image_runs_gunicorn_as_an_unprivileged_user_with_collected_static_files():
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    instructions = [line for line in dockerfile.splitlines() if line and not line.startswith((" ", "#"))]
+    assert instructions[0].startswith("FROM python:3.11-slim")
+    cmd = next(line for line in reversed(instructions) if line.startswith(("CMD", "ENTRYPOINT")))
+    argv = json.loads(cmd.split(None, 1)[1])
+    assert argv[:2] == ["gunicorn", "config.wsgi"]
+    assert "pip install -r requirements.lock" in dockerfile
+    assert "collectstatic --noinput" in dockerfile
+    user = [line.split()[1] for line in instructions if line.startswith("USER")]
+    assert user and user[-1] not in {"root", "0"}
+
+
+@pytest.mark.parametrize("name", ["django", "celery", "psycopg", "djangorestframework", "django-simple-history"])
+def test_lock_pins_the_core_dependencies_exactly(locked, name):
+    assert re.fullmatch(r"\d+(\.\d+)*(\.post\d+)?", locked[name])
+
+
+def test_lock_pins_django_5_2(locked):
+    assert locked["django"].startswith("5.2.")
+
+
+def test_lock_has_every_dependency_pyproject_declares_within_its_range(locked):
+    for requirement in pyproject_requirements():
+        name = canonicalize_name(requirement.name)
+        assert name in locked, f"{requirement.name} is in pyproject.toml but not in requirements.lock"
+        assert requirement.specifier.contains(locked[name], prereleases=True), (
+            f"requirements.lock pins {name}=={locked[name]}, outside pyproject.toml's {requirement}"
+        )
+
+
+def test_lock_has_the_redis_client_and_psycopg_binary_wheels_the_extras_pull_in(locked):
+    assert "redis" in locked
+    assert locked["psycopg-binary"] == locked["psycopg"]
