@@ -1,0 +1,130 @@
+"""Monitoring integrations and the raw alerts they deliver.
+
+An alert row is written in the request that delivered it (a 202 means it is in
+PostgreSQL); a worker then opens or joins an incident for it and stamps
+``processed_at``. Rows still unprocessed are the durable to-do list that the
+periodic sweep works through (docs/integrations/README.md, "How delivery works").
+"""
+
+import secrets
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from people.models import hash_token
+
+
+class Kind(models.TextChoices):
+    ALERTMANAGER = "alertmanager", _("Prometheus Alertmanager")
+    EVENTS = "events", _("Events API (PagerDuty v2 compatible)")
+    GENERIC = "generic", _("Generic JSON")
+
+
+LEVEL_KEYS = ("blue", "yellow", "orange", "red")  # fixed by the plan format
+
+
+class Integration(models.Model):
+    """One monitoring source with its own token. Only the SHA-256 of the token is stored."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    prefix = models.CharField(max_length=12, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    default_category = models.SlugField(_("default category"), max_length=32, default="system",
+                                        help_text=_("Used when an alert names no category."))
+    default_level = models.CharField(_("default level"), max_length=10, default="blue",
+                                     choices=[(key, key) for key in LEVEL_KEYS],
+                                     help_text=_("Used when an alert's labels give no level."))
+    enabled = models.BooleanField(_("enabled"), default=True)
+    rate_limit_per_minute = models.PositiveIntegerField(
+        _("rate limit (requests per minute)"), default=6000,
+        help_text=_("Requests above this in one minute are answered 429 with Retry-After."))
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_received_at = models.DateTimeField(_("last received"), null=True, blank=True, editable=False)
+    alerts_received = models.PositiveBigIntegerField(_("alerts received"), default=0, editable=False)
+    incidents_opened = models.PositiveBigIntegerField(_("incidents opened"), default=0, editable=False)
+    requests_rejected = models.PositiveBigIntegerField(_("requests rejected"), default=0, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("monitoring integration")
+        verbose_name_plural = _("monitoring integrations")
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=[k.value for k in Kind]), name="integration_kind_known"),
+            models.CheckConstraint(condition=Q(default_level__in=LEVEL_KEYS), name="integration_level_known"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def set_new_token(self):
+        """Give the integration a fresh token; returns the secret, which is never stored."""
+        raw = "fhi_" + secrets.token_urlsafe(32)
+        self.prefix, self.token_hash = raw[:10], hash_token(raw)
+        return raw
+
+
+class AlertStatus(models.TextChoices):
+    FIRING = "firing", _("Firing")
+    RESOLVED = "resolved", _("Resolved")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged at the source")
+
+
+class AlertGroup(models.Model):
+    """Alerts of one group (Alertmanager ``groupKey``, events ``dedup_key``) share one incident.
+
+    Its row is the lock that serialises the workers handling one group, so two
+    of them never open two incidents for it.
+    """
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="groups")
+    key = models.CharField(max_length=500)
+    incident = models.ForeignKey("incidents.Incident", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["integration", "key"], name="one_group_per_key")]
+
+    def __str__(self):
+        return f"{self.integration}: {self.key[:60]}"
+
+
+class Alert(models.Model):
+    """One delivery of one alert's state, exactly as received."""
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="alerts")
+    group_key = models.CharField(max_length=500)
+    fingerprint = models.CharField(max_length=255)
+    # Identifies this delivery: a repeated webhook carries the same key and is not stored twice.
+    delivery_key = models.CharField(max_length=64)
+    status = models.CharField(max_length=12, choices=AlertStatus.choices)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(null=True, blank=True)
+    summary = models.CharField(max_length=300)
+    category_key = models.SlugField(max_length=32)
+    level_key = models.CharField(max_length=10)
+    labels = models.JSONField(default=dict, blank=True)
+    annotations = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField(db_index=True)
+    incident = models.ForeignKey("incidents.Incident", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="alerts")
+    # NULL: not yet turned into an incident change. The sweep finds these.
+    processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "delivery_key"], name="alert_delivered_once"),
+        ]
+        indexes = [
+            models.Index(fields=["id"], condition=Q(processed_at__isnull=True), name="alert_unprocessed"),
+            models.Index(fields=["integration", "group_key"], name="alert_group"),
+        ]
+
+    def __str__(self):
+        return f"{self.summary} ({self.status})"

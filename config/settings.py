@@ -174,7 +174,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 ESCALATION_SWEEP_SECONDS = float(os.environ.get("ESCALATION_SWEEP_SECONDS", "1"))
 CELERY_BEAT_SCHEDULE = {
     "sweep-due-deadlines": {"task": "escalation.sweep_due_deadlines", "schedule": ESCALATION_SWEEP_SECONDS},
+    "arm-near-deadlines": {"task": "escalation.arm_near_deadlines", "schedule": 60.0},
     "deliver-notifications": {"task": "notifications.deliver_pending", "schedule": 5.0},
+    # Safety net for alerts whose after-commit nudge was lost (alerts/services.py).
+    "sweep-unprocessed-alerts": {"task": "alerts.sweep_pending", "schedule": 2.0},
     "follow-up-notifications": {"task": "notifications.follow_up", "schedule": 30.0},
 }
 # /readyz reports "not ready" when a deadline has been overdue this long.

@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("incidents.urls")),
     path("", include("escalation.urls")),
     path("", include("notifications.urls")),
+    path("", include("dashboard.urls")),
 ]

@@ -6,7 +6,9 @@ first wins (a cancel or a "met" beats a firing, and the reverse).
 """
 
 import logging
+import time
 from datetime import timedelta
+from functools import lru_cache
 
 from django.conf import settings
 from django.db import transaction
@@ -17,6 +19,7 @@ from incidents.models import Incident, TimelineEntry, TimelineKind
 from notifications.models import Ask
 from notifications.services import notify_roles
 from plan.conditions import condition_holds
+from plan.models import Role
 from plan.services import response_for
 
 from .models import Deadline, Kind, State
@@ -24,7 +27,15 @@ from .models import Deadline, Kind, State
 log = logging.getLogger(__name__)
 
 APPROVAL_WITHIN = timedelta(minutes=30)
+# ETA nudges only for deadlines this close: far below Redis' visibility timeout (1 h), so a
+# held ETA message is never redelivered as a duplicate while still waiting.
 ETA_HORIZON = timedelta(minutes=5)
+# How often beat arms the deadlines entering the horizon (CELERY_BEAT_SCHEDULE "arm-near-deadlines").
+ARM_EVERY = timedelta(seconds=60)
+# Rows read per sweep query: small enough that a batch is still due-ordered when reached.
+SWEEP_BATCH = 200
+# A sweep's working time, well under task_soft_time_limit (50 s) in config/celery.py.
+SWEEP_BUDGET_SECONDS = 20
 
 
 def cell_of(incident):
@@ -61,7 +72,7 @@ def start_level_response(incident, *, started_at, actor=None):
             state=State.MET, acted_at=started_at, note="reported by Fenghuo when the level started",
         ))
     Deadline.objects.bulk_create(deadlines)
-    _schedule_precise_firing([d for d in deadlines if d.state == State.PENDING])
+    schedule_precise_firing([d for d in deadlines if d.state == State.PENDING])
 
     event = f"level:{level}:{started_at.isoformat()}"
     on_site_due = {d.role_key: d.due_at for d in deadlines if d.kind == Kind.ON_SITE}
@@ -107,7 +118,7 @@ def start_approval(incident, *, role_key, started_at):
         incident=incident, kind=Kind.APPROVAL, level_key=incident.level.key, role_key=role_key,
         started_at=started_at, due_at=started_at + APPROVAL_WITHIN,
     )
-    _schedule_precise_firing([deadline])
+    schedule_precise_firing([deadline])
     notify_roles(incident, [role_key], event=f"approval:{deadline.pk}", ask=Ask.APPROVE, due_at=deadline.due_at)
     return deadline
 
@@ -135,61 +146,95 @@ def reevaluate_conditions(incident):
 # --- enforcement -----------------------------------------------------------------
 
 
-def due_deadline_ids(limit=500):
-    # The application clock, not the database's: due_at was computed with it too,
-    # and the tests move it with time-machine. Hosts keep it in step with NTP.
+class Outcome:
+    ACTED = "acted"
+    BUSY = "busy"  # another transaction holds the incident or the deadline: leave it to them or the next sweep
+    NOT_DUE = "not_due"  # gone, already acted on, or not due yet
+
+
+def due_deadlines(limit):
+    """(id, incident_id) of pending deadlines that are due, oldest first. Read without locks."""
+    # The application clock, not the database's: due_at was computed with it too
+    # (log_fault, change_level), and the tests move it with time-machine. Hosts
+    # keep it in step with NTP; docs/escalation.md explains the choice.
     return list(
-        Deadline.objects.filter(state=State.PENDING, due_at__lte=timezone.now()).order_by("due_at").values_list("id", flat=True)[:limit]
+        Deadline.objects.filter(state=State.PENDING, due_at__lte=timezone.now())
+        .order_by("due_at", "id").values_list("id", "incident_id")[:limit]
     )
 
 
-def sweep(limit=500):
-    """Act on every pending deadline that is due; return how many acted. Safe to run concurrently."""
+def sweep(limit=None):
+    """Act on every pending deadline that is due; return how many acted. Safe to run concurrently.
+
+    Several sweepers (beat ticks overlapping, several workers) share the work:
+    each skips rows another one holds, so none waits behind another and no
+    row is acted on twice. A row skipped now is picked up by the next sweep.
+    """
+    limit = limit or SWEEP_BATCH
+    # Stop well inside the task's time limit; beat has queued the next sweep meanwhile.
+    give_up_at = time.monotonic() + SWEEP_BUDGET_SECONDS
     acted = 0
-    while True:
-        ids = due_deadline_ids(limit)
-        if not ids:
+    while time.monotonic() < give_up_at:
+        batch = due_deadlines(limit)
+        if not batch:
             return acted
         progress = 0
-        for deadline_id in ids:
-            if act_on(deadline_id):
+        for deadline_id, incident_id in batch:
+            if _act(deadline_id, incident_id) == Outcome.ACTED:
                 progress += 1
+            if time.monotonic() >= give_up_at:
+                break
         acted += progress
         if progress == 0:
-            # Everything due is being handled by another sweeper right now.
+            # Everything still due is held by other sweepers or people right now.
             return acted
+    return acted
 
 
-def act_on(deadline_id):
-    """Act on one due deadline at most once. Returns True if this call acted.
-
-    One transaction: lock the incident, then the deadline (SKIP LOCKED: another
-    sweeper has it), re-check it is pending and due, do the effect, mark it.
-    The effect's timeline row is unique per deadline, so even a logic error
-    cannot act twice: the second insert would fail and roll everything back.
-    """
-    incident_id = Deadline.objects.filter(pk=deadline_id).values_list("incident_id", flat=True).first()
+def act_on(deadline_id, incident_id=None):
+    """Act on one due deadline at most once (the ETA task's entry point). Returns True if this call acted."""
     if incident_id is None:
-        return False
+        incident_id = Deadline.objects.filter(pk=deadline_id).values_list("incident_id", flat=True).first()
+        if incident_id is None:
+            return False
+    return _act(deadline_id, incident_id) == Outcome.ACTED
+
+
+def _act(deadline_id, incident_id):
+    """One transaction: lock the incident, then the deadline, re-check, do the effect, mark the row.
+
+    Both locks SKIP LOCKED: a row held elsewhere is being acted on, cancelled
+    or met by whoever holds it, and whichever transaction commits first wins;
+    the loser finds the row no longer pending. The effect and the state change
+    commit together or not at all (a killed worker leaves the row pending for
+    the next sweep). The effect's timeline row is unique per deadline, so even
+    a logic error cannot act twice: the second insert fails and rolls back.
+    """
     with transaction.atomic():
-        incident = Incident.objects.select_for_update(of=("self",)).with_plan().get(pk=incident_id)
+        incident = (
+            Incident.objects.select_for_update(of=("self",), skip_locked=True).with_plan()
+            .filter(pk=incident_id).first()
+        )
+        if incident is None:
+            return Outcome.BUSY
         deadline = (
             Deadline.objects.select_for_update(skip_locked=True)
-            .filter(pk=deadline_id, state=State.PENDING, due_at__lte=timezone.now())
+            .filter(pk=deadline_id, incident_id=incident_id, state=State.PENDING, due_at__lte=timezone.now())
             .first()
         )
         if deadline is None:
-            return False
+            return Outcome.NOT_DUE
         now = timezone.now()
         if not incident.is_open or incident.level.key != deadline.level_key:
+            # Resolution and level changes cancel their deadlines themselves; this catches a row they missed.
             deadline.state, deadline.acted_at, deadline.note = State.CANCELLED, now, "incident closed or level changed"
             deadline.save(update_fields=["state", "acted_at", "note"])
-            return True
+            return Outcome.ACTED
         if deadline.kind == Kind.ESCALATION:
             _fire_escalation(incident, deadline, now)
         else:
             _record_missed(incident, deadline, now)
-        return True
+        return Outcome.ACTED
 
 
 def _fire_escalation(incident, deadline, now):
@@ -218,10 +263,10 @@ def _fire_escalation(incident, deadline, now):
 def _record_missed(incident, deadline, now):
     deadline.state, deadline.acted_at = State.MISSED, now
     deadline.save(update_fields=["state", "acted_at"])
-    cell = cell_of(incident)
-    role = cell.version.roles.select_related("reports_to").filter(key=deadline.role_key).first()
-    superiors = [role.reports_to.key] if role and role.reports_to else []
-    told, _nobody = notify_roles(incident, superiors + ["office"], event=f"deadline:{deadline.pk}", ask=Ask.MISSED,
+    role = _role(incident.plan_version_id, deadline.role_key)
+    # The role's superior in the plan's hierarchy, and the office that coordinates every response.
+    reported_to = list(dict.fromkeys(([role.reports_to.key] if role and role.reports_to else []) + ["office"]))
+    told, _nobody = notify_roles(incident, reported_to, event=f"deadline:{deadline.pk}", ask=Ask.MISSED,
                                  note=f"{deadline.get_kind_display()}: {role.name if role else deadline.role_key}")
     if deadline.kind == Kind.APPROVAL:
         # Still undecided: remind the approvers too.
@@ -229,8 +274,14 @@ def _record_missed(incident, deadline, now):
     _timeline(incident, TimelineKind.DEADLINE_MISSED, at=now, deadline=deadline, detail={
         "deadline_kind": deadline.kind, "role": deadline.role_key, "due_at": deadline.due_at.isoformat(),
         "lateness_seconds": round((now - deadline.due_at).total_seconds(), 3),
-        "reported_to": superiors + ["office"], "people": sorted(p.username for p in told),
+        "reported_to": reported_to, "people": sorted(p.username for p in told),
     })
+
+
+@lru_cache(maxsize=1024)
+def _role(version_id, role_key):
+    # A plan version never changes once stored (a new plan is a new version), so its roles cache safely.
+    return Role.objects.select_related("reports_to").filter(version_id=version_id, key=role_key).first()
 
 
 def _timeline(incident, kind, *, at, detail, deadline=None, actor=None):
@@ -238,26 +289,44 @@ def _timeline(incident, kind, *, at, detail, deadline=None, actor=None):
                                         actor=actor, actor_label="" if actor else "Fenghuo")
 
 
-def _schedule_precise_firing(deadlines):
+def schedule_precise_firing(deadlines):
     """Ask a worker to act at the due second. Only an optimisation: the sweeper is the safety net."""
     if not getattr(settings, "ESCALATION_ETA_TASKS", True):
         return
     # Only near deadlines: an ETA message beyond Redis' visibility timeout would be redelivered.
     horizon = timezone.now() + ETA_HORIZON
-    ids_and_due = [(d.pk, d.due_at) for d in deadlines if d.pk and d.due_at <= horizon]
+    ids_and_due = [(d.pk, d.incident_id, d.due_at) for d in deadlines if d.pk and d.due_at <= horizon]
     if not ids_and_due:
         return
 
     def publish():
         from .tasks import act_on_deadline
 
-        for deadline_id, due_at in ids_and_due:
+        for deadline_id, incident_id, due_at in ids_and_due:
             try:
-                act_on_deadline.apply_async(args=[deadline_id], eta=due_at, expires=due_at + timedelta(minutes=5))
+                act_on_deadline.apply_async(args=[deadline_id, incident_id], eta=due_at,
+                                            expires=due_at + timedelta(minutes=5))
             except Exception:  # noqa: BLE001 - the broker being down must not fail the transaction's caller
                 log.warning("could not schedule deadline %s; the sweeper will act on it", deadline_id)
 
     transaction.on_commit(publish)
+
+
+def arm_near_deadlines(*, every=ARM_EVERY):
+    """Nudges for deadlines entering the ETA horizon since the last run (beat runs this ``every``).
+
+    Deadlines created far ahead (a 48 h escalation) get their ETA nudge here,
+    about five minutes before they are due. Windows that overlap only send a
+    harmless second nudge; a gap (beat was down) only costs precision: the
+    sweeper still acts.
+    """
+    now = timezone.now()
+    entering = Deadline.objects.filter(state=State.PENDING, due_at__gt=now + ETA_HORIZON - every,
+                                       due_at__lte=now + ETA_HORIZON)
+    with transaction.atomic():
+        deadlines = list(entering.only("id", "incident_id", "due_at"))
+        schedule_precise_firing(deadlines)
+    return len(deadlines)
 
 
 # --- watching the watcher ------------------------------------------------------------

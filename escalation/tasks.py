@@ -5,12 +5,18 @@ from celery import shared_task
 from . import services
 
 
+# expires: a sweep that waited 10 s in the queue is stale; beat has sent fresher ones since.
 @shared_task(name="escalation.sweep_due_deadlines", acks_late=True, expires=10)
 def sweep_due_deadlines():
     return services.sweep()
 
 
 @shared_task(name="escalation.act_on_deadline", acks_late=True)
-def act_on_deadline(deadline_id):
-    # Come early (clock skew, an early ETA) is harmless: act_on re-checks due_at against the database clock.
-    return services.act_on(deadline_id)
+def act_on_deadline(deadline_id, incident_id=None):
+    # Coming early (clock skew, an early ETA) or twice is harmless: act_on re-checks the row under its lock.
+    return services.act_on(deadline_id, incident_id)
+
+
+@shared_task(name="escalation.arm_near_deadlines", acks_late=True, expires=30)
+def arm_near_deadlines():
+    return services.arm_near_deadlines()

@@ -3,17 +3,21 @@
 from django.utils.translation import gettext as _
 
 OFFICE = "office"
+TECH_GROUP = "tech_group"
 LEADERS = {"leadership", "main_leaders"}
+# Told for their information (announcements, plan 4.1.3): they do not work the incident.
+INFORMED_ONLY = {"business_departments"}
 
 
 def responder_roles(cell):
-    """Every role the plan cell gives work to, plus the office that coordinates (plan 2.2.2)."""
+    """Every role the plan cell gives work to, plus the office that coordinates (plan 2.2.2) and the
+    technical emergency groups that carry out the measures (plan 2.3.2)."""
     roles = {n.role.key for n in cell.notify.all()}
     roles |= {d.role.key for d in cell.on_site.all()}
     roles |= {d.from_role.key for d in cell.reports.all()} | {d.to_role.key for d in cell.reports.all()}
     if cell.approval_by_id:
         roles.add(cell.approval_by.key)
-    return roles | {OFFICE}
+    return (roles - INFORMED_ONLY) | {OFFICE, TECH_GROUP}
 
 
 def refusal(person, action, incident=None, cell=None, plan=None):

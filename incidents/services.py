@@ -30,7 +30,11 @@ def _entry(incident, kind, *, actor=None, actor_label="", at=None, detail=None, 
 
 
 def _lock(incident):
-    return Incident.objects.select_for_update(of=("self",)).with_plan().get(pk=incident.pk)
+    # Lock the bare row, then read it with its joins. Locking through the joins loses the row when the
+    # transaction we waited for changed its level: PostgreSQL re-checks the updated row against the
+    # joined rows it had already read, finds the old level, and returns nothing (DoesNotExist).
+    Incident.objects.select_for_update().values_list("pk", flat=True).get(pk=incident.pk)
+    return Incident.objects.with_plan().get(pk=incident.pk)
 
 
 def _check(person, action, incident, *, plan=None):

@@ -1,1 +1,12 @@
-urlpatterns = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("incidents/", views.incident_list, name="incident_list"),
+    path("incidents/new/", views.incident_new, name="incident_new"),
+    path("incidents/new/preview/", views.incident_new_preview, name="incident_new_preview"),
+    path("incidents/mine/", views.incident_mine, name="incident_mine"),
+    path("incidents/<int:pk>/", views.incident_detail, name="incident_detail"),
+    path("incidents/<int:pk>/act/<slug:action>/", views.incident_act, name="incident_act"),
+]

@@ -1,0 +1,226 @@
+"""The monitoring webhooks: Alertmanager, PagerDuty-style events, generic JSON.
+
+Each view checks size, token, integration state, rate and schema, in that
+order, then hands the parsed alerts to ``services.alerts_receive``. Every
+refusal is a 4xx with a JSON body naming what to fix; a 202 means committed.
+"""
+
+import json
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import payloads, services
+from .models import Kind
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class Rejected(Exception):
+    def __init__(self, status, message, *, errors=None, integration=None, headers=None):
+        super().__init__(message)
+        self.status, self.message, self.errors = status, message, errors or {}
+        self.integration, self.headers = integration, headers or {}
+
+
+def _bearer(request):
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _sep, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _read_json(request, integration=None):
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > MAX_BODY_BYTES:
+        raise Rejected(413, _("the body is larger than 1 MB; send fewer alerts per request"), integration=integration)
+    raw = request._request.body
+    if len(raw) > MAX_BODY_BYTES:
+        raise Rejected(413, _("the body is larger than 1 MB; send fewer alerts per request"), integration=integration)
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise Rejected(400, _("the body is not valid JSON: %(error)s") % {"error": exc}, integration=integration,
+                       errors={"body": [_("malformed JSON")]}) from None
+
+
+def _authenticate(token, kind):
+    integration = services.integration_for_token(token)
+    if integration is None:
+        raise Rejected(401, _("missing or unknown integration token; send Authorization: Bearer <token>"),
+                       headers={"WWW-Authenticate": 'Bearer realm="fenghuo-alerts"'})
+    if not integration.enabled:
+        raise Rejected(403, _("the integration %(name)s is disabled") % {"name": integration.name},
+                       integration=integration)
+    if integration.kind != kind:
+        raise Rejected(403, _("the integration %(name)s is for %(kind)s; post to /api/v1/alerts/%(path)s") %
+                       {"name": integration.name, "kind": integration.get_kind_display(), "path": integration.kind},
+                       integration=integration)
+    return integration
+
+
+def _check_rate(integration):
+    retry_after = services.rate_limit_retry_after(integration)
+    if retry_after is not None:
+        raise Rejected(429, _("more than %(n)d requests this minute for %(name)s; retry after %(s)d s") %
+                       {"n": integration.rate_limit_per_minute, "name": integration.name, "s": retry_after},
+                       integration=integration, headers={"Retry-After": str(retry_after)})
+
+
+def _schema_error(error, integration):
+    errors = error.message_dict if hasattr(error, "message_dict") else {"body": error.messages}
+    first = next(iter(errors))
+    return Rejected(400, f"{first}: {errors[first][0]}", errors=errors, integration=integration)
+
+
+class _Intake(APIView):
+    # Integrations authenticate with their own token, checked below; no sessions, no CSRF.
+    authentication_classes = []
+    permission_classes = []
+    parser_classes = []
+    renderer_classes = [JSONRenderer]
+    throttle_classes = []
+    kind = None
+
+    def post(self, request):
+        try:
+            return self.receive(request)
+        except Rejected as rejected:
+            if rejected.integration is not None:
+                services.integration_count_rejected(rejected.integration)
+            return Response(self.error_body(rejected), status=rejected.status, headers=rejected.headers)
+        except DatabaseError:
+            # Not the sender's fault: 503 tells Alertmanager and PagerDuty clients to retry.
+            log.exception("alert intake could not reach the database")
+            return Response(self.error_body(Rejected(503, _("temporarily unable to store alerts; retry"))),
+                            status=503, headers={"Retry-After": "5"})
+
+    def error_body(self, rejected):
+        return {"detail": rejected.message, "errors": rejected.errors}
+
+    def store(self, integration, body, parse):
+        try:
+            alerts = parse(body)
+        except ValidationError as error:
+            raise _schema_error(error, integration) from None
+        services.alerts_receive(integration=integration, alerts=alerts)
+        return alerts
+
+
+_ERRORS = {code: OpenApiResponse(description=text) for code, text in (
+    (400, "malformed JSON, or a field that violates the schema (named in `errors`)"),
+    (401, "missing or unknown token"), (403, "integration disabled, or of another kind"),
+    (413, "body over 1 MB"), (429, "over the integration's rate; see Retry-After"),
+)}
+
+
+class AlertmanagerWebhook(_Intake):
+    kind = Kind.ALERTMANAGER
+
+    @extend_schema(
+        summary="Prometheus Alertmanager webhook (version 4)",
+        request=OpenApiTypes.OBJECT,
+        responses={202: OpenApiResponse(description="stored; processed into incidents within seconds"), **_ERRORS},
+        tags=["alerts"],
+    )
+    def post(self, request):
+        return super().post(request)
+
+    def receive(self, request):
+        _read_length_first(request)
+        integration = _authenticate(_bearer(request), self.kind)
+        _check_rate(integration)
+        body = _read_json(request, integration)
+        alerts = self.store(integration, body, lambda b: payloads.parse_alertmanager(
+            b, integration=integration, categories=services.plan_category_keys()))
+        return Response({"status": "accepted", "alerts": len(alerts)}, status=202)
+
+
+class GenericWebhook(_Intake):
+    kind = Kind.GENERIC
+
+    @extend_schema(
+        summary="Generic JSON alert (docs/integrations/README.md)",
+        request=OpenApiTypes.OBJECT,
+        examples=[OpenApiExample("one alert", request_only=True, value={
+            "title": "Core DB replication lag", "status": "firing", "dedup_key": "db-lag",
+            "level": "yellow", "category": "system", "source": "nagios"})],
+        responses={202: OpenApiResponse(description="stored"), **_ERRORS},
+        tags=["alerts"],
+    )
+    def post(self, request):
+        return super().post(request)
+
+    def receive(self, request):
+        _read_length_first(request)
+        integration = _authenticate(_bearer(request), self.kind)
+        _check_rate(integration)
+        body = _read_json(request, integration)
+        alerts = self.store(integration, body, lambda b: payloads.parse_generic(
+            b, integration=integration, categories=services.plan_category_keys(), now=timezone.now()))
+        return Response({"status": "accepted", "alerts": len(alerts)}, status=202)
+
+
+class EventsApi(_Intake):
+    """PagerDuty Events API v2: token as Bearer or ``routing_key``; PagerDuty's response shapes."""
+
+    kind = Kind.EVENTS
+    _STATUS = {400: "invalid event", 401: "unauthorized", 403: "forbidden", 413: "invalid event",
+               429: "throttle event", 503: "unavailable"}
+
+    @extend_schema(
+        summary="PagerDuty Events API v2 compatible",
+        request=OpenApiTypes.OBJECT,
+        examples=[OpenApiExample("trigger", request_only=True, value={
+            "routing_key": "<integration token>", "event_action": "trigger", "dedup_key": "core-switch-1",
+            "payload": {"summary": "Core switch down", "source": "zabbix", "severity": "critical",
+                        "custom_details": {"category": "network", "level": "orange"}}})],
+        responses={202: OpenApiResponse(description='{"status": "success", "message": "Event processed", '
+                                                    '"dedup_key": "..."}'), **_ERRORS},
+        tags=["alerts"],
+    )
+    def post(self, request):
+        return super().post(request)
+
+    def error_body(self, rejected):
+        messages = [f"{field}: {m}" for field, msgs in rejected.errors.items() for m in msgs]
+        return {"status": self._STATUS.get(rejected.status, "error"), "message": rejected.message,
+                "errors": messages or [rejected.message]}
+
+    def receive(self, request):
+        _read_length_first(request)
+        token = _bearer(request)
+        integration = _authenticate(token, self.kind) if token else None
+        if integration is not None:
+            _check_rate(integration)
+        body = _read_json(request, integration)
+        if integration is None:
+            routing_key = body.get("routing_key") if isinstance(body, dict) else None
+            integration = _authenticate(routing_key if isinstance(routing_key, str) else "", self.kind)
+            _check_rate(integration)
+        (alert,) = self.store(integration, body, lambda b: [payloads.parse_event(
+            b, integration=integration, categories=services.plan_category_keys(), now=timezone.now())])
+        return Response({"status": "success", "message": "Event processed", "dedup_key": alert.group_key},
+                        status=202)
+
+
+def _read_length_first(request):
+    """A body announced as over 1 MB is refused before anything else is looked at."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return
+    if length > MAX_BODY_BYTES:
+        raise Rejected(413, _("the body is larger than 1 MB; send fewer alerts per request"))

@@ -1,0 +1,362 @@
+"""Monitoring alerts in, incidents out.
+
+Two steps, each one transaction:
+
+1. ``alerts_receive`` (the web request): store the raw alert rows and answer
+   202. Nothing else happens here, so an alert storm costs one INSERT per
+   request and a 202 always means the alert is in PostgreSQL.
+2. ``alerts_process_pending`` (a Celery task on the intake queue, nudged after
+   commit and swept periodically): per alert group, under the group's row
+   lock, open or join the incident, raise its level, mark it recovered, and
+   stamp the alerts processed in the same transaction. A crash between the two
+   steps leaves rows with ``processed_at IS NULL`` that the sweep picks up.
+"""
+
+import logging
+import time
+from datetime import timedelta
+
+import redis
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from escalation.services import cell_of
+from incidents import services as incident_services
+from incidents.errors import Refused
+from incidents.models import Incident, TimelineEntry, TimelineKind
+from notifications.models import Ask
+from notifications.services import notify_roles
+from plan.models import Category, Level, PlanVersion
+
+from .models import Alert, AlertGroup, AlertStatus, Integration, LEVEL_KEYS
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+# Keep one task run well inside Celery's 50 s soft time limit; it re-nudges itself.
+RUN_SECONDS = 30
+_NUDGE_TTL_MS = 10_000
+_redis_client = None
+
+
+# --- helpers shared by the API ---------------------------------------------------------
+
+
+def plan_category_keys():
+    """The active plan's category keys (alerts naming another fall back or are refused)."""
+    return tuple(Category.objects.filter(version__is_active=True).order_by("position").values_list("key", flat=True))
+
+
+def integration_for_token(raw):
+    from people.models import hash_token
+
+    if not raw:
+        return None
+    return Integration.objects.filter(token_hash=hash_token(raw)).first()
+
+
+def _redis():
+    """The broker's Redis server, or None when the embedded broker is in use."""
+    global _redis_client
+    url = settings.CELERY_BROKER_URL
+    if not url.startswith(("redis://", "rediss://")):
+        return None
+    if _redis_client is None:
+        _redis_client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    return _redis_client
+
+
+def _key(*parts):
+    return ":".join([settings.FENGHUO_QUEUE_PREFIX, "alerts", *map(str, parts)])
+
+
+def rate_limit_retry_after(integration, *, now=None):
+    """Count this request against the integration's per-minute limit.
+
+    Returns None when it may proceed, else the seconds until the window resets.
+    A fixed one-minute window in Redis: one round trip per request. If Redis is
+    unreachable the request proceeds: dropping alerts is worse than a flood.
+    """
+    client = _redis()
+    if client is None:
+        return None
+    now = now or time.time()
+    window = int(now // 60)
+    key = _key("rate", integration.pk, window)
+    try:
+        pipe = client.pipeline()
+        pipe.incr(key)
+        pipe.expire(key, 120)
+        count, _ok = pipe.execute()
+    except redis.RedisError:
+        log.warning("rate limit not applied to %s: Redis unreachable", integration)
+        return None
+    if count <= integration.rate_limit_per_minute:
+        return None
+    return max(1, int((window + 1) * 60 - now + 0.999))
+
+
+def integration_count_rejected(integration):
+    Integration.objects.filter(pk=integration.pk).update(requests_rejected=F("requests_rejected") + 1)
+
+
+# --- integrations ------------------------------------------------------------------------
+
+
+def integration_create(*, name, kind, default_category="system", default_level="blue", rate_limit_per_minute=None):
+    """Create an integration; returns (integration, token). The token is shown once and never stored."""
+    errors = {}
+    if not (name or "").strip():
+        errors["name"] = [_("give the integration a name")]
+    elif Integration.objects.filter(name=name.strip()).exists():
+        errors["name"] = [_("an integration named %(name)r already exists") % {"name": name.strip()}]
+    if default_level not in LEVEL_KEYS:
+        errors["default_level"] = [_("must be one of %(keys)s") % {"keys": ", ".join(LEVEL_KEYS)}]
+    categories = PlanVersion.objects.filter(is_active=True).values_list("categories__key", flat=True)
+    categories = [key for key in categories if key]
+    if categories and default_category not in categories:
+        errors["default_category"] = [_("must be one of the plan's categories: %(keys)s")
+                                      % {"keys": ", ".join(categories)}]
+    if errors:
+        raise ValidationError(errors)
+    integration = Integration(name=name.strip(), kind=kind, default_category=default_category,
+                              default_level=default_level)
+    if rate_limit_per_minute is not None:
+        integration.rate_limit_per_minute = rate_limit_per_minute
+    token = integration.set_new_token()
+    integration.full_clean(exclude=["prefix", "token_hash"])
+    integration.save()
+    return integration, token
+
+
+# --- step 1: intake --------------------------------------------------------------------
+
+
+def alerts_receive(*, integration, alerts):
+    """Store the delivered alerts (a repeated delivery stores nothing new) and nudge a worker."""
+    now = timezone.now()
+    rows = [
+        Alert(integration=integration, group_key=a.group_key, fingerprint=a.fingerprint, delivery_key=a.delivery_key,
+              status=a.status, starts_at=a.starts_at, ends_at=a.ends_at, summary=a.summary,
+              category_key=a.category_key, level_key=a.level_key, labels=a.labels,
+              annotations=a.annotations | ({"description": a.description} if a.description else {}),
+              received_at=now)
+        for a in alerts
+    ]
+    with transaction.atomic():
+        Alert.objects.bulk_create(rows, ignore_conflicts=True)
+        transaction.on_commit(_nudge)
+    # Bookkeeping only, outside the transaction and at most once a second, so a
+    # storm does not queue every request behind one hot row lock.
+    Integration.objects.filter(Q(last_received_at__isnull=True) | Q(last_received_at__lt=now - timedelta(seconds=1)),
+                               pk=integration.pk).update(last_received_at=now)
+    return len(rows)
+
+
+def _nudge():
+    """Ask a worker to process pending alerts, unless a nudge is already waiting.
+
+    A nudge that is set but not yet started will see every row committed before
+    its task begins (the task deletes the flag before it looks), so skipping
+    ours loses nothing. Publishing can fail (broker down, process killed): the
+    periodic sweep is the safety net, which is why rows carry ``processed_at``.
+    """
+    from .tasks import process_pending
+
+    client = _redis()
+    try:
+        if client is not None and not client.set(_key("nudge"), "1", nx=True, px=_NUDGE_TTL_MS):
+            return
+        process_pending.delay()
+    except Exception:  # noqa: BLE001 - the alert is committed; the sweep will process it
+        log.warning("could not nudge the alert worker; the periodic sweep will process the alerts")
+
+
+def clear_nudge():
+    client = _redis()
+    if client is not None:
+        try:
+            client.delete(_key("nudge"))
+        except redis.RedisError:
+            pass
+
+
+# --- step 2: processing ------------------------------------------------------------------
+
+
+def alerts_process_pending(*, limit=1000, run_seconds=RUN_SECONDS):
+    """Process every pending alert, group by group, oldest first. Returns how many alerts were processed.
+
+    Returns early (leaving the rest for the next run) after ``run_seconds``.
+    Safe to run concurrently: groups are serialised by their row lock and alerts
+    claimed with SKIP LOCKED.
+    """
+    started = time.monotonic()
+    done = 0
+    failed = set()  # tried once in this run; the next run (sweep) tries again
+    while time.monotonic() - started < run_seconds:
+        pending = (Alert.objects.filter(processed_at__isnull=True, attempts__lt=MAX_ATTEMPTS).order_by("id")
+                   .values_list("integration_id", "group_key")[:limit])
+        groups = [group for group in dict.fromkeys(pending) if group not in failed]
+        if not groups:
+            return done
+        progress = 0
+        for integration_id, group_key in groups:
+            try:
+                progress += alert_group_process(integration_id=integration_id, group_key=group_key)
+            except Exception as exc:  # noqa: BLE001 - one bad group must not stop the others
+                log.exception("alerts of group %r could not be processed", group_key)
+                _record_failure(integration_id, group_key, exc)
+                failed.add((integration_id, group_key))
+        done += progress
+        if progress == 0:
+            return done  # everything pending is held by another worker right now
+    return done
+
+
+def _record_failure(integration_id, group_key, exc):
+    Alert.objects.filter(integration_id=integration_id, group_key=group_key, processed_at__isnull=True).update(
+        attempts=F("attempts") + 1, last_error=f"{exc.__class__.__name__}: {exc}"[:2000])
+
+
+def _state(alert):
+    """Orders the states of one alert: a later start wins; at the same start, resolved beats firing."""
+    return (alert.starts_at, 1 if alert.status == AlertStatus.RESOLVED else 0, alert.pk)
+
+
+@transaction.atomic
+def alert_group_process(*, integration_id, group_key):
+    group, _created = AlertGroup.objects.get_or_create(integration_id=integration_id, key=group_key)
+    # SKIP LOCKED: another worker is on this group; its next loop takes what arrived meanwhile.
+    group = (AlertGroup.objects.select_for_update(of=("self",), skip_locked=True).select_related("integration")
+             .filter(pk=group.pk).first())
+    if group is None:
+        return 0
+    integration = group.integration
+    batch = list(Alert.objects.select_for_update(skip_locked=True).filter(
+        integration_id=integration_id, group_key=group_key, processed_at__isnull=True, attempts__lt=MAX_ATTEMPTS,
+    ).order_by("id"))
+    if not batch:
+        return 0
+    now = timezone.now()
+    incident = group.incident if group.incident_id and group.incident.is_open else None
+
+    known = {}
+    if incident is not None:
+        for earlier in Alert.objects.filter(incident=incident).exclude(status=AlertStatus.ACKNOWLEDGED):
+            if earlier.fingerprint not in known or _state(earlier) > _state(known[earlier.fingerprint]):
+                known[earlier.fingerprint] = earlier
+    changed = []
+    for alert in batch:
+        if alert.status == AlertStatus.ACKNOWLEDGED:
+            changed.append(alert)
+            continue
+        previous = known.get(alert.fingerprint)
+        if previous is None or _state(alert) > _state(previous):
+            if previous is None or previous.status != alert.status or previous.starts_at != alert.starts_at:
+                changed.append(alert)
+            known[alert.fingerprint] = alert
+    firing = [a for a in changed if a.status == AlertStatus.FIRING]
+
+    opened = False
+    if incident is None and firing:
+        incident = _open_incident(integration, firing)
+        group.incident, opened = incident, True
+        group.save(update_fields=["incident"])
+    elif incident is not None and firing:
+        worst = min(firing, key=lambda a: _rank(incident, a.level_key))
+        if _rank(incident, worst.level_key) < incident.level.rank:
+            incident = raise_level_from_alert(incident, level_key=worst.level_key, integration=integration,
+                                              summary=worst.summary)
+    target = incident or group.incident  # resolved alerts of a closed incident still belong to it
+
+    if incident is not None and changed:
+        TimelineEntry.objects.create(incident=incident, kind=TimelineKind.ALERT, at=now, actor_label=integration.name,
+                                     detail=_alert_detail(integration, changed, opened=opened))
+        resolved_now = any(a.status == AlertStatus.RESOLVED for a in changed)
+        still_firing = [fp for fp, a in known.items() if a.status == AlertStatus.FIRING]
+        if resolved_now and not still_firing:
+            _recovered_at_source(incident, integration, batch[-1])
+
+    Alert.objects.filter(pk__in=[a.pk for a in batch]).update(incident=target, processed_at=now, last_error="")
+    Integration.objects.filter(pk=integration.pk).update(
+        alerts_received=F("alerts_received") + len(batch), incidents_opened=F("incidents_opened") + int(opened))
+    return len(batch)
+
+
+def _rank(incident, level_key):
+    ranks = getattr(incident, "_level_ranks", None)
+    if ranks is None:
+        ranks = dict(Level.objects.filter(version=incident.plan_version).values_list("key", "rank"))
+        incident._level_ranks = ranks
+    return ranks.get(level_key, 99)
+
+
+def _open_incident(integration, firing):
+    version = PlanVersion.objects.active()
+    ranks = dict(Level.objects.filter(version=version).values_list("key", "rank"))
+    worst = min(firing, key=lambda a: ranks.get(a.level_key, 99))
+    first = firing[0]
+    lines = [f"- {a.summary}" for a in firing[:20]]
+    if len(firing) > 20:
+        lines.append(_("… and %(n)d more") % {"n": len(firing) - 20})
+    description = "\n".join([*([first.annotations.get("description")] if first.annotations.get("description") else []),
+                             _("Alerts from %(name)s:") % {"name": integration.name}, *lines])
+    title = first.summary if len(firing) == 1 else f"{first.summary} (+{len(firing) - 1})"
+    fields = dict(reporter=None, title=title, description=description, source=integration.kind,
+                  actor_label=integration.name, plan_version=version,
+                  discovered_at=min(a.starts_at for a in firing))
+    try:
+        return incident_services.log_fault(category=first.category_key, level=worst.level_key, **fields)
+    except ValidationError:
+        # The plan changed under a stored alert (a category it no longer has): the
+        # integration's defaults still open an incident rather than dropping the alert.
+        log.warning("alert %s: category %r or level %r unknown to the plan; using %s's defaults",
+                    first.pk, first.category_key, worst.level_key, integration)
+        return incident_services.log_fault(category=integration.default_category, level=integration.default_level,
+                                           **fields)
+
+
+def raise_level_from_alert(incident, *, level_key, integration, summary=""):
+    """A more severe alert joined the incident: raise it through the same path as a timed escalation."""
+    incident = Incident.objects.select_for_update(of=("self",)).with_plan().get(pk=incident.pk)
+    target = Level.objects.get(version=incident.plan_version, key=level_key)
+    if not incident.is_open or not target.is_more_severe_than(incident.level):
+        return incident
+    return incident_services.change_level(
+        incident, level_key, actor=None, at=timezone.now(), manual=False,
+        reason=_("monitoring alert from %(name)s: %(summary)s") % {"name": integration.name, "summary": summary},
+    )
+
+
+def _alert_detail(integration, alerts, *, opened):
+    shown = alerts[:50]
+    return {
+        "integration": integration.name, "opened_incident": opened, "count": len(alerts),
+        "alerts": [{"id": a.pk, "fingerprint": a.fingerprint, "status": a.status, "summary": a.summary,
+                    "level": a.level_key, "starts_at": a.starts_at.isoformat()} for a in shown],
+    }
+
+
+def _recovered_at_source(incident, integration, last_alert):
+    """Every alert of the incident is resolved: mark it recovered and tell its responders.
+
+    Recovery is not closure (plan 4.2.2: responders confirm stability and resolve).
+    When the state machine does not allow it (nobody acknowledged yet), the
+    refusal is recorded instead, so responders still see the source recovered.
+    """
+    note = _("%(name)s reports every alert resolved") % {"name": integration.name}
+    if incident.status != "recovered":
+        try:
+            incident = incident_services.mark_recovered(incident, actor=None, note=note)
+        except Refused as refused:
+            TimelineEntry.objects.create(incident=incident, kind=TimelineKind.ALERT, actor_label=integration.name,
+                                         detail={"integration": integration.name, "resolved_at_source": True,
+                                                 "not_marked_recovered": str(refused.message)})
+    cell = cell_of(incident)
+    roles = [duty.role.key for duty in cell.on_site.all()] + [n.role.key for n in cell.notify.all()]
+    notify_roles(incident, roles, event=f"alerts-resolved:{last_alert.pk}", ask=Ask.FYI, note=note)

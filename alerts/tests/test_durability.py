@@ -1,0 +1,85 @@
+"""A 202 means committed: killing the web process right after it loses nothing."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from alerts import services
+from alerts.models import Alert
+from incidents.models import Incident
+
+from .conftest import am_alert, am_webhook
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _database_url():
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def gunicorn():
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": _database_url(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+           "FENGHUO_QUEUE_PREFIX": settings.FENGHUO_QUEUE_PREFIX, "CONN_MAX_AGE": "60"}
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("gunicorn")), "config.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--worker-class", "gthread", "--workers", "2", "--threads", "4"],
+        cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=5)
+            break
+        except OSError:  # refused while booting, or a timeout while workers import Django
+            if process.poll() is not None or time.monotonic() > deadline:
+                os.killpg(process.pid, signal.SIGKILL)
+                pytest.fail(f"gunicorn did not start: {process.stderr.read().decode()[-2000:]}")
+            time.sleep(0.2)
+    yield process, base
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def test_sigkilled_web_process_right_after_202_loses_no_alert(minimal_plan_version, make_integration, gunicorn):
+    process, base = gunicorn
+    _integration, token = make_integration()
+    accepted = []
+    for n in range(5):
+        body = am_webhook(f"group-{n}", [am_alert(f"fp-{n}-{i}") for i in range(10)])
+        request = urllib.request.Request(f"{base}/api/v1/alerts/alertmanager", data=json.dumps(body).encode(),
+                                         method="POST", headers={"Authorization": f"Bearer {token}",
+                                                                 "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 202
+            accepted += [f"fp-{n}-{i}" for i in range(10)]
+    # The last 202 has just arrived: kill the master and its workers at once, no chance to flush anything.
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+    assert sorted(Alert.objects.values_list("fingerprint", flat=True)) == sorted(accepted)
+    # Whatever happened to the after-commit nudges, the sweep turns every stored alert into its incident.
+    services.alerts_process_pending()
+    assert Incident.objects.count() == 5
+    assert not Alert.objects.filter(processed_at__isnull=True).exists()

@@ -1,0 +1,184 @@
+"""From stored alerts to incidents: open, join, raise, recover — once, whatever is redelivered."""
+
+import pytest
+
+from alerts import services
+from alerts.models import Alert, AlertGroup
+from incidents import services as incident_services
+from incidents.models import Incident, TimelineKind
+from incidents.states import Status
+from notifications.models import Notification
+
+from .conftest import am_alert, am_webhook
+
+pytestmark = pytest.mark.django_db
+
+AM = "/api/v1/alerts/alertmanager"
+EVENTS = "/api/v1/alerts/events"
+
+
+@pytest.fixture
+def alertmanager(minimal_plan_version, make_integration, bearer):
+    integration, token = make_integration(name="prometheus-prod", default_category="system")
+    client = bearer(token)
+
+    def post(group_key, *alerts):
+        response = client.post(AM, am_webhook(group_key, list(alerts)), format="json")
+        assert response.status_code == 202, response.content
+        services.alerts_process_pending()
+    post.integration = integration
+    return post
+
+
+def kinds(incident):
+    return list(incident.timeline.values_list("kind", flat=True))
+
+
+def test_first_alert_of_a_group_opens_an_incident_as_the_integration(alertmanager, make_person):
+    responder = make_person("tech_group")
+    alertmanager("g1", am_alert("a1", severity="warning"), am_alert("a2", severity="critical"))
+    incident = Incident.objects.get()
+    assert (incident.category.key, incident.level.key, incident.source) == ("system", "orange", "alertmanager")
+    assert incident.reporter is None
+    assert incident.title == "CoreDown on a1 (+1)"
+    opened = incident.timeline.get(kind=TimelineKind.OPENED)
+    assert opened.actor_label == "prometheus-prod"
+    alert_entry = incident.timeline.get(kind=TimelineKind.ALERT)
+    assert alert_entry.detail["opened_incident"] is True and alert_entry.detail["count"] == 2
+    assert set(Alert.objects.values_list("incident", flat=True)) == {incident.pk}
+    assert not Alert.objects.filter(processed_at__isnull=True).exists()
+    assert Notification.objects.filter(incident=incident, person=responder).exists()
+    alertmanager.integration.refresh_from_db()
+    assert (alertmanager.integration.alerts_received, alertmanager.integration.incidents_opened) == (2, 1)
+
+
+def test_new_alert_joins_the_open_incident_and_a_redelivery_changes_nothing(alertmanager):
+    alertmanager("g1", am_alert("a1"))
+    incident = Incident.objects.get()
+    alertmanager("g1", am_alert("a1"), am_alert("a2"))
+    assert Incident.objects.count() == 1
+    assert kinds(incident).count(TimelineKind.ALERT) == 2
+    joined = incident.timeline.filter(kind=TimelineKind.ALERT).last()
+    assert [a["fingerprint"] for a in joined.detail["alerts"]] == ["a2"]
+    before = kinds(incident)
+    alertmanager("g1", am_alert("a1"), am_alert("a2"))  # Alertmanager's repeat_interval resend
+    assert kinds(incident) == before
+    assert Alert.objects.count() == 2
+
+
+def test_more_severe_alert_raises_the_incident_through_the_escalation_path(alertmanager):
+    alertmanager("g1", am_alert("a1", severity="warning"))
+    incident = Incident.objects.get()
+    assert incident.level.key == "yellow"
+    alertmanager("g1", am_alert("a2", level="red"))
+    incident.refresh_from_db()
+    assert incident.level.key == "red"
+    change = incident.timeline.get(kind=TimelineKind.LEVEL_CHANGED)
+    assert change.detail["from"] == "yellow" and change.detail["to"] == "red" and change.detail["manual"] is False
+    # A milder alert never lowers the level.
+    alertmanager("g1", am_alert("a3", severity="info"))
+    incident.refresh_from_db()
+    assert incident.level.key == "red"
+
+
+def test_resolved_before_anyone_acknowledged_is_recorded_and_responders_told(alertmanager, make_person):
+    responder = make_person("tech_group")
+    alertmanager("g1", am_alert("a1"), am_alert("a2"))
+    incident = Incident.objects.get()
+    alertmanager("g1", am_alert("a1", status="resolved"), am_alert("a2"))
+    assert incident.notifications.filter(event__startswith="alerts-resolved").count() == 0  # a2 still fires
+    alertmanager("g1", am_alert("a1", status="resolved"), am_alert("a2", status="resolved"))
+    incident.refresh_from_db()
+    assert incident.status == Status.REPORTED  # the state machine refuses recovery before acknowledgement
+    refused = incident.timeline.filter(kind=TimelineKind.ALERT, detail__resolved_at_source=True).get()
+    assert "acknowledged" in refused.detail["not_marked_recovered"]
+    told = incident.notifications.get(event__startswith="alerts-resolved", person=responder)
+    assert "resolved" in told.body
+
+
+def test_resolved_after_acknowledgement_marks_the_incident_recovered(alertmanager, make_person):
+    responder = make_person("tech_group", "office")
+    alertmanager("g1", am_alert("a1"))
+    incident = Incident.objects.get()
+    incident_services.acknowledge(incident, actor=responder)
+    alertmanager("g1", am_alert("a1", status="resolved"))
+    incident.refresh_from_db()
+    assert incident.status == Status.RECOVERED
+    recovered = incident.timeline.get(kind=TimelineKind.RECOVERED)
+    assert recovered.actor is None
+    assert incident.notifications.filter(event__startswith="alerts-resolved", person=responder).exists()
+
+
+def test_a_stale_firing_redelivery_after_the_resolution_does_not_undo_it(alertmanager, make_person):
+    responder = make_person("tech_group", "office")
+    alertmanager("g1", am_alert("a1"))
+    incident = Incident.objects.get()
+    incident_services.acknowledge(incident, actor=responder)
+    alertmanager("g1", am_alert("a1", status="resolved"))
+    entries = kinds(incident)
+    Alert.objects.filter(status="firing").delete()  # pretend the firing copy was never seen: it arrives late
+    alertmanager("g1", am_alert("a1"))
+    assert kinds(incident) == entries
+
+
+def test_alert_after_the_incident_closed_opens_a_new_one(alertmanager, make_person):
+    responder = make_person("tech_group", "office")
+    alertmanager("g1", am_alert("a1"))
+    first = Incident.objects.get()
+    incident_services.acknowledge(first, actor=responder)
+    incident_services.resolve(first, actor=responder, summary="restarted")
+    alertmanager("g1", am_alert("a1", starts="2024-05-02T08:00:00Z"))
+    second = Incident.objects.exclude(pk=first.pk).get()
+    assert AlertGroup.objects.get().incident == second
+
+
+def test_events_trigger_acknowledge_resolve(minimal_plan_version, make_integration, bearer, make_person):
+    responder = make_person("tech_group", "office")
+    _integration, token = make_integration(kind="events", name="zabbix")
+    client = bearer(token)
+
+    def send(action, **payload):
+        body = {"event_action": action, "dedup_key": "sw-1"}
+        if payload:
+            body["payload"] = {"source": "zabbix", "severity": "error", **payload}
+        assert client.post(EVENTS, body, format="json").status_code == 202
+        services.alerts_process_pending()
+
+    send("trigger", summary="Core switch down", custom_details={"category": "network"})
+    incident = Incident.objects.get()
+    assert (incident.category.key, incident.level.key, incident.source) == ("network", "yellow", "events")
+    send("acknowledge")
+    assert incident.timeline.filter(kind=TimelineKind.ALERT).last().detail["alerts"][0]["status"] == "acknowledged"
+    incident.refresh_from_db()
+    assert incident.status == Status.REPORTED  # taking an incident on is a person's act
+    incident_services.acknowledge(incident, actor=responder)
+    send("resolve")
+    incident.refresh_from_db()
+    assert incident.status == Status.RECOVERED
+
+
+def test_resolve_for_an_unknown_dedup_key_opens_nothing(minimal_plan_version, make_integration, bearer):
+    _integration, token = make_integration(kind="events")
+    response = bearer(token).post(EVENTS, {"event_action": "resolve", "dedup_key": "never-seen"}, format="json")
+    assert response.status_code == 202
+    services.alerts_process_pending()
+    assert Incident.objects.count() == 0
+    assert Alert.objects.get().processed_at is not None
+
+
+def test_a_group_that_cannot_be_processed_is_retried_then_set_aside(alertmanager, monkeypatch):
+    # No active plan: opening an incident is impossible, the alert must wait, not vanish.
+    from plan.models import PlanVersion
+
+    PlanVersion.objects.update(is_active=False)
+    alertmanager("g1", am_alert("a1"))
+    alert = Alert.objects.get()
+    assert alert.processed_at is None and alert.attempts == 1 and "DoesNotExist" in alert.last_error
+    for _ in range(services.MAX_ATTEMPTS):
+        services.alerts_process_pending()
+    alert.refresh_from_db()
+    assert alert.attempts == services.MAX_ATTEMPTS and alert.processed_at is None
+    PlanVersion.objects.update(is_active=True)
+    Alert.objects.update(attempts=0)
+    services.alerts_process_pending()
+    assert Alert.objects.get().incident is not None

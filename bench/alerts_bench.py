@@ -1,0 +1,270 @@
+"""Benchmark of the monitoring webhooks (not a test). Results go in bench/README.md.
+
+    .venv/bin/python bench/alerts_bench.py [--db fenghuo_alerts_bench] [--redis redis://127.0.0.1:6379/10]
+
+It (re)creates its own PostgreSQL database, migrates it, loads the shipped plan,
+starts gunicorn (gthread 3×4, CONN_MAX_AGE=60, as in docker-compose.yml), a
+Celery worker and beat, then with wrk:
+
+(a) alert storm: 10,000 Alertmanager alerts, 10 per request, 16 connections,
+    while a probe posts a fresh alert group every 0.25 s and times how long its
+    incident takes to appear in GET /api/v1/incidents/ (falls back to the
+    database when that endpoint is absent);
+(b) single events: one PagerDuty-style event per request, 16 connections, 30 s;
+(c) pgbench: raw one-row INSERTs with 16 clients, the ceiling to compare with.
+
+Stored rows are counted afterwards and must equal the accepted alerts.
+"""
+
+import argparse
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+STORM_ALERTS, PER_REQUEST, CONNECTIONS, THREADS = 10_000, 10, 16, 2
+
+
+def sh(*args, **kwargs):
+    return subprocess.run(args, check=True, capture_output=True, text=True, **kwargs).stdout
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def percentile(values, p):
+    values = sorted(values)
+    if not values:
+        return float("nan")
+    k = max(0, min(len(values) - 1, round(p / 100 * len(values) + 0.5) - 1))
+    return values[k]
+
+
+class Stack:
+    def __init__(self, db, redis_url, prefix):
+        self.db, self.prefix = db, prefix
+        self.env = {**os.environ, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{db}",
+                    "CELERY_BROKER_URL": redis_url, "FENGHUO_QUEUE_PREFIX": prefix, "CONN_MAX_AGE": "60",
+                    "DEBUG": "false", "LOG_LEVEL": "WARNING", "FENGHUO_VAR_DIR": tempfile.mkdtemp(prefix="fh-bench-")}
+        self.processes = []
+
+    def manage(self, *args):
+        return sh(str(BIN / "python"), "manage.py", *args, cwd=ROOT, env=self.env)
+
+    def prepare(self):
+        sh("psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"DROP DATABASE IF EXISTS {self.db}")
+        sh("psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"CREATE DATABASE {self.db}")
+        sh("redis-cli", "-u", self.env["CELERY_BROKER_URL"], "flushdb")
+        self.manage("migrate", "--noinput")
+        self.manage("loadplan", "plan/plans/credit-system.yaml")
+        self.manage("shell", "-c", "\n".join([
+            "from people.models import Person, RoleAssignment",
+            "for role in ['duty_staff', 'office', 'tech_group', 'ops_supervisor', 'network_maintainer', "
+            "'leadership', 'system_technicians']:",
+            "    p = Person.objects.create_user(username=f'bench-{role}', password='x')",
+            "    RoleAssignment.objects.create(person=p, role_key=role)",
+        ]))
+        self.am_token = self.manage("createintegration", "bench-am", "--kind", "alertmanager", "--category",
+                                    "network", "--level", "yellow", "--rate", "10000000").strip().splitlines()[-1]
+        self.ev_token = self.manage("createintegration", "bench-events", "--kind", "events",
+                                    "--rate", "10000000").strip().splitlines()[-1]
+        self.api_token = self.manage("issuetoken", "bench-office").strip().splitlines()[-1]
+
+    def start(self):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        queues = ",".join(f"{self.prefix}.{q}" for q in ("escalation", "notifications", "intake"))
+        for command in (
+            [BIN / "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{self.port}", "--worker-class", "gthread",
+             "--workers", "3", "--threads", "4"],
+            [BIN / "celery", "-A", "config", "worker", "-Q", queues, "--concurrency", "2", "--loglevel", "WARNING"],
+            [BIN / "celery", "-A", "config", "beat", "--loglevel", "WARNING", "-s",
+             str(Path(self.env["FENGHUO_VAR_DIR"]) / "beat-schedule")],
+        ):
+            self.processes.append(subprocess.Popen([str(c) for c in command], cwd=ROOT, env=self.env,
+                                                   start_new_session=True, stdout=subprocess.DEVNULL,
+                                                   stderr=open(Path(self.env["FENGHUO_VAR_DIR"]) / "log", "a")))
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"{self.base}/healthz", timeout=5)
+                break
+            except OSError:  # refused while booting, or a timeout while workers import Django
+                time.sleep(0.2)
+        time.sleep(3)  # let the worker connect
+
+    def stop(self):
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+    def sql(self, query):
+        return sh("psql", "-h", "127.0.0.1", "-U", "postgres", "-d", self.db, "-Atqc", query).strip()
+
+    def wait_processed(self, timeout=300):
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            if self.sql("SELECT count(*) FROM alerts_alert WHERE processed_at IS NULL") == "0":
+                return time.monotonic() - started
+            time.sleep(0.5)
+        return None
+
+
+def wrk(stack, script, token, duration, extra_env, threads=THREADS):
+    env = {**os.environ, "ALERTS_TOKEN": token, **extra_env}
+    command = ["wrk", "-t", str(threads), "-c", str(CONNECTIONS), "-d", duration, "--timeout", "10s", "-s",
+               str(ROOT / "bench" / script), stack.base]
+    out = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
+    return json.loads(re.search(r"RESULT (\{.*\})", out).group(1)), " ".join(command)
+
+
+class VisibilityProbe(threading.Thread):
+    """Posts a new alert group every 0.25 s and times until its incident is listed by the API."""
+
+    def __init__(self, stack):
+        super().__init__(daemon=True)
+        self.stack, self.samples, self.via = stack, [], "api"
+        self.stopping = threading.Event()
+
+    def _open_incident_titles(self):
+        if self.via == "api":
+            request = urllib.request.Request(f"{self.stack.base}/api/v1/incidents/?open=true",
+                                             headers={"Authorization": f"Token {self.stack.api_token}"})
+            try:
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    data = json.load(response)
+                items = data["results"] if isinstance(data, dict) else data
+                return [item["title"] for item in items]
+            except urllib.error.HTTPError as error:
+                if error.code != 404:
+                    raise
+                self.via = "database (GET /api/v1/incidents/ not available)"
+        return self.stack.sql("SELECT title FROM incidents_incident ORDER BY id DESC LIMIT 50").splitlines()
+
+    def run(self):
+        n = 0
+        while not self.stopping.is_set():
+            n += 1
+            name = f"Probe{n}x{os.getpid()}"
+            body = {"version": "4", "groupKey": f"probe-{name}", "status": "firing", "alerts": [{
+                "status": "firing", "labels": {"alertname": name, "severity": "critical"},
+                "annotations": {"summary": "visibility probe"}, "startsAt": "2024-05-01T08:00:00Z",
+                "endsAt": "0001-01-01T00:00:00Z", "fingerprint": name}]}
+            request = urllib.request.Request(
+                f"{self.stack.base}/api/v1/alerts/alertmanager", data=json.dumps(body).encode(), method="POST",
+                headers={"Authorization": f"Bearer {self.stack.am_token}", "Content-Type": "application/json"})
+            posted = time.monotonic()
+            urllib.request.urlopen(request, timeout=10).read()
+            while not any(title.startswith(name) for title in self._open_incident_titles()):
+                if time.monotonic() - posted > 30:
+                    break
+                time.sleep(0.02)
+            self.samples.append(time.monotonic() - posted)
+            time.sleep(max(0.0, 0.25 - (time.monotonic() - posted)))
+
+
+def pgbench(stack):
+    stack.sql("CREATE TABLE IF NOT EXISTS bench_insert (id bigserial PRIMARY KEY, v text)")
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
+        script.write("INSERT INTO bench_insert (v) VALUES ('x');\n")
+    command = ["pgbench", "-h", "127.0.0.1", "-U", "postgres", "-n", "-c", "16", "-j", "2", "-T", "10", "-f",
+               script.name, stack.db]
+    out = sh(*command)
+    return float(re.search(r"tps = ([\d.]+)", out).group(1)), " ".join(command)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", default="fenghuo_alerts_bench")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/10")
+    parser.add_argument("--prefix", default="fenghuo-alerts-bench")
+    parser.add_argument("--events-seconds", type=int, default=30)
+    args = parser.parse_args()
+
+    stack = Stack(args.db, args.redis, args.prefix)
+    stack.prepare()
+    report = {}
+    try:
+        stack.start()
+        # (a) the storm, with the visibility probe running alongside
+        probe = VisibilityProbe(stack)
+        probe.start()
+        storm, storm_cmd = wrk(stack, "alerts_storm.lua", stack.am_token, "120s", {
+            "STORM_REQUESTS": str(STORM_ALERTS // PER_REQUEST), "STORM_THREADS": str(CONNECTIONS),
+            "ALERTS_PER_REQUEST": str(PER_REQUEST)}, threads=CONNECTIONS)
+        drained = stack.wait_processed()
+        probe.stopping.set()
+        probe.join()
+        storm_stored = int(stack.sql("SELECT count(*) FROM alerts_alert a JOIN alerts_integration i "
+                                     "ON i.id = a.integration_id WHERE i.name = 'bench-am' "
+                                     "AND a.group_key LIKE '%storm-%'"))
+        lag = [float(v) for v in stack.sql(
+            "SELECT extract(epoch FROM i.opened_at - min(a.received_at)) FROM alerts_alert a "
+            "JOIN incidents_incident i ON i.id = a.incident_id WHERE a.group_key LIKE '%storm-%' "
+            "GROUP BY i.id").splitlines()]
+        # wrk keeps running until its -d even after every thread has sent its quota, so
+        # the rate is taken from the server's own first and last receipt times.
+        seconds = float(stack.sql("SELECT extract(epoch FROM max(received_at) - min(received_at)) "
+                                  "FROM alerts_alert WHERE group_key LIKE '%storm-%'")) or storm["duration_us"] / 1e6
+        report["storm"] = {
+            "command": storm_cmd, "accepted_alerts": storm["accepted_requests"] * PER_REQUEST,
+            "alerts_per_s": round(storm["accepted_requests"] * PER_REQUEST / seconds),
+            "requests_per_s": round(storm["accepted_requests"] / seconds),
+            "p50_ms": storm["p50_us"] / 1000, "p99_ms": storm["p99_us"] / 1000,
+            "errors": storm["rejected_requests"] + storm["socket_errors"], "stored_alerts": storm_stored,
+            "seconds_until_all_processed_after_storm": drained,
+            "probe_visibility_via": probe.via, "probe_samples": len(probe.samples),
+            "probe_visibility_p50_s": round(statistics.median(probe.samples), 3),
+            "probe_visibility_p99_s": round(percentile(probe.samples, 99), 3),
+            "storm_groups_first_alert_to_incident_p50_s": round(statistics.median(lag), 3) if lag else None,
+            "storm_groups_first_alert_to_incident_p99_s": round(percentile(lag, 99), 3) if lag else None,
+        }
+        print(json.dumps(report["storm"], indent=2), flush=True)
+
+        # (b) single events
+        events, events_cmd = wrk(stack, "alerts_events.lua", stack.ev_token, f"{args.events_seconds}s", {})
+        stack.wait_processed()
+        events_stored = int(stack.sql("SELECT count(*) FROM alerts_alert a JOIN alerts_integration i "
+                                      "ON i.id = a.integration_id WHERE i.name = 'bench-events'"))
+        seconds = events["duration_us"] / 1e6
+        report["events"] = {
+            "command": events_cmd, "accepted": events["accepted_requests"],
+            "events_per_s": round(events["accepted_requests"] / seconds),
+            "p50_ms": events["p50_us"] / 1000, "p99_ms": events["p99_us"] / 1000,
+            "errors": events["rejected_requests"] + events["socket_errors"], "stored": events_stored,
+        }
+        print(json.dumps(report["events"], indent=2), flush=True)
+    finally:
+        stack.stop()
+
+    # (c) the ceiling: raw one-row INSERTs, nothing else running
+    tps, pg_cmd = pgbench(stack)
+    report["pgbench"] = {"command": pg_cmd, "inserts_per_s": round(tps),
+                         "storm_alerts_per_s_over_pgbench": round(report["storm"]["alerts_per_s"] / tps, 3),
+                         "storm_requests_per_s_over_pgbench": round(report["storm"]["requests_per_s"] / tps, 3),
+                         "events_per_s_over_pgbench": round(report["events"]["events_per_s"] / tps, 3)}
+    print(json.dumps(report["pgbench"], indent=2), flush=True)
+    print("REPORT " + json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()

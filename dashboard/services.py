@@ -1,0 +1,80 @@
+"""Announcements of the warning level to the business departments (plan 4.1.3, 4.2.3, 4.3.3).
+
+``announce_level`` is what the escalation engine calls when a level starts;
+``announcement_post`` is the office writing one by hand from the dashboard.
+Both record the announcement and tell the ``business_departments`` role in one
+transaction, so nobody who must be told is lost in between.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from incidents import permissions
+from incidents.errors import Refused
+from notifications.models import Ask
+from notifications.services import notify_roles
+
+from .models import Announcement
+
+# Orange and red are announced (plan 4.1.3, 4.2.3, 4.3.3); blue and yellow stay with the responders.
+ANNOUNCED_LEVELS = frozenset({"orange", "red"})
+AUDIENCE = "business_departments"
+
+
+def _automatic_texts(incident):
+    level, category = incident.level, incident.category
+    drill_en, drill_zh = ("[DRILL] ", "【演练】") if incident.is_drill else ("", "")
+    text_en = (f"{drill_en}The emergency office announces a {level.name_en} warning ({level.key}) for a "
+               f"{category.name_en} fault: #{incident.pk} {incident.title}. Follow the office's instructions.")
+    text_zh = (f"{drill_zh}应急办公室发布{level.name_zh}（{level.key}）：{category.name_zh}故障 "
+               f"#{incident.pk} {incident.title}。请按应急办公室的要求处置。")
+    return text_en, text_zh
+
+
+@transaction.atomic
+def announce_level(incident, at):
+    """Announce the incident's current level if it is orange or red; at most once per level.
+
+    Called inside the transaction that opened the incident or raised its level
+    (``escalation.services.start_level_response``). Returns the announcement, or
+    None when the level is not announced.
+    """
+    level_key = incident.level.key
+    if level_key not in ANNOUNCED_LEVELS:
+        return None
+    text_en, text_zh = _automatic_texts(incident)
+    announcement, created = Announcement.objects.get_or_create(
+        incident=incident, level_key=level_key, created_by=None,
+        defaults={"text_en": text_en, "text_zh": text_zh, "created_at": at},
+    )
+    if created:
+        _tell(announcement)
+    return announcement
+
+
+@transaction.atomic
+def announcement_post(*, incident, author, text_en="", text_zh=""):
+    """The office (or the leadership group) announces by hand; either language may be left empty."""
+    held = author.role_keys()
+    if not (held & ({permissions.OFFICE} | permissions.LEADERS) or author.is_superuser):
+        raise Refused(_("cannot announce: only the emergency office or the leadership group announces levels"),
+                      code="forbidden", status_code=403)
+    if not incident.is_open:
+        raise Refused(_("cannot announce: the incident is %(status)s") % {"status": incident.get_status_display()},
+                      code="invalid_transition")
+    text_en, text_zh = (text_en or "").strip(), (text_zh or "").strip()
+    if not (text_en or text_zh):
+        raise ValidationError({"text_zh": [_("write the announcement in Chinese, English or both")]})
+    announcement = Announcement.objects.create(incident=incident, level_key=incident.level.key, text_en=text_en,
+                                               text_zh=text_zh, created_at=timezone.now(), created_by=author)
+    _tell(announcement)
+    return announcement
+
+
+def _tell(announcement):
+    # One message per person, in both languages: notify_roles renders only its own words per person.
+    note = "\n".join(text for text in (announcement.text_zh, announcement.text_en) if text)
+    notify_roles(announcement.incident, [AUDIENCE], event=f"announcement:{announcement.pk}", ask=Ask.ANNOUNCE,
+                 note=note)

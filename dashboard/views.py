@@ -1,0 +1,196 @@
+"""The office's pages: the live dashboard, the approval queue and the announcements.
+
+Views read through ``selectors`` and write through ``services`` (incidents and
+dashboard); they hold no rules of their own.
+"""
+
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import condition, require_GET, require_POST
+
+from incidents import permissions
+from incidents import services as incident_services
+from incidents.errors import Refused
+from incidents.models import Incident, ResponsePlan
+
+from . import selectors, services
+
+FRAGMENT_CACHE_SECONDS = 30
+
+
+def _fragment_login_required(view):
+    """A poll from a page whose session expired gets 401, not the login page's HTML; the script reloads."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return HttpResponse(status=401)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _dashboard_context(request, filters, choices=None):
+    groups, counts, incidents = selectors.open_incidents(filters)
+    levels, categories = choices or selectors.plan_choices()
+    events = selectors.alarm_events(incidents, levels)
+    alarm_key = events[0]["id"] if events else 0
+    return {
+        "filters": filters,
+        "groups": groups,
+        "level_counts": [(level, counts.get(level.key, 0)) for level in levels],
+        "open_total": sum(counts.values()),
+        "shown_total": len(incidents),
+        "levels": levels,
+        "categories": categories,
+        "alarm_events": events,
+        "alarm_key": alarm_key,
+        "alarm_level": events[0]["level"] if events else "",
+        "announcements": selectors.recent_announcements(levels),
+        "approval_overdue_minutes": settings.APPROVAL_OVERDUE_MINUTES,
+        "rendered_at": timezone.now(),
+        # Translated once, printed in every row.
+        "drill_label": _("DRILL"),
+        "nobody_label": _("nobody yet"),
+    }
+
+
+def _no_store(response):
+    # Always revalidate: the ETag makes that a cheap 304.
+    patch_cache_control(response, no_cache=True, private=True)
+    patch_vary_headers(response, ["Cookie", "Accept-Language"])
+    return response
+
+
+def _fragment_html(request, filters, etag, choices=None):
+    """The rendered fragment, shared by every screen with the same language and filters.
+
+    Keyed by the fingerprint, so it is rendered once per change however many
+    screens poll; the short expiry bounds what the fingerprint does not see
+    (a person renamed). Ages inside are as of the render: the ticker redraws them.
+    """
+    key = f"dashboard:fragment:{etag}"
+    html = cache.get(key)
+    if html is None:
+        html = render_to_string("dashboard/_fragment.html", _dashboard_context(request, filters, choices),
+                                request=request)
+        cache.set(key, html, FRAGMENT_CACHE_SECONDS)
+    return html
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    filters = selectors.Filters.from_query(request.GET)
+    # The fingerprint before the data: a change in between makes the first poll fetch again, never miss it.
+    etag = selectors.dashboard_etag(filters)
+    levels, categories = selectors.plan_choices()
+    context = {"filters": filters, "etag": etag, "levels": levels, "categories": categories,
+               "fragment_html": _fragment_html(request, filters, etag, (levels, categories))}
+    held = request.user.role_keys()
+    context["may_announce"] = bool(held & ({permissions.OFFICE} | permissions.LEADERS)) or request.user.is_superuser
+    return _no_store(render(request, "dashboard/dashboard.html", context))
+
+
+def _fragment_etag(request):
+    request.dashboard_etag = selectors.dashboard_etag(selectors.Filters.from_query(request.GET))
+    return request.dashboard_etag
+
+
+@_fragment_login_required
+@require_GET
+@condition(etag_func=_fragment_etag)
+def fragment(request):
+    filters = selectors.Filters.from_query(request.GET)
+    return _no_store(HttpResponse(_fragment_html(request, filters, request.dashboard_etag)))
+
+
+# --- approvals ---------------------------------------------------------------------
+
+
+def _approvals_page(request, errors=None, status=200):
+    minutes = settings.APPROVAL_OVERDUE_MINUTES
+    plans = selectors.pending_approvals(request.user)
+    now = timezone.now()
+    cards = [{
+        "plan": plan,
+        "overdue": selectors.is_overdue(plan, minutes, now),
+        "overdue_at": selectors.approval_overdue_at(plan, minutes),
+        "error": (errors or {}).get(plan.pk),
+    } for plan in plans]
+    # An error about a plan not in this queue (decided meanwhile, not the viewer's) shows at the top.
+    shown = {plan.pk for plan in plans}
+    orphans = [message for key, message in (errors or {}).items() if key not in shown]
+    return render(request, "dashboard/approvals.html", {
+        "cards": cards, "overdue_minutes": minutes, "held_roles": sorted(request.user.role_keys()),
+        "orphan_errors": orphans,
+    }, status=status)
+
+
+@login_required
+@require_GET
+def approvals(request):
+    return _approvals_page(request)
+
+
+@login_required
+@require_POST
+def approval_decide(request, plan_id):
+    plan = get_object_or_404(ResponsePlan.objects.select_related("incident"), pk=plan_id)
+    decision = request.POST.get("decision")
+    comment = request.POST.get("comment", "")
+    try:
+        if decision == "approve":
+            incident_services.approve_plan(plan, actor=request.user, comment=comment)
+            messages.success(request, _("Approved the response plan for incident #%(id)d.") % {"id": plan.incident_id})
+        elif decision == "reject":
+            incident_services.reject_plan(plan, actor=request.user, comment=comment)
+            messages.success(request, _("Rejected the response plan for incident #%(id)d.") % {"id": plan.incident_id})
+        else:
+            return _approvals_page(request, {plan.pk: _("Choose approve or reject.")}, status=400)
+    except Refused as refused:
+        return _approvals_page(request, {plan.pk: refused.message}, status=refused.status_code)
+    except ValidationError as invalid:
+        return _approvals_page(request, {plan.pk: " ".join(invalid.messages)}, status=400)
+    return redirect("approvals")
+
+
+# --- announcements -----------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def announcements(request):
+    levels, _categories = selectors.plan_choices()
+    return render(request, "dashboard/announcements.html", {"announcements": selectors.announcements_page(levels)})
+
+
+@login_required
+@require_POST
+def announcement_new(request):
+    incident_id = request.POST.get("incident", "")
+    if not incident_id.isdigit():
+        messages.error(request, _("Choose the incident to announce."))
+        return redirect("dashboard")
+    incident = get_object_or_404(Incident.objects.with_plan(), pk=int(incident_id))
+    try:
+        services.announcement_post(incident=incident, author=request.user, text_en=request.POST.get("text_en", ""),
+                                   text_zh=request.POST.get("text_zh", ""))
+    except Refused as refused:
+        messages.error(request, refused.message)
+    except ValidationError as invalid:
+        messages.error(request, " ".join(invalid.messages))
+    else:
+        messages.success(request, _("Announced to the business departments."))
+    return redirect("dashboard")

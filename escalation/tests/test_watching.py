@@ -1,0 +1,82 @@
+"""Watching the watcher: /readyz and /metrics tell when deadlines are not being acted on."""
+
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from escalation import services as engine
+from incidents import services
+
+pytestmark = pytest.mark.django_db
+
+
+def metric(text, name, labels=""):
+    match = re.search(rf"^{re.escape(name + labels)} (\S+)$", text, re.MULTILINE)
+    assert match, f"{name}{labels} missing from:\n{text}"
+    return float(match.group(1))
+
+
+@pytest.fixture
+def stalled_incident(shipped_plan, make_person, settings):
+    """A yellow system fault whose one-hour on-site deadline nobody has swept for 61 s past the threshold."""
+    settings.ESCALATION_STALL_SECONDS = 60
+    start = timezone.now().replace(microsecond=0)
+    with time_machine.travel(start, tick=False):
+        incident = services.log_fault(reporter=make_person("duty_staff"), category="system", level="yellow",
+                                      title="slow")
+    return incident, start + timedelta(hours=1)
+
+
+def test_readyz_goes_not_ready_when_a_deadline_is_overdue_past_the_stall_threshold(client, stalled_incident):
+    _incident, due = stalled_incident
+
+    with time_machine.travel(due + timedelta(seconds=60), tick=False):
+        assert client.get("/readyz").status_code == 200
+    with time_machine.travel(due + timedelta(seconds=61), tick=False):
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["escalation"].startswith("stalled")
+    assert response.json()["checks"]["oldest_overdue_deadline_seconds"] == 61
+
+
+def test_readyz_recovers_once_the_sweeper_has_acted(client, stalled_incident):
+    _incident, due = stalled_incident
+
+    with time_machine.travel(due + timedelta(seconds=61), tick=False):
+        engine.sweep()
+        response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["checks"]["oldest_overdue_deadline_seconds"] is None
+
+
+def test_metrics_expose_the_oldest_overdue_deadline_and_the_tables_counts(client, stalled_incident):
+    _incident, due = stalled_incident
+
+    with time_machine.travel(due + timedelta(seconds=61), tick=False):
+        response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain; version=0.0.4")
+    text = response.content.decode()
+    assert metric(text, "fenghuo_oldest_overdue_deadline_seconds") == 61
+    assert metric(text, "fenghuo_pending_deadlines") == 2  # on site in 1 h, orange in 2 h
+    assert metric(text, "fenghuo_deadlines_acted_total", '{state="met"}') == 3  # the three reports, made at once
+    assert metric(text, "fenghuo_deadlines_acted_total", '{state="missed"}') == 0
+
+    with time_machine.travel(due + timedelta(seconds=61), tick=False):
+        engine.sweep()
+        text = client.get("/metrics").content.decode()
+    assert metric(text, "fenghuo_oldest_overdue_deadline_seconds") == 0
+    assert metric(text, "fenghuo_pending_deadlines") == 1
+    assert metric(text, "fenghuo_deadlines_acted_total", '{state="missed"}') == 1
+
+
+def test_metrics_are_in_the_prometheus_text_format(client, db):
+    text = client.get("/metrics").content.decode()
+
+    for line in text.splitlines():
+        assert line.startswith("# HELP ") or line.startswith("# TYPE ") or re.fullmatch(
+            r'[a-z_]+(\{[a-z_]+="[a-z_]+"\})? -?[0-9.]+', line), line
+    assert text.endswith("\n")

@@ -1,0 +1,30 @@
+"""``/metrics``: the escalation engine watched by Prometheus (text exposition format 0.0.4)."""
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.views.decorators.http import require_GET
+
+from .selectors import deadline_metrics
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+@require_GET
+def metrics(request):
+    figures = deadline_metrics()
+    lines = [
+        "# HELP fenghuo_oldest_overdue_deadline_seconds Seconds the oldest pending deadline is past its due time "
+        "(0 when none is overdue).",
+        "# TYPE fenghuo_oldest_overdue_deadline_seconds gauge",
+        f"fenghuo_oldest_overdue_deadline_seconds {figures['oldest_overdue_seconds']:.3f}",
+        "# HELP fenghuo_escalation_stall_threshold_seconds Overdue age at which /readyz reports the engine stalled.",
+        "# TYPE fenghuo_escalation_stall_threshold_seconds gauge",
+        f"fenghuo_escalation_stall_threshold_seconds {settings.ESCALATION_STALL_SECONDS}",
+        "# HELP fenghuo_pending_deadlines Deadlines not yet met, acted on or cancelled.",
+        "# TYPE fenghuo_pending_deadlines gauge",
+        f"fenghuo_pending_deadlines {figures['pending']}",
+        "# HELP fenghuo_deadlines_acted_total Deadlines that left the pending state, by how.",
+        "# TYPE fenghuo_deadlines_acted_total counter",
+    ]
+    lines += [f'fenghuo_deadlines_acted_total{{state="{state}"}} {n}' for state, n in figures["acted"].items()]
+    return HttpResponse("\n".join(lines) + "\n", content_type=CONTENT_TYPE)

@@ -1,0 +1,185 @@
+"""What the incidents API reads and writes. Validation of types only: the services decide the rest."""
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from escalation.models import Deadline, State
+
+from .models import AffectedSystem, Incident, PlanStatus, ResponsePlan, TimelineEntry
+from .services import DETAIL_FIELDS
+
+# The database column's limit: larger numbers are refused as input, not left to fail on insert.
+MAX_BRANCHES = 2**31 - 1
+
+
+class DeadlineSerializer(serializers.ModelSerializer):
+    role = serializers.CharField(source="role_key",
+                                 help_text=gettext_lazy("The plan role that must act; empty for escalations."))
+    to_role = serializers.CharField(source="to_role_key",
+                                    help_text=gettext_lazy("Report duties: the role reported to."))
+    level = serializers.CharField(source="level_key", help_text=gettext_lazy("The level whose response created it."))
+    target_level = serializers.CharField(source="target_level_key",
+                                         help_text=gettext_lazy("Escalations: the level it leads to."))
+    met_at = serializers.SerializerMethodField()
+    missed = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Deadline
+        fields = ["kind", "role", "to_role", "level", "target_level", "started_at", "due_at", "met_at", "missed",
+                  "state"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_met_at(self, deadline):
+        if deadline.state != State.MET:
+            return None
+        return serializers.DateTimeField().to_representation(deadline.acted_at)
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    category = serializers.CharField(source="category.key", read_only=True)
+    category_name = serializers.CharField(source="category.name", read_only=True)
+    level = serializers.CharField(source="level.key", read_only=True)
+    level_name = serializers.CharField(source="level.name", read_only=True)
+    level_color = serializers.CharField(source="level.color", read_only=True)
+    status_name = serializers.CharField(source="get_status_display", read_only=True)
+    drill = serializers.BooleanField(source="is_drill", read_only=True)
+    plan_version = serializers.IntegerField(source="plan_version.number", read_only=True)
+    reporter = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    deadlines = DeadlineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id", "title", "description", "category", "category_name", "level", "level_name", "level_color",
+            "status", "status_name", "opened_at", "resolved_at", "discovered_at", "acknowledged_at",
+            "affected_branches", "total_branches", "affected_system", "host_fault", "drill", "source",
+            "plan_version", "reporter", "resolution_summary", "review_notes", "deadlines",
+        ]
+        read_only_fields = fields
+
+
+class IncidentCreateSerializer(serializers.Serializer):
+    """Log a fault. Category and level are plan keys; the service checks them against the active plan."""
+
+    title = serializers.CharField(max_length=200)
+    category = serializers.CharField(max_length=32)
+    level = serializers.CharField(max_length=32)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    affected_branches = serializers.IntegerField(required=False, allow_null=True, min_value=0,
+                                                 max_value=MAX_BRANCHES, default=None)
+    total_branches = serializers.IntegerField(required=False, allow_null=True, min_value=0,
+                                                 max_value=MAX_BRANCHES, default=None)
+    affected_system = serializers.ChoiceField(choices=AffectedSystem.choices, required=False, allow_blank=True,
+                                              default="")
+    host_fault = serializers.BooleanField(required=False, default=False)
+    is_drill = serializers.BooleanField(required=False, default=False)
+    drill = serializers.BooleanField(required=False, default=False,
+                                     help_text=gettext_lazy("Same as is_drill: either one marks a drill."))
+    discovered_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+    def validate(self, attrs):
+        drill = attrs.pop("drill")
+        attrs["is_drill"] = attrs["is_drill"] or drill
+        return attrs
+
+
+class IncidentUpdateSerializer(serializers.Serializer):
+    """PATCH: only the facts of the incident. Level and status have their own actions."""
+
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    affected_branches = serializers.IntegerField(required=False, allow_null=True, min_value=0,
+                                                 max_value=MAX_BRANCHES)
+    total_branches = serializers.IntegerField(required=False, allow_null=True, min_value=0,
+                                                 max_value=MAX_BRANCHES)
+    affected_system = serializers.ChoiceField(choices=AffectedSystem.choices, required=False, allow_blank=True)
+    host_fault = serializers.BooleanField(required=False)
+
+    def validate(self, attrs):
+        incoming = self.initial_data if isinstance(self.initial_data, dict) else {}
+        errors = {}
+        for field in incoming:
+            if field in DETAIL_FIELDS:
+                continue
+            if field == "level":
+                errors[field] = [_("the level cannot be edited; use POST %(escalate)s or %(deescalate)s") % {
+                    "escalate": self._action_url("escalate"), "deescalate": self._action_url("deescalate")}]
+            elif field == "status":
+                errors[field] = [_("the status cannot be edited; use the action endpoints (%(examples)s), "
+                                   "or POST %(escalate)s to change the level") % {
+                    "examples": "acknowledge/, check-in/, resolve/", "escalate": self._action_url("escalate")}]
+            else:
+                errors[field] = [_("cannot be changed; editable fields: %(fields)s") % {
+                    "fields": ", ".join(DETAIL_FIELDS)}]
+        if errors:
+            raise serializers.ValidationError(errors)
+        if not attrs:
+            raise serializers.ValidationError({"non_field_errors": [
+                _("send at least one of: %(fields)s") % {"fields": ", ".join(DETAIL_FIELDS)}]})
+        return attrs
+
+    def _action_url(self, action):
+        incident = self.context.get("incident")
+        return f"/api/v1/incidents/{incident.pk if incident else '{id}'}/{action}/"
+
+
+class LevelChangeSerializer(serializers.Serializer):
+    level = serializers.CharField(max_length=32, help_text=gettext_lazy("The new level's key, e.g. orange."))
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ResolveSerializer(serializers.Serializer):
+    summary = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class RecoveredSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ReviewSerializer(serializers.Serializer):
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ProposalSerializer(serializers.Serializer):
+    text = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class DecisionSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class TimelineEntrySerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TimelineEntry
+        fields = ["id", "at", "kind", "actor", "detail"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField())
+    def get_actor(self, entry):
+        if entry.actor_id:
+            return entry.actor.username
+        return entry.actor_label or "Fenghuo"
+
+
+@extend_schema_field({"type": "string", "enum": PlanStatus.values})
+class PlanStatusField(serializers.ChoiceField):
+    """Described inline: a component named after "status" would clash with the incident's status enum."""
+
+
+class ResponsePlanSerializer(serializers.ModelSerializer):
+    proposed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    approver_role = serializers.CharField(source="approver_role_key", read_only=True)
+    incident_status = serializers.CharField(source="incident.status", read_only=True)
+    status = PlanStatusField(choices=PlanStatus.choices, read_only=True)
+
+    class Meta:
+        model = ResponsePlan
+        fields = ["id", "incident", "incident_status", "text", "status", "proposed_by", "proposed_at",
+                  "approver_role", "decided_by", "decided_at", "decision_comment"]
+        read_only_fields = fields

@@ -1,0 +1,381 @@
+"""The incident pages: log a fault, one incident with its actions, my incidents, all incidents.
+
+Views read with a fixed number of queries (the tests pin them) and write only
+through ``incidents.services``; a refusal or bad input becomes a message on
+the page, never a 500.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Case, IntegerField, Prefetch, Q, Value, When
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from escalation.models import Deadline
+from escalation.services import APPROVAL_WITHIN, cell_of
+from notifications.models import Notification
+from notifications.services import shifts_on_duty
+from people.models import RoleAssignment
+from plan.models import Category, Level, PlanVersion, Response
+from plan.services import cells
+
+from . import services
+from .errors import Refused
+from .filters import IncidentFilter
+from .forms import LogFaultForm
+from .models import Incident, PlanStatus, ResponsePlan, TimelineEntry
+from .states import OPEN_STATUSES
+from .templatetags.incident_pages import human_duration
+
+PAGE_SIZE = 50
+
+# The words a person sees for the fields the services name in their ValidationErrors.
+FIELD_LABELS = {
+    "level": gettext_lazy("Level"),
+    "reason": gettext_lazy("Reason"),
+    "text": gettext_lazy("Response plan"),
+    "comment": gettext_lazy("Comment"),
+    "summary": gettext_lazy("Summary"),
+    "notes": gettext_lazy("Review"),
+    "note": gettext_lazy("Note"),
+    "plan": gettext_lazy("Response plan"),
+}
+
+
+# --- reads -------------------------------------------------------------------------------
+
+
+def _plan_choices(version):
+    """The version's categories and levels (mildest first), two queries."""
+    return list(Category.objects.filter(version=version)), list(Level.objects.filter(version=version))
+
+
+@dataclass
+class ToldRole:
+    role: object
+    asks: list = field(default_factory=list)
+    people: list = field(default_factory=list)  # (person, on_duty) pairs, people on duty first
+
+
+@dataclass
+class Preview:
+    cell: Response
+    told: list
+    deadlines: list
+    approval_by: object = None
+    approval_within: timedelta = APPROVAL_WITHIN
+
+
+def response_preview(version, category_key, level_key, *, now=None):
+    """Exactly who ``log_fault`` would tell and which deadlines it would start, without doing it.
+
+    Mirrors ``escalation.services.start_level_response`` and ``notify_roles``:
+    the on-site roles, the notify roles and the report recipients, in that
+    order; on-duty people first. A fixed number of queries.
+    """
+    now = now or timezone.now()
+    cell = cells(version).filter(category__key=category_key, level__key=level_key).first()
+    if cell is None:
+        return None
+    told = {}
+
+    def role(obj):
+        return told.setdefault(obj.key, ToldRole(role=obj))
+
+    for duty in cell.on_site.all():
+        role(duty.role).asks.append(_("be on site within %(within)s") % {"within": human_duration(duty.within)})
+    for notify in cell.notify.all():
+        role(notify.role).asks.append(_("acknowledge and respond"))
+    for duty in cell.reports.all():
+        role(duty.to_role).asks.append(_("receives the report of %(role)s") % {"role": duty.from_role.name})
+    holders = {}
+    for assignment in (RoleAssignment.objects.filter(role_key__in=told, person__is_active=True)
+                       .select_related("person").order_by("person_id")):
+        holders.setdefault(assignment.role_key, []).append(assignment.person)
+    on_duty = {}
+    for shift in shifts_on_duty(at=now).filter(role_key__in=told):
+        on_duty.setdefault(shift.role_key, [])
+        if shift.person not in on_duty[shift.role_key]:
+            on_duty[shift.role_key].append(shift.person)
+    for key, entry in told.items():
+        duty = on_duty.get(key, [])
+        entry.people = [(p, True) for p in duty] + [(p, False) for p in holders.get(key, []) if p not in duty]
+
+    deadlines = []
+    for duty in cell.on_site.all():
+        deadlines.append({"kind": "on_site", "role": duty.role, "within": duty.within, "due_at": now + duty.within})
+    if cell.escalate_to_id:
+        deadlines.append({"kind": "escalation", "target": cell.escalate_to, "within": cell.escalate_after,
+                          "due_at": now + cell.escalate_after, "condition": cell.escalation_condition})
+    for duty in cell.reports.all():
+        deadlines.append({"kind": "report", "role": duty.from_role, "to_role": duty.to_role, "within": None,
+                          "due_at": now})
+    return Preview(cell=cell, told=list(told.values()), deadlines=deadlines, approval_by=cell.approval_by)
+
+
+def _criteria_by_level(version):
+    """{level key: [(category key, category name, criteria)]}, for the level cards of the form."""
+    by_level = {}
+    for cell in (Response.objects.filter(version=version).select_related("category", "level")
+                 .order_by("category__position")):
+        by_level.setdefault(cell.level.key, []).append((cell.category.key, cell.category.name, cell.criteria))
+    return by_level
+
+
+def incident_for_page(pk):
+    """The incident with everything its page shows, in a fixed number of queries."""
+    return get_object_or_404(
+        Incident.objects.with_plan().select_related("acknowledged_by", "resolved_by").prefetch_related(
+            Prefetch("timeline", queryset=TimelineEntry.objects.select_related("actor").order_by("at", "id")),
+            Prefetch("deadlines", queryset=Deadline.objects.select_related("met_by").order_by("due_at", "id")),
+            Prefetch("response_plans", queryset=ResponsePlan.objects.select_related("proposed_by", "decided_by")
+                     .order_by("-proposed_at", "-id")),
+        ),
+        pk=pk,
+    )
+
+
+def _list_rows(queryset):
+    return queryset.select_related("category", "level", "reporter")
+
+
+# --- log a fault --------------------------------------------------------------------------
+
+
+def _new_context(request, version, form, preview=None):
+    categories, levels = _plan_choices(version)
+    by_level = _criteria_by_level(version)
+    chosen_category = form["category"].value() or ""
+    return {
+        "form": form,
+        "version": version,
+        "categories": categories,
+        "levels": levels,
+        "level_cards": [{"level": lv, "criteria": by_level.get(lv.key, [])} for lv in levels],
+        "chosen_category": chosen_category,
+        "chosen_level": form["level"].value() or "",
+        "preview": preview,
+        "error_summary": form.labelled_errors() if form.is_bound else [],
+        "show_errors": form.is_bound,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def incident_new(request):
+    version = PlanVersion.objects.filter(is_active=True).first()
+    if version is None:
+        return render(request, "incidents/no_plan.html", status=503)
+    categories, levels = _plan_choices(version)
+    status = 200
+    preview = None
+    if request.method == "POST":
+        form = LogFaultForm(request.POST, categories=categories, levels=levels)
+        if "preview" in request.POST:
+            # Without JavaScript: the "who will be told" button shows the preview and keeps what was typed.
+            category, level = request.POST.get("category", ""), request.POST.get("level", "")
+            preview = response_preview(version, category, level) if category and level else None
+            context = _new_context(request, version, form, preview)
+            context["error_summary"], context["show_errors"] = [], False
+            return render(request, "incidents/new.html", context)
+        if form.is_valid():
+            try:
+                incident = services.log_fault(reporter=request.user, plan_version=version,
+                                              **form.service_arguments())
+            except ValidationError as invalid:
+                form.add_service_errors(invalid)
+            except Refused as refused:
+                form.add_error(None, refused.message)
+                status = refused.status_code
+            else:
+                messages.success(request, _("Incident #%(id)d logged; the plan's roles are being told.")
+                                 % {"id": incident.pk})
+                return redirect("incident_detail", pk=incident.pk)
+        status = 400 if status == 200 else status
+        category, level = form["category"].value(), form["level"].value()
+        if category and level:
+            preview = response_preview(version, category, level)
+    else:
+        initial = {k: request.GET[k] for k in ("category", "level") if request.GET.get(k)}
+        form = LogFaultForm(initial=initial, categories=categories, levels=levels)
+        if initial.get("category") and initial.get("level"):
+            preview = response_preview(version, initial["category"], initial["level"])
+    return render(request, "incidents/new.html", _new_context(request, version, form, preview), status=status)
+
+
+@login_required
+@require_GET
+def incident_new_preview(request):
+    """The HTML fragment the form fetches whenever category or level changes."""
+    version = PlanVersion.objects.filter(is_active=True).first()
+    category, level = request.GET.get("category", ""), request.GET.get("level", "")
+    preview = response_preview(version, category, level) if version and category and level else None
+    status = 200 if preview or not (category and level) else 404
+    return render(request, "incidents/_preview.html", {"preview": preview, "asked": bool(category and level)},
+                  status=status)
+
+
+# --- one incident -------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def incident_detail(request, pk):
+    incident = incident_for_page(pk)
+    version = incident.plan_version
+    roles = {r.key: r for r in version.roles.all()}
+    levels = list(Level.objects.filter(version=version))
+    cell = cell_of(incident)
+    actions = services.available_actions(request.user, incident)
+    plans = list(incident.response_plans.all())
+    pending = next((p for p in plans if p.status == PlanStatus.PENDING), None)
+    deadlines = list(incident.deadlines.all())
+    for deadline in deadlines:
+        deadline.role = roles.get(deadline.role_key)
+        deadline.to_role = roles.get(deadline.to_role_key)
+        deadline.target = next((lv for lv in levels if lv.key == deadline.target_level_key), None)
+    for plan in plans:
+        plan.approver = roles.get(plan.approver_role_key)
+    return render(request, "incidents/detail.html", {
+        "incident": incident,
+        "cell": cell,
+        "steps": list(cell.steps.all()),
+        "deadlines": deadlines,
+        "timeline": list(incident.timeline.all()),
+        "plans": plans,
+        "pending_plan": pending,
+        "actions": actions,
+        "roles": roles,
+        "levels_by_key": {lv.key: lv for lv in levels},
+        "more_severe": [lv for lv in levels if lv.is_more_severe_than(incident.level)][::-1],
+        "milder": [lv for lv in levels if incident.level.is_more_severe_than(lv)][::-1],
+        "now": timezone.now(),
+    })
+
+
+def _act_with_plan(decide):
+    def act(request, incident):
+        plan_id = request.POST.get("plan", "")
+        plans = ResponsePlan.objects.filter(incident=incident)
+        plan = (plans.filter(pk=int(plan_id)) if plan_id.isdigit() else plans.filter(status=PlanStatus.PENDING)).first()
+        if plan is None:
+            raise ValidationError({"plan": [_("there is no response plan awaiting a decision")]})
+        return decide(plan, actor=request.user, comment=request.POST.get("comment", ""))
+    return act
+
+
+# action → (call the service, what to tell the person when it worked)
+ACTIONS = {
+    "acknowledge": (lambda r, i: services.acknowledge(i, actor=r.user),
+                    gettext_lazy("You have taken the incident on.")),
+    "check_in": (lambda r, i: services.check_in(i, actor=r.user),
+                 gettext_lazy("Checked in on site.")),
+    "escalate": (lambda r, i: services.escalate(i, r.POST.get("level", ""), actor=r.user,
+                                                reason=r.POST.get("reason", "")),
+                 gettext_lazy("Level raised; the new level's roles are being told.")),
+    "propose_plan": (lambda r, i: services.propose_plan(i, actor=r.user, text=r.POST.get("text", "")),
+                     gettext_lazy("Response plan proposed.")),
+    "approve_plan": (_act_with_plan(services.approve_plan), gettext_lazy("Response plan approved.")),
+    "reject_plan": (_act_with_plan(services.reject_plan), gettext_lazy("Response plan rejected.")),
+    "start_implementing": (lambda r, i: services.start_implementing(i, actor=r.user),
+                           gettext_lazy("Implementation started.")),
+    "mark_recovered": (lambda r, i: services.mark_recovered(i, actor=r.user, note=r.POST.get("note", "")),
+                       gettext_lazy("Marked recovered; confirm stability before resolving.")),
+    "resolve": (lambda r, i: services.resolve(i, actor=r.user, summary=r.POST.get("summary", "")),
+                gettext_lazy("Incident resolved.")),
+    "deescalate": (lambda r, i: services.deescalate(i, r.POST.get("level", ""), actor=r.user,
+                                                    reason=r.POST.get("reason", "")),
+                   gettext_lazy("Level lowered.")),
+    "review": (lambda r, i: services.review(i, actor=r.user, notes=r.POST.get("notes", "")),
+               gettext_lazy("Review recorded.")),
+    "archive": (lambda r, i: services.archive(i, actor=r.user), gettext_lazy("Incident archived.")),
+}
+
+
+def describe_invalid(invalid):
+    """A ValidationError as one sentence per field, each naming the field."""
+    if not hasattr(invalid, "error_dict"):
+        return " ".join(invalid.messages)
+    parts = []
+    for name, messages_ in invalid.message_dict.items():
+        label = FIELD_LABELS.get(name, name.replace("_", " "))
+        parts += [f"{label}: {message}" for message in messages_]
+    return " ".join(parts)
+
+
+@login_required
+@require_POST
+def incident_act(request, pk, action):
+    if action not in ACTIONS:
+        raise Http404("no such action")
+    incident = get_object_or_404(Incident.objects.with_plan(), pk=pk)
+    call, done = ACTIONS[action]
+    try:
+        call(request, incident)
+    except Refused as refused:
+        messages.error(request, refused.message)
+    except ValidationError as invalid:
+        messages.error(request, describe_invalid(invalid))
+    else:
+        messages.success(request, str(done))
+    return redirect(reverse("incident_detail", args=[incident.pk]) + "#actions")
+
+
+# --- lists ----------------------------------------------------------------------------------
+
+
+def _open_first(queryset):
+    return queryset.annotate(
+        open_rank=Case(When(status__in=OPEN_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField()),
+    ).order_by("open_rank", "-opened_at", "-id")
+
+
+def _page(request, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _query_without_page(request):
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+@login_required
+@require_GET
+def incident_mine(request):
+    person = request.user
+    told = Notification.objects.filter(Q(person=person) | Q(role_key__in=person.role_keys()), incident__isnull=False)
+    acted = TimelineEntry.objects.filter(actor=person)
+    mine = Incident.objects.filter(
+        Q(reporter=person) | Q(pk__in=told.values("incident_id")) | Q(pk__in=acted.values("incident_id")),
+    )
+    page = _page(request, _list_rows(_open_first(mine)))
+    return render(request, "incidents/mine.html", {"page": page, "query": _query_without_page(request)})
+
+
+@login_required
+@require_GET
+def incident_list(request):
+    version = PlanVersion.objects.filter(is_active=True).first()
+    categories, levels = _plan_choices(version) if version else ([], [])
+    filters = IncidentFilter(request.GET, queryset=Incident.objects.all())
+    queryset = filters.qs if filters.is_valid() else Incident.objects.all()
+    page = _page(request, _list_rows(queryset.order_by("-opened_at", "-id")))
+    return render(request, "incidents/list.html", {
+        "page": page,
+        "categories": categories,
+        "levels": levels,
+        "chosen": {k: request.GET.get(k, "") for k in ("open", "level", "category")},
+        "query": _query_without_page(request),
+        "filter_errors": filters.errors,
+    })

@@ -1,0 +1,52 @@
+"""The caller's own notifications, and acknowledging one."""
+
+import django_filters
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
+from rest_framework.response import Response
+
+from . import services
+from .models import Notification
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    level = serializers.CharField(source="level_key", read_only=True)
+    role = serializers.CharField(source="role_key", read_only=True)
+    drill = serializers.BooleanField(source="is_drill", read_only=True)
+    needs_answer = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Notification
+        fields = ["id", "incident", "title", "body", "ask", "needs_answer", "event", "level", "role", "drill",
+                  "due_at", "created_at", "read_at", "acknowledged_at"]
+        read_only_fields = fields
+
+
+class NotificationFilter(django_filters.FilterSet):
+    incident = django_filters.NumberFilter(field_name="incident_id")
+
+    class Meta:
+        model = Notification
+        fields = ["incident"]
+
+
+@extend_schema_view(list=extend_schema(summary="The caller's notifications, newest first"))
+class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = NotificationSerializer
+    filterset_class = NotificationFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no caller
+            return Notification.objects.none()
+        # Only the caller's own, and only those already shown to them (not held back for the on-duty people).
+        return Notification.objects.visible().filter(person=self.request.user).order_by("-created_at", "-id")
+
+    @extend_schema(summary="Acknowledge a notification", request=None,
+                   responses={200: NotificationSerializer, 404: OpenApiResponse(description="Not the caller's.")})
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def ack(self, request, pk=None):
+        notification = get_object_or_404(self.get_queryset(), pk=pk)
+        notification = services.acknowledge(notification, request.user)
+        return Response(NotificationSerializer(notification).data)

@@ -1,0 +1,107 @@
+"""The channel interface, and the small HTTP client the robot adapters share."""
+
+import json
+import socket
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+
+@dataclass
+class Message:
+    """What one delivery says, already in the reader's language."""
+
+    title: str
+    text: str
+    link: str
+    ack_url: str = ""
+    level_key: str = ""
+    level_name: str = ""
+    color: str = ""
+    is_drill: bool = False
+    # Phones to @-mention in a group chat (DingTalk requires them in the text too).
+    mentions: list = field(default_factory=list)
+    # Labels in the reader's language, so adapters need no translation machinery.
+    link_label: str = "Open"
+    ack_label: str = "Acknowledge"
+    idempotency_key: str = ""
+    incident_id: int | None = None
+    event: str = ""
+
+
+@dataclass
+class Result:
+    ok: bool
+    http_status: int | None = None
+    response: str = ""
+    error: str = ""
+    latency_ms: int = 0
+    # False when trying again cannot help (the provider refused the request itself).
+    retryable: bool = True
+
+
+class Channel:
+    kind = ""
+
+    def send(self, message, *, address="", config=None):
+        """Deliver ``message``; return a ``Result``. Never raises for a provider's failure."""
+        raise NotImplementedError
+
+
+def truncate_bytes(text, limit, suffix=""):
+    """Cut ``text`` so that it plus ``suffix`` fits in ``limit`` UTF-8 bytes, never inside a character."""
+    encoded_suffix = suffix.encode("utf-8")
+    if len(text.encode("utf-8")) + len(encoded_suffix) <= limit:
+        return text + suffix
+    marker = "…"
+    room = limit - len(encoded_suffix) - len(marker.encode("utf-8"))
+    cut = text.encode("utf-8")[:max(room, 0)].decode("utf-8", errors="ignore")
+    return cut + marker + suffix
+
+
+def http_timeout():
+    return float(getattr(settings, "NOTIFICATIONS_HTTP_TIMEOUT", 10))
+
+
+def post_json(url, payload, *, headers=None, body=None):
+    """POST JSON and return a Result with the status and body, whatever happened."""
+    data = body if body is not None else json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    request = urllib.request.Request(url, data=data, method="POST",
+                                     headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})})
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=http_timeout()) as answer:  # noqa: S310 - URL validated on save
+            status, text = answer.status, answer.read(8192).decode("utf-8", errors="replace")
+    except urllib.error.HTTPError as exc:
+        text = exc.read(8192).decode("utf-8", errors="replace") if exc.fp else ""
+        # 4xx other than 408/429 means the request itself is wrong: repeating it cannot help.
+        retryable = exc.code >= 500 or exc.code in (408, 429)
+        return Result(ok=False, http_status=exc.code, response=text, error=f"HTTP {exc.code}",
+                      latency_ms=_ms(started), retryable=retryable)
+    except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return Result(ok=False, error=f"{type(exc).__name__}: {reason}", latency_ms=_ms(started))
+    return Result(ok=True, http_status=status, response=text, latency_ms=_ms(started))
+
+
+def check_vendor_code(result, key):
+    """Vendors answer errors with HTTP 200 and a non-zero code in the body: read it."""
+    if not result.ok:
+        return result
+    try:
+        code = json.loads(result.response or "{}").get(key)
+    except (ValueError, AttributeError):
+        result.ok, result.error = False, "answer is not JSON"
+        return result
+    if code not in (0, None):
+        result.ok, result.error = False, f"{key}={code}"
+    elif code is None:
+        result.ok, result.error = False, f"answer has no {key}"
+    return result
+
+
+def _ms(started):
+    return int((time.monotonic() - started) * 1000)

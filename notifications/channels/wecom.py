@@ -1,0 +1,30 @@
+"""WeCom group robot (企业微信群机器人). The key in the URL is the whole secret: no signing."""
+
+from urllib.parse import parse_qs, urlsplit
+
+from .base import Channel, check_vendor_code, post_json, truncate_bytes
+
+MAX_MARKDOWN_BYTES = 4096
+# WeCom markdown has three colours; map the plan's levels onto them.
+LEVEL_COLOURS = {"blue": "info", "yellow": "comment", "orange": "warning", "red": "warning"}
+
+
+def robot_url(config):
+    if "key" in parse_qs(urlsplit(config.url).query):
+        return config.url
+    separator = "&" if "?" in config.url else "?"
+    return f"{config.url}{separator}key={config.secret}"
+
+
+class WeComChannel(Channel):
+    kind = "wecom"
+
+    def send(self, message, *, address="", config=None):
+        colour = LEVEL_COLOURS.get(message.level_key, "comment")
+        header = f'**<font color="{colour}">{message.title}</font>**\n'
+        links = f"\n[{message.link_label}]({message.link})"
+        if message.ack_url:
+            links += f"  [{message.ack_label}]({message.ack_url})"
+        content = truncate_bytes(header + message.text, MAX_MARKDOWN_BYTES, links)
+        payload = {"msgtype": "markdown", "markdown": {"content": content}}
+        return check_vendor_code(post_json(robot_url(config), payload), "errcode")

@@ -1,0 +1,47 @@
+"""Pages: the person's notifications, acknowledging (button or signed link), who is on duty now."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from incidents.errors import Refused
+
+from . import services
+from .models import Notification
+
+
+@login_required
+def notification_list(request):
+    items = list(services.notifications_for(request.user)[:200])
+    response = render(request, "notifications/list.html", {"items": items})
+    services.mark_read(request.user)
+    return response
+
+
+@login_required
+@require_POST
+def acknowledge(request, pk):
+    notification = get_object_or_404(Notification, pk=pk, person=request.user)
+    services.acknowledge(notification, request.user)
+    messages.success(request, _("Acknowledged: %(title)s") % {"title": notification.title})
+    return redirect("notifications:list")
+
+
+# GET only shows a button: mail scanners and link previews fetch links, and must not acknowledge for anyone.
+@require_http_methods(["GET", "POST"])
+def acknowledge_link(request, token):
+    try:
+        notification = services.notification_from_token(token)
+    except Refused as refusal:
+        return render(request, "notifications/ack_link.html", {"error": refusal.message},
+                      status=refusal.status_code)
+    if request.method == "POST":
+        notification = services.acknowledge_by_token(token)
+    return render(request, "notifications/ack_link.html", {"notification": notification, "token": token})
+
+
+@login_required
+def roster(request):
+    return render(request, "notifications/roster.html", {"shifts": services.shifts_on_duty()})
