@@ -192,11 +192,10 @@ def check_in(incident, *, actor):
     _check(actor, "check_in", incident)
     now = timezone.now()
     met = engine.meet_on_site(incident, actor, at=now)
-    if incident.status in {Status.REPORTED, Status.ACKNOWLEDGED}:
-        if incident.acknowledged_at is None:
-            incident.acknowledged_at, incident.acknowledged_by = now, actor
-        incident.status = Status.ON_SITE
-        incident.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
+    if incident.acknowledged_at is None:
+        # Whoever arrives first has taken the incident on.
+        incident.acknowledged_at, incident.acknowledged_by = now, actor
+    _move(incident, "check_in", ["acknowledged_at", "acknowledged_by"])
     _entry(incident, TimelineKind.CHECKED_IN, actor=actor, at=now, detail={
         "deadlines_met": [{"role": d.role_key, "due_at": d.due_at.isoformat(),
                            "early_seconds": round((d.due_at - now).total_seconds(), 1)} for d in met],

@@ -47,10 +47,15 @@ OPEN_STATUSES = frozenset(
 )
 _WORKING = {Status.ACKNOWLEDGED, Status.ON_SITE}
 
-# action → (statuses it may start from, status it leads to; None keeps the status)
+# action → (statuses it may start from, status it leads to: None keeps the status, a mapping
+# gives the target per starting status and keeps any status it does not list)
 TRANSITIONS = {
     "acknowledge": ({Status.REPORTED}, Status.ACKNOWLEDGED),
-    "check_in": (set(OPEN_STATUSES) - {Status.RECOVERED}, None),
+    # Arriving is recorded whenever it happens; it moves the status only before work has begun.
+    "check_in": (set(OPEN_STATUSES) - {Status.RECOVERED}, {Status.REPORTED: Status.ON_SITE,
+                                                            Status.ACKNOWLEDGED: Status.ON_SITE}),
+    # Where the plan cell needs no approval, a proposed plan is recorded and goes straight to
+    # IMPLEMENTING (incidents.services.propose_plan); PLAN_PROPOSED means "awaiting approval".
     "propose_plan": (_WORKING | {Status.REPORTED, Status.PLAN_REJECTED, Status.IMPLEMENTING}, Status.PLAN_PROPOSED),
     "approve_plan": ({Status.PLAN_PROPOSED}, Status.PLAN_APPROVED),
     "reject_plan": ({Status.PLAN_PROPOSED}, Status.PLAN_REJECTED),
@@ -88,4 +93,6 @@ def allowed(action, status):
 
 def target_status(action, status):
     _sources, target = TRANSITIONS[action]
+    if isinstance(target, dict):
+        return target.get(status, status)
     return target or status
