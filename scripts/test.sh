@@ -14,10 +14,14 @@ as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null 2>&1; then sudo -n "$@"; else return 1; fi
 }
 
-if ! command -v chromium >/dev/null 2>&1; then
-  echo "Installing chromium for the browser tests (apt-get)..."
-  if ! { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null; then
-    echo "WARNING: could not install chromium with apt-get; the browser tests will fail." >&2
+# chromium drives the browser tests; the CJK font makes their Chinese screenshots readable.
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing+=(fonts-wqy-microhei)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing ${missing[*]} for the browser tests (apt-get)..."
+  if ! { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } >/dev/null; then
+    echo "WARNING: could not install ${missing[*]} with apt-get; the browser tests may fail." >&2
   fi
 fi
 
