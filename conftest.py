@@ -1,30 +1,8 @@
 """Fixtures shared by every app's tests: plans, people with plan roles, API clients."""
 
-from pathlib import Path
-
 import pytest
-import yaml
 
-SHIPPED_PLAN = Path(__file__).parent / "plan" / "plans" / "credit-system.yaml"
-
-
-def fast_plan_text(seconds_per_hour=2):
-    """The shipped plan with every duration shrunk (1 h → ``seconds_per_hour`` s), for real-time tests."""
-    from plan.durations import parse_duration
-
-    doc = yaml.safe_load(SHIPPED_PLAN.read_text(encoding="utf-8"))
-
-    def shrink(text):
-        seconds = parse_duration(text).total_seconds() * seconds_per_hour / 3600
-        return f"{max(1, round(seconds))}s"
-
-    for category in doc["categories"]:
-        for cell in category["responses"].values():
-            for duty in cell.get("on_site") or []:
-                duty["within"] = shrink(duty["within"])
-            if cell.get("escalate"):
-                cell["escalate"]["after"] = shrink(cell["escalate"]["after"])
-    return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
+from plan.tests.documents import SHIPPED_PLAN
 
 
 @pytest.fixture

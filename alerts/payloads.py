@@ -178,7 +178,8 @@ def parse_event(body, *, integration, categories, now):
     if not isinstance(payload, dict):
         _fail("payload", _("is required for a trigger and must be an object"))
     summary = _text(payload, "summary", "payload.summary", required=True, max_length=1024)
-    source = _text(payload, "source", "payload.source", required=True, max_length=255)
+    # Required by the Events API v2, so checked; the summary carries what people read.
+    _text(payload, "source", "payload.source", required=True, max_length=255)
     severity = payload.get("severity")
     if severity not in EVENTS_SEVERITIES:
         _fail("payload.severity", _("must be one of critical, error, warning, info"))

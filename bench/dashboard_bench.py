@@ -21,7 +21,6 @@ It creates (and drops) its own database ``<DATABASE NAME>_bench``.
 """
 
 import argparse
-import io
 import os
 import random
 import statistics
@@ -173,7 +172,7 @@ def main():
     from django.core.cache import cache
     from django.test import Client
 
-    from conftest import SHIPPED_PLAN
+    from plan.tests.documents import SHIPPED_PLAN
     from incidents.models import Incident, TimelineEntry
     from escalation.models import Deadline
     from plan.services import load_plan_text

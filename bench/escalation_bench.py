@@ -44,7 +44,7 @@ def setup_database(migrate):
 def seed(far_count):
     from django.utils import timezone
 
-    from conftest import SHIPPED_PLAN
+    from plan.tests.documents import SHIPPED_PLAN
     from escalation.testing import DUTY_ROLES, make_incidents_with_deadlines
     from people.models import Person, RoleAssignment
     from plan.services import load_plan_text

@@ -12,7 +12,6 @@ from django.utils import timezone
 from escalation.models import Deadline, State
 from escalation.testing import acted_exactly_once, make_incidents_with_deadlines, wait_until
 from incidents.models import TimelineEntry
-from tests.test_celery_integration import broker, celery_processes, fast_plan  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.celery_worker]
 

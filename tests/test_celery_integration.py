@@ -4,51 +4,19 @@ against the test database in PostgreSQL and this run's own Redis database."""
 from datetime import timedelta
 
 import pytest
-import redis
-from django.db import connection
 from django.utils import timezone
 
-from conftest import fast_plan_text
 from escalation.models import Deadline, Kind, State
-from escalation.testing import CeleryProcesses, acted_exactly_once, database_url, make_incidents_with_deadlines, wait_until
+from escalation.testing import (
+    acted_exactly_once,
+    make_incidents_with_deadlines,
+    wait_until,
+)
 from incidents import services
 from incidents.models import TimelineEntry, TimelineKind
 from notifications.models import Ask, Notification
-from plan.services import load_plan_text
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.celery_worker]
-
-
-@pytest.fixture
-def broker(settings):
-    if not settings.CELERY_BROKER_URL.startswith("redis://"):
-        pytest.skip("needs CELERY_BROKER_URL=redis://.../<your db>")
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    db = client.connection_pool.connection_kwargs.get("db", 0)
-    assert db not in (13, 14, 15), "Redis databases 13-15 belong to others"
-    client.flushdb()  # this run's own database: drop what an earlier run left queued
-    yield client
-    client.flushdb()
-
-
-@pytest.fixture
-def celery_processes(broker, transactional_db, tmp_path, settings):
-    processes = CeleryProcesses(workdir=tmp_path, env={
-        "DATABASE_URL": database_url(connection.settings_dict),
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "FENGHUO_QUEUE_PREFIX": settings.FENGHUO_QUEUE_PREFIX,
-        "ESCALATION_SWEEP_SECONDS": "0.5",
-    })
-    yield processes
-    processes.stop_all()
-    logs = b"".join(p.read_bytes() for p in tmp_path.glob("*.log"))
-    # A double effect would surface as the unique timeline row refusing it.
-    assert b"IntegrityError" not in logs
-
-
-@pytest.fixture
-def fast_plan(db):
-    return load_plan_text(fast_plan_text(seconds_per_hour=2), source="fast")
 
 
 def test_yellow_system_faults_escalate_and_report_missed_arrivals_once_with_a_real_worker(

@@ -64,3 +64,16 @@ def test_an_early_or_repeated_nudge_does_nothing(two_hour_escalation):
         assert engine.act_on(two_hour_escalation.pk, two_hour_escalation.incident_id) is False
     two_hour_escalation.refresh_from_db()
     assert two_hour_escalation.state == State.FIRED
+
+
+def test_one_nudge_acts_on_everything_due_at_that_moment(shipped_plan, make_person):
+    start = timezone.now().replace(microsecond=0)
+    with time_machine.travel(start, tick=False):
+        incidents = [services.log_fault(reporter=make_person("duty_staff"), category="system", level="yellow",
+                                        title=f"slow {i}") for i in range(3)]
+    first = incidents[0].deadlines.get(kind="on_site")
+
+    with time_machine.travel(first.due_at, tick=False):
+        assert engine.nudge(first.pk, first.incident_id) == 3
+        assert engine.nudge(first.pk, first.incident_id) == 0
+    assert {i.deadlines.get(kind="on_site").state for i in incidents} == {State.MISSED}

@@ -11,7 +11,7 @@ import time_machine
 import yaml
 from django.utils import timezone
 
-from conftest import SHIPPED_PLAN
+from plan.tests.documents import SHIPPED_PLAN
 from escalation import services as engine
 from escalation.models import Deadline, Kind, State
 from incidents import services
@@ -272,7 +272,8 @@ def test_a_level_rise_starts_the_new_levels_full_response_from_the_escalations_d
                                        due_at=due + timedelta(minutes=30)).exists()
     told = set(Notification.objects.filter(incident=incident, level_key="orange").values_list("role_key", flat=True))
     assert told >= set(CELLS["system", "orange"]["notify"])
-    reports = set(incident.deadlines.filter(kind=Kind.REPORT, level_key="orange").values_list("role_key", "to_role_key"))
+    reports = set(incident.deadlines.filter(kind=Kind.REPORT, level_key="orange")
+                  .values_list("role_key", "to_role_key"))
     assert reports == {(r["from"], r["to"]) for r in CELLS["system", "orange"]["report"]}
     assert not incident.deadlines.filter(level_key="yellow", state=State.PENDING).exists()
 

@@ -1,8 +1,11 @@
 """Small, valid plan documents for tests that need a plan but not the shipped one."""
 
 import copy
+from pathlib import Path
 
 import yaml
+
+from plan.durations import parse_duration
 
 LEVELS = [
     {"key": "blue", "rank": 4, "color": "#1f6feb", "name": {"en": "General", "zh": "一般预警"}},
@@ -50,4 +53,24 @@ def minimal_plan():
 
 
 def as_yaml(doc):
+    return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
+
+
+SHIPPED_PLAN = Path(__file__).resolve().parents[1] / "plans" / "credit-system.yaml"
+
+
+def fast_plan_text(seconds_per_hour=2):
+    """The shipped plan with every duration shrunk (1 h → ``seconds_per_hour`` s), for real-time tests."""
+    doc = yaml.safe_load(SHIPPED_PLAN.read_text(encoding="utf-8"))
+
+    def shrink(text):
+        seconds = parse_duration(text).total_seconds() * seconds_per_hour / 3600
+        return f"{max(1, round(seconds))}s"
+
+    for category in doc["categories"]:
+        for cell in category["responses"].values():
+            for duty in cell.get("on_site") or []:
+                duty["within"] = shrink(duty["within"])
+            if cell.get("escalate"):
+                cell["escalate"]["after"] = shrink(cell["escalate"]["after"])
     return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
