@@ -1,12 +1,13 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from simple_history.admin import SimpleHistoryAdmin
 
 from .models import Alert, AlertGroup, Integration
 
 
 @admin.register(Integration)
-class IntegrationAdmin(admin.ModelAdmin):
+class IntegrationAdmin(SimpleHistoryAdmin):
     list_display = ("name", "kind", "enabled", "default_category", "default_level", "rate_limit_per_minute",
                     "last_received_at", "alerts_received", "incidents_opened", "requests_rejected")
     list_filter = ("kind", "enabled")

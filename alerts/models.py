@@ -11,6 +11,7 @@ import secrets
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from people.models import hash_token
 
@@ -45,6 +46,9 @@ class Integration(models.Model):
     alerts_received = models.PositiveBigIntegerField(_("alerts received"), default=0, editable=False)
     incidents_opened = models.PositiveBigIntegerField(_("incidents opened"), default=0, editable=False)
     requests_rejected = models.PositiveBigIntegerField(_("requests rejected"), default=0, editable=False)
+
+    history = HistoricalRecords(excluded_fields=["last_received_at", "alerts_received", "incidents_opened",
+                                                 "requests_rejected"])
 
     class Meta:
         ordering = ["name"]

@@ -3,9 +3,17 @@
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
-    ChannelConfig, Delivery, DeliveryAttempt, DutyShift, LevelPolicy, Notification, Preference, RolePolicy,
+    ChannelConfig,
+    Delivery,
+    DeliveryAttempt,
+    DutyShift,
+    LevelPolicy,
+    Notification,
+    Preference,
+    RolePolicy,
 )
 
 
@@ -28,7 +36,7 @@ class ChannelConfigForm(forms.ModelForm):
 
 
 @admin.register(ChannelConfig)
-class ChannelConfigAdmin(admin.ModelAdmin):
+class ChannelConfigAdmin(SimpleHistoryAdmin):
     form = ChannelConfigForm
     list_display = ["name", "kind", "role_key", "is_active", "per_minute"]
     list_filter = ["kind", "is_active"]
@@ -36,7 +44,7 @@ class ChannelConfigAdmin(admin.ModelAdmin):
 
 
 @admin.register(DutyShift)
-class DutyShiftAdmin(admin.ModelAdmin):
+class DutyShiftAdmin(SimpleHistoryAdmin):
     list_display = ["role_key", "person", "starts_at", "ends_at"]
     list_filter = ["role_key"]
     date_hierarchy = "starts_at"
@@ -44,12 +52,12 @@ class DutyShiftAdmin(admin.ModelAdmin):
     search_fields = ["role_key", "person__username", "person__full_name"]
 
 
-admin.site.register(RolePolicy, list_display=["role_key", "ack_wait"])
-admin.site.register(LevelPolicy, list_display=["level_key", "repeat_every", "max_repeats"])
+admin.site.register(RolePolicy, SimpleHistoryAdmin, list_display=["role_key", "ack_wait"])
+admin.site.register(LevelPolicy, SimpleHistoryAdmin, list_display=["level_key", "repeat_every", "max_repeats"])
 
 
 @admin.register(Preference)
-class PreferenceAdmin(admin.ModelAdmin):
+class PreferenceAdmin(SimpleHistoryAdmin):
     list_display = ["person", "channels", "quiet_start", "quiet_end"]
     autocomplete_fields = ["person"]
 

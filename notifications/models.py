@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 
 class Ask(models.TextChoices):
@@ -121,6 +122,8 @@ class ChannelConfig(models.Model):
                                              help_text=_("Empty: the vendor's limit (20 for DingTalk and WeCom)."))
     is_active = models.BooleanField(_("active"), default=True)
 
+    history = HistoricalRecords(excluded_fields=["secret"])
+
     class Meta:
         ordering = ["kind", "name"]
         verbose_name = _("channel")
@@ -164,6 +167,8 @@ class RolePolicy(models.Model):
     role_key = models.SlugField(_("role"), max_length=64, unique=True)
     ack_wait = models.DurationField(_("wait for the on-duty people"))
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("role notification policy")
         verbose_name_plural = _("role notification policies")
@@ -178,6 +183,8 @@ class LevelPolicy(models.Model):
     level_key = models.SlugField(_("level"), max_length=32, unique=True)
     repeat_every = models.DurationField(_("repeat every"))
     max_repeats = models.PositiveSmallIntegerField(_("repeats before telling the superior role"))
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("level notification policy")
@@ -196,6 +203,8 @@ class Preference(models.Model):
                                 help_text=_('For example ["sms", "email"]. Empty: email, then SMS.'))
     quiet_start = models.TimeField(_("quiet hours start"), null=True, blank=True)
     quiet_end = models.TimeField(_("quiet hours end"), null=True, blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("notification preference")
@@ -222,6 +231,8 @@ class DutyShift(models.Model):
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
     handover_note = models.TextField(_("handover note"), blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["starts_at", "role_key"]

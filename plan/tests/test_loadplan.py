@@ -152,3 +152,13 @@ def test_exportplan_takes_a_version_number(tmp_path, capsys):
     assert "Test plan" in capsys.readouterr().out
     with pytest.raises(CommandError, match="no plan version 9"):
         call_command("exportplan", "--version", "9")
+
+
+def test_loadplan_records_who_loaded_the_version(tmp_path, django_user_model):
+    chen = django_user_model.objects.create_user("chen")
+    call_command("loadplan", write(tmp_path, as_yaml(minimal_plan())), "--by", "chen")
+    version = PlanVersion.objects.active()
+    assert version.loaded_by == chen and version.loaded_at is not None
+    assert version.history.first().history_user == chen
+    with pytest.raises(CommandError, match="--by: no person with username 'ghost'"):
+        call_command("loadplan", write(tmp_path, as_yaml(minimal_plan())), "--by", "ghost")

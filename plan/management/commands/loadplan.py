@@ -14,9 +14,17 @@ class Command(BaseCommand):
         parser.add_argument("--check", action="store_true", help="only check the file; store nothing")
         parser.add_argument("--if-changed", action="store_true",
                             help="do nothing when the active version was loaded from an identical file")
+        parser.add_argument("--by", metavar="USERNAME", help="record this person as the one who loaded the plan")
 
-    def handle(self, *args, file, check, if_changed, **options):
+    def handle(self, *args, file, check, if_changed, by=None, **options):
         path = Path(file)
+        loaded_by = None
+        if by:
+            from django.contrib.auth import get_user_model
+
+            loaded_by = get_user_model().objects.filter(username=by).first()
+            if loaded_by is None:
+                raise CommandError(f"--by: no person with username {by!r}")
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -39,7 +47,7 @@ class Command(BaseCommand):
                 if current is not None:
                     self.stdout.write(f"{file}: unchanged, version {current.number} stays active")
                     return
-            version = load_plan_text(text, source=str(path))
+            version = load_plan_text(text, source=str(path), loaded_by=loaded_by)
         except PlanFileError as exc:
             lines = [f"{file}: {len(exc.errors)} problem(s), nothing was stored:"]
             lines += [f"  {error}" for error in exc.errors]

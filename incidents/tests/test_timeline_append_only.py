@@ -1,0 +1,41 @@
+"""The timeline is append-only: not the model, not a queryset, not raw SQL can change or delete an entry."""
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from incidents import services
+from incidents.models import TimelineEntry
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def entry(shipped_plan, make_person):
+    incident = services.log_fault(reporter=make_person("duty_staff"), category="network", level="blue", title="Line down")
+    return incident.timeline.first()
+
+
+def test_an_entry_cannot_be_saved_again_or_deleted(entry):
+    entry.detail = {"rewritten": True}
+    with pytest.raises(PermissionError):
+        entry.save()
+    with pytest.raises(PermissionError):
+        entry.delete()
+
+
+def test_a_queryset_cannot_update_or_delete_entries(entry):
+    with pytest.raises(PermissionError):
+        TimelineEntry.objects.filter(pk=entry.pk).update(kind="note")
+    with pytest.raises(PermissionError):
+        TimelineEntry.objects.filter(pk=entry.pk).delete()
+
+
+@pytest.mark.parametrize("sql", [
+    "UPDATE incidents_timelineentry SET kind = 'note' WHERE id = %s",
+    "DELETE FROM incidents_timelineentry WHERE id = %s",
+])
+def test_the_database_refuses_raw_sql_that_changes_an_entry(entry, sql):
+    with pytest.raises(DatabaseError, match="append-only"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, [entry.pk])
+    assert TimelineEntry.objects.get(pk=entry.pk).kind == entry.kind
