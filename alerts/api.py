@@ -107,6 +107,18 @@ class _Intake(APIView):
             return Response(self.error_body(Rejected(503, _("temporarily unable to store alerts; retry"))),
                             status=503, headers={"Retry-After": "5"})
 
+    def receive(self, request):
+        _read_length_first(request)
+        integration = _authenticate(_bearer(request), self.kind)
+        _check_rate(integration)
+        body = _read_json(request, integration)
+        alerts = self.store(integration, body, lambda b: self.parse(b, integration))
+        return Response({"status": "accepted", "alerts": len(alerts)}, status=202)
+
+    def parse(self, body, integration):
+        """The alerts of a checked body; raises ValidationError naming the field."""
+        raise NotImplementedError
+
     def error_body(self, rejected):
         return {"detail": rejected.message, "errors": rejected.errors}
 
@@ -138,14 +150,8 @@ class AlertmanagerWebhook(_Intake):
     def post(self, request):
         return super().post(request)
 
-    def receive(self, request):
-        _read_length_first(request)
-        integration = _authenticate(_bearer(request), self.kind)
-        _check_rate(integration)
-        body = _read_json(request, integration)
-        alerts = self.store(integration, body, lambda b: payloads.parse_alertmanager(
-            b, integration=integration, categories=services.plan_category_keys()))
-        return Response({"status": "accepted", "alerts": len(alerts)}, status=202)
+    def parse(self, body, integration):
+        return payloads.parse_alertmanager(body, integration=integration, categories=services.plan_category_keys())
 
 
 class GenericWebhook(_Intake):
@@ -163,14 +169,9 @@ class GenericWebhook(_Intake):
     def post(self, request):
         return super().post(request)
 
-    def receive(self, request):
-        _read_length_first(request)
-        integration = _authenticate(_bearer(request), self.kind)
-        _check_rate(integration)
-        body = _read_json(request, integration)
-        alerts = self.store(integration, body, lambda b: payloads.parse_generic(
-            b, integration=integration, categories=services.plan_category_keys(), now=timezone.now()))
-        return Response({"status": "accepted", "alerts": len(alerts)}, status=202)
+    def parse(self, body, integration):
+        return payloads.parse_generic(body, integration=integration, categories=services.plan_category_keys(),
+                                      now=timezone.now())
 
 
 class EventsApi(_Intake):

@@ -20,7 +20,7 @@ class TimelineInline(admin.TabularInline):
         return False
 
 
-class ReadOnlyAdmin(SimpleHistoryAdmin):
+class ReadOnlyMixin:
     def has_add_permission(self, request):
         return False
 
@@ -32,7 +32,7 @@ class ReadOnlyAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Incident)
-class IncidentAdmin(ReadOnlyAdmin):
+class IncidentAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
     list_display = ("id", "title", "category", "level", "status", "is_drill", "opened_at", "resolved_at")
     list_filter = ("status", "is_drill", "category__key", "level__key")
     search_fields = ("title", "description")
@@ -41,22 +41,13 @@ class IncidentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ResponsePlan)
-class ResponsePlanAdmin(ReadOnlyAdmin):
+class ResponsePlanAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
     list_display = ("id", "incident", "status", "approver_role_key", "proposed_by", "decided_by", "decided_at")
     list_filter = ("status",)
 
 
 @admin.register(TimelineEntry)
-class TimelineEntryAdmin(admin.ModelAdmin):
+class TimelineEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("at", "incident", "kind", "actor", "actor_label")
     list_filter = ("kind",)
     list_select_related = ("incident", "actor")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -39,3 +39,11 @@ def test_the_database_refuses_raw_sql_that_changes_an_entry(entry, sql):
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, [entry.pk])
     assert TimelineEntry.objects.get(pk=entry.pk).kind == entry.kind
+
+
+def test_the_admin_shows_the_timeline_but_offers_no_edit(admin_client, entry):
+    assert admin_client.get("/admin/incidents/timelineentry/").status_code == 200
+    assert admin_client.get(f"/admin/incidents/timelineentry/{entry.pk}/change/").status_code == 200
+    assert admin_client.get(f"/admin/incidents/incident/{entry.incident_id}/change/").status_code == 200
+    assert admin_client.post(f"/admin/incidents/timelineentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert TimelineEntry.objects.filter(pk=entry.pk).exists()
