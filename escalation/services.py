@@ -44,6 +44,40 @@ def cell_of(incident):
     return response_for(incident.plan_version, incident.category.key, incident.level.key)
 
 
+def planned_response(cell, *, started_at):
+    """What the response of a plan cell starts at ``started_at``, without doing it.
+
+    Returns the deadline rows (unsaved, without their incident) and who is told
+    what, in the order they are told: on-site roles with their arrival time,
+    then the roles the cell notifies, then the receivers of its reports. The
+    page that logs a fault previews exactly this.
+    """
+    level = cell.level.key
+    deadlines = [
+        Deadline(kind=Kind.ON_SITE, level_key=level, role_key=duty.role.key, started_at=started_at,
+                 due_at=started_at + duty.within)
+        for duty in cell.on_site.all()
+    ]
+    if cell.escalate_to_id:
+        deadlines.append(Deadline(
+            kind=Kind.ESCALATION, level_key=level, target_level_key=cell.escalate_to.key,
+            started_at=started_at, due_at=started_at + cell.escalate_after,
+            condition_field=cell.escalate_when_field, condition_op=cell.escalate_when_op,
+            condition_value=cell.escalate_when_value,
+        ))
+    # Reports are "at once" in the plan: Fenghuo makes them itself, so the duty is met when it starts.
+    for duty in cell.reports.all():
+        deadlines.append(Deadline(
+            kind=Kind.REPORT, level_key=level, role_key=duty.from_role.key, to_role_key=duty.to_role.key,
+            started_at=started_at, due_at=started_at, state=State.MET, acted_at=started_at,
+            note="reported by Fenghuo when the level started",
+        ))
+    told = [(d.role_key, Ask.ON_SITE, d.due_at) for d in deadlines if d.kind == Kind.ON_SITE]
+    told += [(n.role.key, Ask.ACKNOWLEDGE, None) for n in cell.notify.all()]
+    told += [(d.to_role.key, Ask.REPORT, None) for d in cell.reports.all()]
+    return deadlines, told
+
+
 def start_level_response(incident, *, started_at, actor=None):
     """Start the full response of the incident's current level (plan 3.1.2, digest 7).
 
@@ -52,41 +86,20 @@ def start_level_response(incident, *, started_at, actor=None):
     """
     cell = cell_of(incident)
     level = incident.level.key
-    deadlines = []
-    for duty in cell.on_site.all():
-        deadlines.append(Deadline(
-            incident=incident, kind=Kind.ON_SITE, level_key=level, role_key=duty.role.key,
-            started_at=started_at, due_at=started_at + duty.within,
-        ))
-    if cell.escalate_to_id:
-        deadlines.append(Deadline(
-            incident=incident, kind=Kind.ESCALATION, level_key=level, target_level_key=cell.escalate_to.key,
-            started_at=started_at, due_at=started_at + cell.escalate_after,
-            condition_field=cell.escalate_when_field, condition_op=cell.escalate_when_op,
-            condition_value=cell.escalate_when_value,
-        ))
-    # Reports are "at once" in the plan: Fenghuo makes them itself, so the duty is met when it starts.
-    for duty in cell.reports.all():
-        deadlines.append(Deadline(
-            incident=incident, kind=Kind.REPORT, level_key=level, role_key=duty.from_role.key,
-            to_role_key=duty.to_role.key, started_at=started_at, due_at=started_at,
-            state=State.MET, acted_at=started_at, note="reported by Fenghuo when the level started",
-        ))
+    deadlines, plan_told = planned_response(cell, started_at=started_at)
+    for deadline in deadlines:
+        deadline.incident = incident
     Deadline.objects.bulk_create(deadlines)
     schedule_precise_firing([d for d in deadlines if d.state == State.PENDING])
 
+    # One event for the whole level start: a person in two of its roles is told once, by the first.
     event = f"level:{level}:{started_at.isoformat()}"
-    on_site_due = {d.role_key: d.due_at for d in deadlines if d.kind == Kind.ON_SITE}
     told = []
-    for role_key, due_at in on_site_due.items():
-        told += notify_roles(incident, [role_key], event=event, ask=Ask.ON_SITE, due_at=due_at)[0]
-    notify_keys = [n.role.key for n in cell.notify.all()]
-    told += notify_roles(incident, notify_keys, event=event, ask=Ask.ACKNOWLEDGE)[0]
-    report_keys = [d.to_role.key for d in cell.reports.all()]
-    told += notify_roles(incident, report_keys, event=event, ask=Ask.REPORT)[0]
-    roles = list(dict.fromkeys(list(on_site_due) + notify_keys + report_keys))
+    for role_key, ask, due_at in plan_told:
+        told += notify_roles(incident, [role_key], event=event, ask=ask, due_at=due_at)[0]
     _timeline(incident, TimelineKind.NOTIFIED, at=started_at, detail={
-        "level": level, "roles": roles, "people": sorted({p.username for p in told}),
+        "level": level, "roles": list(dict.fromkeys(role_key for role_key, _ask, _due in plan_told)),
+        "people": sorted({p.username for p in told}),
     })
     for duty in cell.reports.all():
         _timeline(incident, TimelineKind.REPORTED_TO, at=started_at, detail={

@@ -21,9 +21,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from escalation.models import Deadline
-from escalation.services import APPROVAL_WITHIN, cell_of
-from notifications.models import Notification
+from escalation.models import Deadline, Kind
+from escalation.services import APPROVAL_WITHIN, cell_of, planned_response
+from notifications.models import Ask, Notification
 from notifications.services import shifts_on_duty
 from people.models import RoleAssignment
 from plan.models import Category, Level, PlanVersion, Response
@@ -79,25 +79,28 @@ class Preview:
 def response_preview(version, category_key, level_key, *, now=None):
     """Exactly who ``log_fault`` would tell and which deadlines it would start, without doing it.
 
-    Mirrors ``escalation.services.start_level_response`` and ``notify_roles``:
-    the on-site roles, the notify roles and the report recipients, in that
-    order; on-duty people first. A fixed number of queries.
+    Both come from ``escalation.services.planned_response``, the function the
+    engine itself runs; on-duty people are listed first. A fixed number of queries.
     """
     now = now or timezone.now()
     cell = cells(version).filter(category__key=category_key, level__key=level_key).first()
     if cell is None:
         return None
+    planned, plan_told = planned_response(cell, started_at=now)
+    roles = {d.role.key: d.role for d in cell.on_site.all()}
+    roles |= {n.role.key: n.role for n in cell.notify.all()}
+    roles |= {d.to_role.key: d.to_role for d in cell.reports.all()}
+    roles |= {d.from_role.key: d.from_role for d in cell.reports.all()}
     told = {}
-
-    def role(obj):
-        return told.setdefault(obj.key, ToldRole(role=obj))
-
-    for duty in cell.on_site.all():
-        role(duty.role).asks.append(_("be on site within %(within)s") % {"within": human_duration(duty.within)})
-    for notify in cell.notify.all():
-        role(notify.role).asks.append(_("acknowledge and respond"))
-    for duty in cell.reports.all():
-        role(duty.to_role).asks.append(_("receives the report of %(role)s") % {"role": duty.from_role.name})
+    for role_key, ask, due_at in plan_told:
+        entry = told.setdefault(role_key, ToldRole(role=roles[role_key]))
+        if ask == Ask.ON_SITE:
+            entry.asks.append(_("be on site within %(within)s") % {"within": human_duration(due_at - now)})
+        elif ask == Ask.ACKNOWLEDGE:
+            entry.asks.append(_("acknowledge and respond"))
+        else:
+            senders = [roles[d.role_key].name for d in planned if d.kind == Kind.REPORT and d.to_role_key == role_key]
+            entry.asks += [_("receives the report of %(role)s") % {"role": name} for name in senders]
     holders = {}
     for assignment in (RoleAssignment.objects.filter(role_key__in=told, person__is_active=True)
                        .select_related("person").order_by("person_id")):
@@ -112,14 +115,16 @@ def response_preview(version, category_key, level_key, *, now=None):
         entry.people = [(p, True) for p in duty] + [(p, False) for p in holders.get(key, []) if p not in duty]
 
     deadlines = []
-    for duty in cell.on_site.all():
-        deadlines.append({"kind": "on_site", "role": duty.role, "within": duty.within, "due_at": now + duty.within})
-    if cell.escalate_to_id:
-        deadlines.append({"kind": "escalation", "target": cell.escalate_to, "within": cell.escalate_after,
-                          "due_at": now + cell.escalate_after, "condition": cell.escalation_condition})
-    for duty in cell.reports.all():
-        deadlines.append({"kind": "report", "role": duty.from_role, "to_role": duty.to_role, "within": None,
-                          "due_at": now})
+    for d in planned:
+        within = d.due_at - d.started_at
+        if d.kind == Kind.ON_SITE:
+            deadlines.append({"kind": "on_site", "role": roles[d.role_key], "within": within, "due_at": d.due_at})
+        elif d.kind == Kind.ESCALATION:
+            deadlines.append({"kind": "escalation", "target": cell.escalate_to, "within": within,
+                              "due_at": d.due_at, "condition": cell.escalation_condition})
+        else:
+            deadlines.append({"kind": "report", "role": roles[d.role_key], "to_role": roles[d.to_role_key],
+                              "within": None, "due_at": d.due_at})
     return Preview(cell=cell, told=list(told.values()), deadlines=deadlines, approval_by=cell.approval_by)
 
 
