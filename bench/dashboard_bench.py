@@ -39,12 +39,16 @@ def percentile(values, p):
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
-def setup_database():
+def setup_database(reuse=False):
     from django.conf import settings
     from django.db import connection
 
     name = f"{settings.DATABASES['default']['NAME']}_bench"
     connection.settings_dict["TEST"].update({"NAME": name})
+    if reuse:  # a database left by --keep: point at it as create_test_db would
+        connection.close()
+        settings.DATABASES["default"]["NAME"] = connection.settings_dict["NAME"] = name
+        return connection
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     return connection
 
@@ -163,6 +167,8 @@ def main():
     parser.add_argument("--past", type=int, default=100_000)
     parser.add_argument("--open", type=int, default=500)
     parser.add_argument("--requests", type=int, default=60)
+    parser.add_argument("--keep", action="store_true", help="keep the bench database for --reuse")
+    parser.add_argument("--reuse", action="store_true", help="time the database a --keep run left; no loading")
     args = parser.parse_args()
 
     import django
@@ -178,28 +184,34 @@ def main():
     from plan.services import load_plan_text
 
     settings.ESCALATION_ETA_TASKS = False  # no worker: the bench sweeps itself
-    connection = setup_database()
+    connection = setup_database(reuse=args.reuse)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    queries_small = small = None
     try:
-        version = load_plan_text(SHIPPED_PLAN.read_text(encoding="utf-8"), source=str(SHIPPED_PLAN))
-        people = seed_people()
-        started = time.perf_counter()
-        bulk_past_incidents(version, args.past, people["duty_staff"])
-        print(f"loaded {args.past:,} past incidents in {time.perf_counter() - started:.1f} s")
+        if args.reuse:
+            from people.models import Person
 
-        client = Client(HTTP_ACCEPT_LANGUAGE="en")
-        client.force_login(people["office"])
-        small = min(50, args.open)
-        started = time.perf_counter()
-        open_incidents(small, people)
-        client.get("/dashboard/")
-        cache.clear()
-        queries_small = query_count(client, "/dashboard/")
-        open_incidents(args.open - small, people, start_index=small)
-        print(f"opened {args.open} incidents through the services in {time.perf_counter() - started:.1f} s")
-        from django.db import connection as db
+            client.force_login(Person.objects.get(username="bench-office"))
+        else:
+            version = load_plan_text(SHIPPED_PLAN.read_text(encoding="utf-8"), source=str(SHIPPED_PLAN))
+            people = seed_people()
+            started = time.perf_counter()
+            bulk_past_incidents(version, args.past, people["duty_staff"])
+            print(f"loaded {args.past:,} past incidents in {time.perf_counter() - started:.1f} s")
 
-        with db.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            client.force_login(people["office"])
+            small = min(50, args.open)
+            started = time.perf_counter()
+            open_incidents(small, people)
+            client.get("/dashboard/")
+            cache.clear()
+            queries_small = query_count(client, "/dashboard/")
+            open_incidents(args.open - small, people, start_index=small)
+            print(f"opened {args.open} incidents through the services in {time.perf_counter() - started:.1f} s")
+            from django.db import connection as db
+
+            with db.cursor() as cursor:
+                cursor.execute("ANALYZE")
         print(f"rows: {Incident.objects.count():,} incidents ({Incident.objects.open().count()} open), "
               f"{TimelineEntry.objects.count():,} timeline entries, {Deadline.objects.count():,} deadlines")
 
@@ -226,10 +238,14 @@ def main():
         for name, (times, statuses) in results.items():
             print(f"| {name} | {len(times)} | {statistics.median(times):.1f} | {percentile(times, 95):.1f} | "
                   f"{max(times):.1f} | {','.join(map(str, sorted(statuses)))} |")
-        print(f"\nqueries for a rendered /dashboard/: {queries_small} with {small} open incidents, "
-              f"{queries_large} with {args.open} open; a 304 poll: {queries_304}")
+        small_text = f"{queries_small} with {small} open incidents, " if small else ""
+        print(f"\nqueries for a rendered /dashboard/: {small_text}"
+              f"{queries_large} with {Incident.objects.open().count()} open; a 304 poll: {queries_304}")
     finally:
-        connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
+        if args.keep or args.reuse:
+            connection.close()
+        else:
+            connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from escalation.models import Deadline, Kind, State
 from incidents.models import Incident, PlanStatus, ResponsePlan, TimelineEntry, TimelineKind
 from incidents.states import OPEN_STATUSES, Status
-from plan.models import Category, Level
+from plan.models import Category, Level, Role
+from plan.text import current_language_is_chinese
 
 from .models import Announcement
 
@@ -57,15 +58,19 @@ class Filters:
         return incidents
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     """One incident as the dashboard shows it, every text worked out here.
 
-    Rendering 500 rows is the dashboard's main cost: the template only prints
-    these fields (no filters, no per-row translation tags).
+    Rendering 500 rows is the dashboard's main cost: rows are read as plain
+    values (no model instances) and the template only prints these fields (no
+    filters, no per-row translation tags).
     """
 
-    incident: Incident
+    id: int
+    title: str
+    status: str
+    is_drill: bool
     category_name: str = ""
     status_display: str = ""
     opened_iso: str = ""
@@ -88,6 +93,7 @@ class LevelGroup:
     name: str
     color: str
     rows: list = field(default_factory=list)
+    rows_html: str = ""  # the rows' <tr>, written by dashboard.rows
 
 
 def dashboard_etag(filters):
@@ -117,44 +123,88 @@ def dashboard_etag(filters):
 
 
 def open_incidents(filters):
-    """The open incidents, grouped by level (red first), with what the office needs to see for each."""
-    deadlines = Deadline.objects.filter(
-        Q(state__in=[State.PENDING, State.MISSED]) | Q(kind=Kind.ON_SITE, state=State.MET)
-    ).select_related("met_by").order_by("due_at", "id")
-    check_ins = TimelineEntry.objects.filter(kind=TimelineKind.CHECKED_IN).select_related("actor").order_by("at", "id")
+    """The open incidents, grouped by level (red first), with what the office needs to see for each.
+
+    Returns (groups, open count per level key, ids of the shown incidents). Six queries whatever the
+    number of incidents, each reading only the columns shown, as tuples: building thousands of model
+    instances was most of a render.
+    """
+    chinese = current_language_is_chinese()
     incidents = list(
-        filters.incidents()
-        .select_related("category", "level", "plan_version")
-        .prefetch_related(
-            Prefetch("deadlines", queryset=deadlines, to_attr="dashboard_deadlines"),
-            Prefetch("timeline", queryset=check_ins, to_attr="dashboard_check_ins"),
-            Prefetch("response_plans", queryset=ResponsePlan.objects.filter(status=PlanStatus.PENDING)
-                     .select_related("proposed_by"), to_attr="dashboard_pending_plans"),
-            "plan_version__roles",
-            "plan_version__levels",
-        )
-        .order_by("level__rank", "opened_at", "id")
+        filters.incidents().order_by("level__rank", "opened_at", "id").values_list(
+            "id", "title", "status", "is_drill", "opened_at", "plan_version_id", "category__name_en",
+            "category__name_zh", "level__key", "level__rank", "level__name_en", "level__name_zh", "level__color")
     )
     counts = {}
     for incident in incidents:
-        counts[incident.level.key] = counts.get(incident.level.key, 0) + 1
+        counts[incident[8]] = counts.get(incident[8], 0) + 1
     if filters.level:
-        incidents = [i for i in incidents if i.level.key == filters.level]
-    groups, names, words, now = {}, {}, Words(), timezone.now()
-    for incident in incidents:
-        level = incident.level
-        group = groups.setdefault(level.key, LevelGroup(key=level.key, rank=level.rank, name=level.name,
-                                                        color=level.color))
-        group.rows.append(_row(incident, names, words, now))
-    return sorted(groups.values(), key=lambda g: g.rank), counts, incidents
+        incidents = [i for i in incidents if i[8] == filters.level]
+    if not incidents:
+        return [], counts, []
+    ids = [incident[0] for incident in incidents]
+    details = _details(ids, {incident[5] for incident in incidents}, chinese)
+    groups, words, now = {}, Words(), timezone.now()
+    for (pk, title, status, is_drill, opened_at, version_id, category_en, category_zh,
+         key, rank, level_en, level_zh, color) in incidents:
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = LevelGroup(key=key, rank=rank, name=_pick(level_en, level_zh, chinese), color=color)
+        row = Row(id=pk, title=title, status=status, is_drill=is_drill,
+                  category_name=_pick(category_en, category_zh, chinese),
+                  status_display=words.status.get(status, status), opened_iso=opened_at.isoformat(),
+                  age_text=words.age((now - opened_at).total_seconds()))
+        _fill_row(row, version_id, details, words, now)
+        group.rows.append(row)
+    return sorted(groups.values(), key=lambda g: g.rank), counts, ids
 
 
-def _names(version, cache):
-    """Role and level names of a plan version, worked out once per version, not once per incident."""
-    if version.pk not in cache:
-        cache[version.pk] = ({role.key: role.name for role in version.roles.all()},
-                             {level.key: level.name for level in version.levels.all()})
-    return cache[version.pk]
+def _pick(en, zh, chinese):
+    return (zh or en) if chinese else (en or zh)
+
+
+def _person_name(full_name, first_name, last_name, username):
+    """``Person.display_name`` from its columns."""
+    return full_name or f"{first_name} {last_name}".strip() or username
+
+
+@dataclass
+class _Details:
+    deadlines: dict
+    check_ins: dict
+    plans: dict
+    roles: dict
+    levels: dict
+
+
+def _details(ids, version_ids, chinese):
+    """Deadlines, check-ins, pending plans of the incidents, role and level names of their plan versions."""
+    deadlines, check_ins, plans = {}, {}, {}
+    for row in (Deadline.objects.filter(incident_id__in=ids)
+                .filter(Q(state__in=[State.PENDING, State.MISSED]) | Q(kind=Kind.ON_SITE, state=State.MET))
+                .order_by("due_at", "id")
+                .values_list("incident_id", "id", "kind", "state", "role_key", "target_level_key", "due_at",
+                             "acted_at", "met_by_id", "met_by__full_name", "met_by__first_name",
+                             "met_by__last_name", "met_by__username")):
+        deadlines.setdefault(row[0], []).append(row)
+    for row in (TimelineEntry.objects.filter(incident_id__in=ids, kind=TimelineKind.CHECKED_IN, actor__isnull=False)
+                .order_by("at", "id")
+                .values_list("incident_id", "at", "actor_id", "actor__full_name", "actor__first_name",
+                             "actor__last_name", "actor__username")):
+        check_ins.setdefault(row[0], []).append(row)
+    # Newest first, as ResponsePlan's ordering: the first one per incident is shown.
+    for incident_id, pk, role_key, proposed_at in (
+            ResponsePlan.objects.filter(incident_id__in=ids, status=PlanStatus.PENDING)
+            .order_by("-proposed_at", "-id").values_list("incident_id", "id", "approver_role_key", "proposed_at")):
+        plans.setdefault(incident_id, (pk, role_key, proposed_at))
+    roles, levels = {pk: {} for pk in version_ids}, {pk: {} for pk in version_ids}
+    for version_id, key, en, zh in Role.objects.filter(version_id__in=version_ids).values_list(
+            "version_id", "key", "name_en", "name_zh"):
+        roles[version_id][key] = _pick(en, zh, chinese)
+    for version_id, key, en, zh in Level.objects.filter(version_id__in=version_ids).values_list(
+            "version_id", "key", "name_en", "name_zh"):
+        levels[version_id][key] = _pick(en, zh, chinese)
+    return _Details(deadlines, check_ins, plans, roles, levels)
 
 
 class Words:
@@ -171,6 +221,7 @@ class Words:
         self.missed = _("Missed: %(kind)s · %(role)s")
         self.escalates = _("Escalates to %(level)s")
         self.awaiting = _("Awaiting %(role)s")
+        self.zone = timezone.get_current_timezone()
 
     def age(self, seconds):
         """Like the ticker in dashboard.js: "12 min", "3 h 12 min", "2 d 3 h"."""
@@ -183,58 +234,56 @@ class Words:
         return f"{hours // 24} {self.d} {hours % 24} {self.h}"
 
 
-def _row(incident, cache, words, now):
-    roles, levels = _names(incident.plan_version, cache)
-    if ("category", incident.category_id) not in cache:
-        cache["category", incident.category_id] = incident.category.name
-    row = Row(incident=incident, category_name=cache["category", incident.category_id],
-              status_display=words.status.get(incident.status, incident.status),
-              opened_iso=incident.opened_at.isoformat(), age_text=words.age((now - incident.opened_at).total_seconds()))
-    pending = [d for d in incident.dashboard_deadlines if d.state == State.PENDING]
-    for deadline in incident.dashboard_deadlines:
-        if deadline.state == State.MISSED:
+def _fill_row(row, version_id, details, words, now):
+    roles, levels = details.roles[version_id], details.levels[version_id]
+    deadlines = details.deadlines.get(row.id, ())
+    arrivals = [(at, person_id, username, _person_name(full, first, last, username))
+                for _incident, at, person_id, full, first, last, username in details.check_ins.get(row.id, ())]
+    next_due = None
+    for (_incident, pk, kind, state, role_key, target_level_key, due_at, acted_at, met_by_id,
+         full, first, last, username) in deadlines:
+        if state == State.MISSED:
             row.missed.append({
-                "id": deadline.pk, "due_iso": deadline.due_at.isoformat(),
-                "due_clock": timezone.localtime(deadline.due_at).strftime("%H:%M"),
-                "text": words.missed % {"kind": words.kind.get(deadline.kind, deadline.kind),
-                                        "role": roles.get(deadline.role_key, deadline.role_key)},
+                "id": pk, "due_iso": due_at.isoformat(), "due_clock": due_at.astimezone(words.zone).strftime("%H:%M"),
+                "text": words.missed % {"kind": words.kind.get(kind, kind), "role": roles.get(role_key, role_key)},
             })
-    if pending:
-        deadline = pending[0]
-        if deadline.kind == Kind.ESCALATION:
-            row.deadline_text = words.escalates % {
-                "level": levels.get(deadline.target_level_key, deadline.target_level_key)}
+        elif state == State.PENDING:
+            if next_due is None:
+                next_due = (kind, role_key, target_level_key, due_at)
+        elif met_by_id:  # an on-site deadline met by someone
+            arrivals.append((acted_at, met_by_id, username, _person_name(full, first, last, username)))
+    if next_due:
+        kind, role_key, target_level_key, due_at = next_due
+        if kind == Kind.ESCALATION:
+            row.deadline_text = words.escalates % {"level": levels.get(target_level_key, target_level_key)}
         else:
-            row.deadline_text = f"{words.kind.get(deadline.kind)}: {roles.get(deadline.role_key, deadline.role_key)}"
-        row.due_iso = deadline.due_at.isoformat()
-        row.due_clock = timezone.localtime(deadline.due_at).strftime("%H:%M:%S")
-    seen = set()
-    arrivals = [(e.actor, e.at) for e in incident.dashboard_check_ins if e.actor_id]
-    arrivals += [(d.met_by, d.acted_at) for d in incident.dashboard_deadlines
-                 if d.kind == Kind.ON_SITE and d.state == State.MET and d.met_by_id]
-    for person, _at in sorted(arrivals, key=lambda pair: pair[1]):
-        if person.pk not in seen:
-            seen.add(person.pk)
-            row.on_site.append({"username": person.username, "name": person.display_name})
-    if incident.dashboard_pending_plans:
-        plan = incident.dashboard_pending_plans[0]
-        row.plan_id = plan.pk
-        row.plan_text = words.awaiting % {"role": roles.get(plan.approver_role_key, plan.approver_role_key)}
-        row.plan_since_iso = plan.proposed_at.isoformat()
-        row.plan_age_text = words.age((now - plan.proposed_at).total_seconds())
-    return row
+            row.deadline_text = f"{words.kind.get(kind)}: {roles.get(role_key, role_key)}"
+        row.due_iso = due_at.isoformat()
+        row.due_clock = due_at.astimezone(words.zone).strftime("%H:%M:%S")
+    if arrivals:
+        seen = set()
+        for _at, person_id, username, name in sorted(arrivals, key=lambda arrival: arrival[0]):
+            if person_id not in seen:
+                seen.add(person_id)
+                row.on_site.append({"username": username, "name": name})
+    plan = details.plans.get(row.id)
+    if plan:
+        row.plan_id, role_key, proposed_at = plan
+        row.plan_text = words.awaiting % {"role": roles.get(role_key, role_key)}
+        row.plan_since_iso = proposed_at.isoformat()
+        row.plan_age_text = words.age((now - proposed_at).total_seconds())
 
 
-def alarm_events(incidents, levels):
+def alarm_events(incident_ids, levels):
     """Openings and level rises of the shown incidents, newest first: what makes the dashboard sound.
 
     Lowering a level is not an alarm. Each event is (timeline id, level key, rank).
     """
-    if not incidents:
+    if not incident_ids:
         return []
     ranks = {**DEFAULT_RANKS, **{level.key: level.rank for level in levels}}
     names = {level.key: level.name for level in levels}
-    entries = (TimelineEntry.objects.filter(incident_id__in=[i.pk for i in incidents],
+    entries = (TimelineEntry.objects.filter(incident_id__in=incident_ids,
                                             kind__in=[TimelineKind.OPENED, TimelineKind.LEVEL_CHANGED])
                .order_by("-id").values_list("id", "kind", "detail")[:ALARM_EVENTS])
     events = []

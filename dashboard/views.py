@@ -24,7 +24,7 @@ from incidents import services as incident_services
 from incidents.errors import Refused
 from incidents.models import Incident, ResponsePlan
 
-from . import selectors, services
+from . import rows, selectors, services
 
 FRAGMENT_CACHE_SECONDS = 30
 
@@ -42,16 +42,19 @@ def _fragment_login_required(view):
 
 
 def _dashboard_context(request, filters, choices=None):
-    groups, counts, incidents = selectors.open_incidents(filters)
+    groups, counts, shown = selectors.open_incidents(filters)
+    drill_label, nobody_label = _("DRILL"), _("nobody yet")
+    for group in groups:
+        group.rows_html = rows.group_rows_html(group, drill_label, nobody_label, settings.APPROVAL_OVERDUE_MINUTES)
     levels, categories = choices or selectors.plan_choices()
-    events = selectors.alarm_events(incidents, levels)
+    events = selectors.alarm_events(shown, levels)
     alarm_key = events[0]["id"] if events else 0
     return {
         "filters": filters,
         "groups": groups,
         "level_counts": [(level, counts.get(level.key, 0)) for level in levels],
         "open_total": sum(counts.values()),
-        "shown_total": len(incidents),
+        "shown_total": len(shown),
         "levels": levels,
         "categories": categories,
         "alarm_events": events,
@@ -60,9 +63,6 @@ def _dashboard_context(request, filters, choices=None):
         "announcements": selectors.recent_announcements(levels),
         "approval_overdue_minutes": settings.APPROVAL_OVERDUE_MINUTES,
         "rendered_at": timezone.now(),
-        # Translated once, printed in every row.
-        "drill_label": _("DRILL"),
-        "nobody_label": _("nobody yet"),
     }
 
 

@@ -215,3 +215,15 @@ def test_screens_polling_after_a_change_share_one_render(office, duty, client, d
     with django_assert_max_num_queries(4):
         again = client.get("/dashboard/fragment/")
     assert again.status_code == 200 and "slow branch transactions" in again.content.decode()
+
+
+def test_row_texts_are_escaped(office, duty, make_person, client):
+    supervisor = make_person("ops_supervisor", username="o'brien", full_name="<b>Bold</b> & co")
+    incident = log(duty, title='<script>alert("x")</script> & more')
+    services.check_in(incident, actor=supervisor)
+
+    html = client.get("/dashboard/").content.decode()
+
+    row = html.split(f'data-incident-id="{incident.pk}"')[1].split("</tr>")[0]
+    assert "<script>" not in row and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; more" in row
+    assert 'data-on-site="o&#x27;brien"' in row and "✓ &lt;b&gt;Bold&lt;/b&gt; &amp; co" in row
