@@ -79,6 +79,10 @@ def _check_rate(integration):
                        integration=integration, headers={"Retry-After": str(retry_after)})
 
 
+def _categories(integration):
+    return services.plan_category_keys(integration.active_plan_version_id)
+
+
 def _schema_error(error, integration):
     errors = error.message_dict if hasattr(error, "message_dict") else {"body": error.messages}
     first = next(iter(errors))
@@ -151,7 +155,7 @@ class AlertmanagerWebhook(_Intake):
         return super().post(request)
 
     def parse(self, body, integration):
-        return payloads.parse_alertmanager(body, integration=integration, categories=services.plan_category_keys())
+        return payloads.parse_alertmanager(body, integration=integration, categories=_categories(integration))
 
 
 class GenericWebhook(_Intake):
@@ -170,7 +174,7 @@ class GenericWebhook(_Intake):
         return super().post(request)
 
     def parse(self, body, integration):
-        return payloads.parse_generic(body, integration=integration, categories=services.plan_category_keys(),
+        return payloads.parse_generic(body, integration=integration, categories=_categories(integration),
                                       now=timezone.now())
 
 
@@ -212,7 +216,7 @@ class EventsApi(_Intake):
             integration = _authenticate(routing_key if isinstance(routing_key, str) else "", self.kind)
             _check_rate(integration)
         (alert,) = self.store(integration, body, lambda b: [payloads.parse_event(
-            b, integration=integration, categories=services.plan_category_keys(), now=timezone.now())])
+            b, integration=integration, categories=_categories(integration), now=timezone.now())])
         return Response({"status": "success", "message": "Event processed", "dedup_key": alert.group_key},
                         status=202)
 

@@ -19,7 +19,7 @@ from datetime import timedelta
 import redis
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -46,17 +46,48 @@ _redis_client = None
 # --- helpers shared by the API ---------------------------------------------------------
 
 
-def plan_category_keys():
-    """The active plan's category keys (alerts naming another fall back or are refused)."""
-    return tuple(Category.objects.filter(version__is_active=True).order_by("position").values_list("key", flat=True))
+# Plan versions are immutable once loaded, so their category keys never change:
+# cache them per process by version id (the active id is read on every request).
+_category_keys_by_version = {}
+# In the model's field order, as Model.from_db expects.
+_INTEGRATION_FIELDS = ("id", "name", "kind", "default_category", "default_level", "enabled",
+                       "rate_limit_per_minute")
+
+
+def plan_category_keys(version_id):
+    """The category keys of a plan version (alerts naming another fall back or are refused)."""
+    if version_id is None:
+        return ()
+    keys = _category_keys_by_version.get(version_id)
+    if keys is None:
+        keys = tuple(Category.objects.filter(version_id=version_id).order_by("position").values_list("key", flat=True))
+        _category_keys_by_version[version_id] = keys
+    return keys
 
 
 def integration_for_token(raw):
+    """The integration holding this token, or None; one query, the hottest line of every alert request.
+
+    The integration comes back with only the fields intake needs (others load
+    on access) and with ``active_plan_version_id`` read in the same round trip.
+    """
     from people.models import hash_token
 
     if not raw:
         return None
-    return Integration.objects.filter(token_hash=hash_token(raw)).first()
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(name) for name in _INTEGRATION_FIELDS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns}, (SELECT {quote('id')} FROM {quote(PlanVersion._meta.db_table)}"
+            f" WHERE {quote('is_active')}) FROM {quote(Integration._meta.db_table)} WHERE {quote('token_hash')} = %s",
+            [hash_token(raw)])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    integration = Integration.from_db(connection.alias, _INTEGRATION_FIELDS, row[:-1])
+    integration.active_plan_version_id = row[-1]
+    return integration
 
 
 def _redis():
@@ -147,14 +178,41 @@ def alerts_receive(*, integration, alerts):
               received_at=now)
         for a in alerts
     ]
-    with transaction.atomic():
-        Alert.objects.bulk_create(rows, ignore_conflicts=True)
-        transaction.on_commit(_nudge)
-    # Bookkeeping only, outside the transaction and at most once a second, so a
-    # storm does not queue every request behind one hot row lock.
+    _insert_ignoring_repeats(rows)
+    transaction.on_commit(_nudge)  # at once in autocommit: the INSERT above is already committed
+    _touch_last_received(integration, now)
+    return len(rows)
+
+
+def _insert_ignoring_repeats(rows):
+    """One multi-row ``INSERT … ON CONFLICT DO NOTHING``: a repeated delivery_key stores nothing.
+
+    ``bulk_create`` wraps its INSERT in BEGIN … COMMIT, three round trips. In
+    autocommit one statement is its own transaction, all rows or none, so this
+    costs one; it is the only write an alert request makes.
+    """
+    fields = [f for f in Alert._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = (f"INSERT INTO {quote(Alert._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+           f"VALUES {', '.join([placeholders] * len(rows))} ON CONFLICT DO NOTHING")
+    params = [f.get_db_prep_save(f.pre_save(row, add=True), connection) for row in rows for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+_last_touched = {}  # integration id -> monotonic time this process last wrote last_received_at
+
+
+def _touch_last_received(integration, now):
+    """Bookkeeping only: outside the alert's transaction and at most once a second per process,
+    so a storm neither queues behind one hot row lock nor pays a round trip per request."""
+    tick = time.monotonic()
+    if tick - _last_touched.get(integration.pk, float("-inf")) < 1:
+        return
+    _last_touched[integration.pk] = tick
     Integration.objects.filter(Q(last_received_at__isnull=True) | Q(last_received_at__lt=now - timedelta(seconds=1)),
                                pk=integration.pk).update(last_received_at=now)
-    return len(rows)
 
 
 def _nudge():
