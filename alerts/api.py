@@ -50,10 +50,14 @@ def _read_json(request, integration=None):
     if len(raw) > MAX_BODY_BYTES:
         raise Rejected(413, _("the body is larger than 1 MB; send fewer alerts per request"), integration=integration)
     try:
-        return json.loads(raw)
+        body = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise Rejected(400, _("the body is not valid JSON: %(error)s") % {"error": exc}, integration=integration,
                        errors={"body": [_("malformed JSON")]}) from None
+    if b"\\u0000" in raw and (path := payloads.nul_path(body)) is not None:
+        message = _("must not contain the NUL character (\\u0000)")
+        raise Rejected(400, f"{path}: {message}", integration=integration, errors={path: [message]})
+    return body
 
 
 def _authenticate(token, kind):

@@ -12,15 +12,18 @@ Two steps, each one transaction:
    steps leaves rows with ``processed_at IS NULL`` that the sweep picks up.
 """
 
+import functools
+import json
 import logging
+import secrets
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import redis
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,6 +31,7 @@ from escalation.services import cell_of
 from incidents import services as incident_services
 from incidents.errors import Refused
 from incidents.models import Incident, TimelineEntry, TimelineKind
+from incidents.states import OPEN_STATUSES
 from notifications.models import Ask
 from notifications.services import notify_roles
 from plan.models import Category, Level, PlanVersion
@@ -171,34 +175,51 @@ def alerts_receive(*, integration, alerts):
     """Store the delivered alerts (a repeated delivery stores nothing new) and nudge a worker."""
     now = timezone.now()
     rows = [
-        Alert(integration=integration, group_key=a.group_key, fingerprint=a.fingerprint, delivery_key=a.delivery_key,
-              status=a.status, starts_at=a.starts_at, ends_at=a.ends_at, summary=a.summary,
-              category_key=a.category_key, level_key=a.level_key, labels=a.labels,
-              annotations=a.annotations | ({"description": a.description} if a.description else {}),
-              received_at=now)
+        {"integration_id": integration.pk, "group_key": a.group_key, "fingerprint": a.fingerprint,
+         "delivery_key": a.delivery_key, "status": a.status, "starts_at": a.starts_at, "ends_at": a.ends_at,
+         "summary": a.summary, "category_key": a.category_key, "level_key": a.level_key, "labels": a.labels,
+         "annotations": a.annotations | ({"description": a.description} if a.description else {}),
+         "received_at": now, "attempts": 0, "last_error": ""}
         for a in alerts
     ]
-    _insert_ignoring_repeats(rows)
+    if connection.vendor == "postgresql":
+        _insert_ignoring_repeats(rows)
+    else:  # the embedded SQLite of ./scripts/run.sh
+        Alert.objects.bulk_create([Alert(**row) for row in rows], ignore_conflicts=True)
     transaction.on_commit(_nudge)  # at once in autocommit: the INSERT above is already committed
     _touch_last_received(integration, now)
     return len(rows)
 
 
 def _insert_ignoring_repeats(rows):
-    """One multi-row ``INSERT … ON CONFLICT DO NOTHING``: a repeated delivery_key stores nothing.
+    """All rows in one ``INSERT … SELECT FROM jsonb_to_recordset(%s) ON CONFLICT DO NOTHING``.
 
-    ``bulk_create`` wraps its INSERT in BEGIN … COMMIT, three round trips. In
-    autocommit one statement is its own transaction, all rows or none, so this
-    costs one; it is the only write an alert request makes.
+    The hottest statement of a storm. ``bulk_create`` wraps its INSERT in BEGIN
+    … COMMIT (three round trips) and binds 15 parameters per row, which psycopg
+    parses and quotes afresh for every request because the statement is too long
+    for its cache. Here one statement in autocommit is its own transaction (all
+    rows or none, a repeated delivery_key stores nothing) and its one parameter
+    is a JSON array. Measured in bench/README.md.
     """
-    fields = [f for f in Alert._meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    sql = (f"INSERT INTO {quote(Alert._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-           f"VALUES {', '.join([placeholders] * len(rows))} ON CONFLICT DO NOTHING")
-    params = [f.get_db_prep_save(f.pre_save(row, add=True), connection) for row in rows for f in fields]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_insert_sql(tuple(rows[0])), [json.dumps(rows, default=_isoformat)])
+
+
+def _isoformat(value):
+    if isinstance(value, datetime):
+        return value.isoformat()  # to the microsecond (DjangoJSONEncoder would cut it to milliseconds)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+@functools.cache
+def _insert_sql(names):
+    quote = connection.ops.quote_name
+    fields = [Alert._meta.get_field(name) for name in names]
+    columns = ", ".join(quote(f.column) for f in fields)
+    types = ", ".join(f"{quote(name)} {f.db_type(connection)}" for name, f in zip(names, fields, strict=True))
+    selected = ", ".join(quote(name) for name in names)
+    return (f"INSERT INTO {quote(Alert._meta.db_table)} ({columns}) SELECT {selected} "
+            f"FROM jsonb_to_recordset(%s::jsonb) AS r({types}) ON CONFLICT DO NOTHING")
 
 
 _last_touched = {}  # integration id -> monotonic time this process last wrote last_received_at
@@ -216,11 +237,12 @@ def _touch_last_received(integration, now):
 
 
 def _nudge():
-    """Ask a worker to process pending alerts, unless a nudge is already waiting.
+    """Ask a worker to process pending alerts, unless a runner is already asked or at work.
 
-    A nudge that is set but not yet started will see every row committed before
-    its task begins (the task deletes the flag before it looks), so skipping
-    ours loses nothing. Publishing can fail (broker down, process killed): the
+    The flag stays set while a runner works, so a storm enqueues one task, not
+    one per request. The runner deletes it before its last look for pending
+    rows (``alerts_process_pending``), so a row committed after that look finds
+    the flag gone and nudges again; skipping ours therefore loses nothing. Publishing can fail (broker down, process killed): the
     periodic sweep is the safety net, which is why rows carry ``processed_at``.
     """
     from .tasks import process_pending
@@ -246,24 +268,88 @@ def clear_nudge():
 # --- step 2: processing ------------------------------------------------------------------
 
 
-def alerts_process_pending(*, limit=1000, run_seconds=RUN_SECONDS):
+def alerts_process_pending_in_turn():
+    """``alerts_process_pending`` by one runner at a time; returns (processed, whether to run again).
+
+    Two runners are safe (row locks) but wasteful: each skips the groups the
+    other holds, at a few queries per group. The turn is a Redis key with a
+    short expiry renewed every pass, so a runner that dies holds it only
+    briefly; correctness never depends on it. A runner refused the turn marks
+    a rerun, which the holder reads after giving the turn back, so alerts
+    committed meanwhile are not left for the periodic sweep.
+    """
+    client = _redis()
+    holder = secrets.token_hex(8)
+    keys = (_key("turn"), _key("rerun"))
+    try:
+        if client is not None and not client.eval(_TAKE_TURN, 2, *keys, holder, _TURN_TTL_MS):
+            return 0, False
+    except redis.RedisError:
+        client = None  # run anyway: without the turn there is only some wasted work
+    started = time.monotonic()
+    renew = (lambda: client.pexpire(_key("turn"), _TURN_TTL_MS)) if client is not None else None
+    try:
+        done = alerts_process_pending(pass_interval=settings.ALERTS_PASS_INTERVAL_SECONDS, between_passes=renew,
+                                      before_exit=clear_nudge)
+    finally:
+        rerun = False
+        if client is not None:
+            try:
+                rerun = bool(client.eval(_GIVE_BACK_TURN, 2, *keys, holder))
+            except redis.RedisError:
+                rerun = True
+    return done, rerun or time.monotonic() - started >= RUN_SECONDS
+
+
+_TURN_TTL_MS = 10_000
+# Both scripts run atomically in Redis, so a refused runner's rerun mark is never missed by the holder.
+_TAKE_TURN = """
+if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+redis.call('set', KEYS[2], '1', 'PX', ARGV[2])
+return 0"""
+_GIVE_BACK_TURN = """
+if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]) end
+local rerun = redis.call('get', KEYS[2])
+redis.call('del', KEYS[2])
+return rerun"""
+
+
+def alerts_process_pending(*, limit=1000, run_seconds=RUN_SECONDS, pass_interval=0.0, between_passes=None,
+                           before_exit=None):
     """Process every pending alert, group by group, oldest first. Returns how many alerts were processed.
 
     Returns early (leaving the rest for the next run) after ``run_seconds``.
     Safe to run concurrently: groups are serialised by their row lock and alerts
-    claimed with SKIP LOCKED.
+    claimed with SKIP LOCKED. ``before_exit`` runs when nothing is left, followed
+    by one more look, so whatever was committed before it ran is processed here.
+    Without a backlog, passes start at most every ``pass_interval`` seconds: a
+    chattering source then costs one batched join per group per pass, not one
+    per alert.
     """
     started = time.monotonic()
     done = 0
     failed = set()  # tried once in this run; the next run (sweep) tries again
     while time.monotonic() - started < run_seconds:
+        pass_started = time.monotonic()
+        if between_passes is not None:
+            between_passes()
         pending = (Alert.objects.filter(processed_at__isnull=True, attempts__lt=MAX_ATTEMPTS).order_by("id")
                    .values_list("integration_id", "group_key")[:limit])
         groups = [group for group in dict.fromkeys(pending) if group not in failed]
         if not groups:
-            return done
-        progress = 0
+            if before_exit is None:
+                return done
+            before_exit()
+            before_exit = None
+            continue
+        try:
+            progress, joined = alerts_join_open_incidents(groups)
+        except Exception:  # noqa: BLE001 - the one-group path below takes every group, recording failures
+            log.exception("the batched join of alerts failed; processing group by group")
+            progress, joined = 0, set()
         for integration_id, group_key in groups:
+            if (integration_id, group_key) in joined:
+                continue
             try:
                 progress += alert_group_process(integration_id=integration_id, group_key=group_key)
             except Exception as exc:  # noqa: BLE001 - one bad group must not stop the others
@@ -271,8 +357,12 @@ def alerts_process_pending(*, limit=1000, run_seconds=RUN_SECONDS):
                 _record_failure(integration_id, group_key, exc)
                 failed.add((integration_id, group_key))
         done += progress
-        if progress == 0:
-            return done  # everything pending is held by another worker right now
+        if progress == 0:  # everything pending is held by another worker right now
+            if before_exit is not None:
+                before_exit()
+            return done
+        if len(pending) < limit:  # no backlog: let the next pass gather more per group
+            time.sleep(max(0.0, pass_interval - (time.monotonic() - pass_started)))
     return done
 
 
@@ -281,19 +371,98 @@ def _record_failure(integration_id, group_key, exc):
         attempts=F("attempts") + 1, last_error=f"{exc.__class__.__name__}: {exc}"[:2000])
 
 
+@transaction.atomic
+def alerts_join_open_incidents(groups):
+    """The common case, many groups in one transaction: firing alerts joining their group's open incident.
+
+    In a storm or from a chattering source most pending alerts repeat or extend
+    a problem that already has an incident. Doing that group by group cost a
+    transaction of eight queries each; here it is a handful for all of them.
+    Returns (alerts processed, the groups done). A group with anything more
+    (no incident yet, a resolved or acknowledged alert, a more severe level) is
+    left untouched for ``alert_group_process``.
+    """
+    wanted = set(groups)
+    locked = (AlertGroup.objects.select_for_update(of=("self",), skip_locked=True)
+              .select_related("integration", "incident__level")
+              .filter(integration_id__in={i for i, _key in wanted}, key__in={key for _i, key in wanted},
+                      incident__status__in=OPEN_STATUSES))
+    by_group = {(g.integration_id, g.key): g for g in locked if (g.integration_id, g.key) in wanted}
+    if not by_group:
+        return 0, set()
+    batches = {}
+    pending = Alert.objects.select_for_update(skip_locked=True).filter(
+        integration_id__in={i for i, _key in by_group}, group_key__in={key for _i, key in by_group},
+        processed_at__isnull=True, attempts__lt=MAX_ATTEMPTS).order_by("id")
+    for alert in pending:
+        if (alert.integration_id, alert.group_key) in by_group:
+            batches.setdefault((alert.integration_id, alert.group_key), []).append(alert)
+    known = _latest_states([g.incident_id for g in by_group.values()],
+                           fingerprints={a.fingerprint for batch in batches.values() for a in batch})
+    now = timezone.now()
+    entries, done, joined, counts = [], [], set(), {}
+    for key, batch in batches.items():
+        group = by_group[key]
+        incident = group.incident
+        if (any(a.status != AlertStatus.FIRING for a in batch)
+                or min(_rank(incident, a.level_key) for a in batch) < incident.level.rank):
+            continue
+        changed, latest = [], {}
+        for alert in batch:
+            previous = latest.get(alert.fingerprint) or known.get((incident.pk, alert.fingerprint))
+            if previous is None or _state(alert) > _state(previous):
+                if previous is None or previous.status != alert.status or previous.starts_at != alert.starts_at:
+                    changed.append(alert)
+                latest[alert.fingerprint] = alert
+        if changed:
+            entries.append(TimelineEntry(incident=incident, kind=TimelineKind.ALERT, at=now,
+                                         actor_label=group.integration.name,
+                                         detail=_alert_detail(group.integration, changed, opened=False)))
+        done += [a.pk for a in batch]
+        joined.add(key)
+        counts[group.integration_id] = counts.get(group.integration_id, 0) + len(batch)
+    TimelineEntry.objects.bulk_create(entries)
+    group_incident = AlertGroup.objects.filter(integration_id=OuterRef("integration_id"), key=OuterRef("group_key"))
+    Alert.objects.filter(pk__in=done).update(incident_id=Subquery(group_incident.values("incident_id")[:1]),
+                                             processed_at=now, last_error="")
+    for integration_id, count in counts.items():
+        Integration.objects.filter(pk=integration_id).update(alerts_received=F("alerts_received") + count)
+    return len(done), joined
+
+
+def _latest_states(incident_ids, *, fingerprints=None):
+    """{(incident id, fingerprint): the latest state of that alert}, acknowledgements aside."""
+    rows = Alert.objects.filter(incident_id__in=incident_ids).exclude(status=AlertStatus.ACKNOWLEDGED)
+    if fingerprints is not None:
+        rows = rows.filter(fingerprint__in=fingerprints)
+    if connection.features.can_distinct_on_fields:  # PostgreSQL: one row per alert instead of its whole history
+        rows = (rows.order_by("incident_id", "fingerprint", "-starts_at", "-status", "-id")
+                .distinct("incident_id", "fingerprint"))
+    latest = {}
+    for row in rows.values_list("incident_id", "id", "fingerprint", "status", "starts_at", named=True):
+        key = (row.incident_id, row.fingerprint)
+        if key not in latest or _state(row) > _state(latest[key]):
+            latest[key] = row
+    return latest
+
+
 def _state(alert):
     """Orders the states of one alert: a later start wins; at the same start, resolved beats firing."""
-    return (alert.starts_at, 1 if alert.status == AlertStatus.RESOLVED else 0, alert.pk)
+    return (alert.starts_at, 1 if alert.status == AlertStatus.RESOLVED else 0, alert.id)
 
 
 @transaction.atomic
 def alert_group_process(*, integration_id, group_key):
-    group, _created = AlertGroup.objects.get_or_create(integration_id=integration_id, key=group_key)
     # SKIP LOCKED: another worker is on this group; its next loop takes what arrived meanwhile.
-    group = (AlertGroup.objects.select_for_update(of=("self",), skip_locked=True).select_related("integration")
-             .filter(pk=group.pk).first())
+    locked = (AlertGroup.objects.select_for_update(of=("self",), skip_locked=True)
+              .select_related("integration", "incident__level"))
+    group = locked.filter(integration_id=integration_id, key=group_key).first()
     if group is None:
-        return 0
+        # A new group, or one another worker holds: then get_or_create finds it and the lock skips it again.
+        group, _created = AlertGroup.objects.get_or_create(integration_id=integration_id, key=group_key)
+        group = locked.filter(pk=group.pk).first()
+        if group is None:
+            return 0
     integration = group.integration
     batch = list(Alert.objects.select_for_update(skip_locked=True).filter(
         integration_id=integration_id, group_key=group_key, processed_at__isnull=True, attempts__lt=MAX_ATTEMPTS,
@@ -305,9 +474,7 @@ def alert_group_process(*, integration_id, group_key):
 
     known = {}
     if incident is not None:
-        for earlier in Alert.objects.filter(incident=incident).exclude(status=AlertStatus.ACKNOWLEDGED):
-            if earlier.fingerprint not in known or _state(earlier) > _state(known[earlier.fingerprint]):
-                known[earlier.fingerprint] = earlier
+        known = {fingerprint: row for (_id, fingerprint), row in _latest_states([incident.pk]).items()}
     changed = []
     for alert in batch:
         if alert.status == AlertStatus.ACKNOWLEDGED:
@@ -346,17 +513,23 @@ def alert_group_process(*, integration_id, group_key):
     return len(batch)
 
 
-def _rank(incident, level_key):
-    ranks = getattr(incident, "_level_ranks", None)
+_level_ranks = {}  # plan version id -> {level key: rank}; stored versions never change
+
+
+def _ranks(version_id):
+    ranks = _level_ranks.get(version_id)
     if ranks is None:
-        ranks = dict(Level.objects.filter(version=incident.plan_version).values_list("key", "rank"))
-        incident._level_ranks = ranks
-    return ranks.get(level_key, 99)
+        ranks = _level_ranks[version_id] = dict(Level.objects.filter(version_id=version_id).values_list("key", "rank"))
+    return ranks
+
+
+def _rank(incident, level_key):
+    return _ranks(incident.plan_version_id).get(level_key, 99)
 
 
 def _open_incident(integration, firing):
     version = PlanVersion.objects.active()
-    ranks = dict(Level.objects.filter(version=version).values_list("key", "rank"))
+    ranks = _ranks(version.pk)
     worst = min(firing, key=lambda a: ranks.get(a.level_key, 99))
     first = firing[0]
     lines = [f"- {a.summary}" for a in firing[:20]]

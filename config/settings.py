@@ -180,6 +180,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-unprocessed-alerts": {"task": "alerts.sweep_pending", "schedule": 2.0},
     "follow-up-notifications": {"task": "notifications.follow_up", "schedule": 30.0},
 }
+# Without a backlog, the alert runner starts a pass at most this often (alerts/services.py).
+ALERTS_PASS_INTERVAL_SECONDS = float(os.environ.get("ALERTS_PASS_INTERVAL_SECONDS", "0.5"))
 # /readyz reports "not ready" when a deadline has been overdue this long.
 ESCALATION_STALL_SECONDS = int(os.environ.get("ESCALATION_STALL_SECONDS", "60"))
 # /approvals/ shows a response plan as overdue once it has waited this long for a decision.

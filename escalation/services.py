@@ -18,7 +18,7 @@ from django.utils import timezone
 from dashboard.services import announce_level
 from incidents.models import Incident, TimelineEntry, TimelineKind
 from notifications.models import Ask
-from notifications.services import notify_roles
+from notifications.services import notify_requests, notify_roles
 from plan.conditions import condition_holds
 from plan.models import Role
 from plan.services import response_for
@@ -39,9 +39,18 @@ SWEEP_BATCH = 200
 SWEEP_BUDGET_SECONDS = 20
 
 
+# A stored plan version never changes (plan/models.py), so neither do its cells:
+# each process reads a cell once, with everything it references.
+_cells = {}
+
+
 def cell_of(incident):
     """The plan response that governs the incident now: its own plan version, its current level."""
-    return response_for(incident.plan_version, incident.category.key, incident.level.key)
+    key = (incident.plan_version_id, incident.category.key, incident.level.key)
+    cell = _cells.get(key)
+    if cell is None:
+        cell = _cells[key] = response_for(incident.plan_version, incident.category.key, incident.level.key)
+    return cell
 
 
 def planned_response(cell, *, started_at):
@@ -94,9 +103,7 @@ def start_level_response(incident, *, started_at, actor=None):
 
     # One event for the whole level start: a person in two of its roles is told once, by the first.
     event = f"level:{level}:{started_at.isoformat()}"
-    told = []
-    for role_key, ask, due_at in plan_told:
-        told += notify_roles(incident, [role_key], event=event, ask=ask, due_at=due_at)[0]
+    told, _nobody = notify_requests(incident, plan_told, event=event)
     _timeline(incident, TimelineKind.NOTIFIED, at=started_at, detail={
         "level": level, "roles": list(dict.fromkeys(role_key for role_key, _ask, _due in plan_told)),
         "people": sorted({p.username for p in told}),

@@ -14,6 +14,7 @@ Three parts, in the order a message travels:
 
 import logging
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core import signing
@@ -25,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from incidents.errors import Refused
 from incidents.states import OPEN_STATUSES
-from people.models import Person
+from people.models import Person, RoleAssignment
 
 from .channels import Message, adapter_for
 from .models import (
@@ -53,10 +54,6 @@ class NotYourNotification(Refused, PermissionError):
 # --- who ---------------------------------------------------------------------------------
 
 
-def people_in_role(role_key):
-    return Person.objects.filter(is_active=True, role_assignments__role_key=role_key).order_by("id")
-
-
 def shifts_on_duty(role_key=None, *, at=None):
     at = at or timezone.now()
     shifts = DutyShift.objects.filter(starts_at__lte=at, ends_at__gt=at, person__is_active=True)
@@ -67,14 +64,7 @@ def shifts_on_duty(role_key=None, *, at=None):
 
 def on_duty(role_key, *, at=None):
     """The people on duty for ``role_key`` at ``at`` (now), in shift order."""
-    return list(dict.fromkeys(shift.person for shift in shifts_on_duty(role_key, at=at)))
-
-
-def duty_ack_wait(role_key):
-    policy = RolePolicy.objects.filter(role_key=role_key).first()
-    if policy:
-        return policy.ack_wait
-    return timedelta(seconds=getattr(settings, "NOTIFICATIONS_DUTY_ACK_WAIT_SECONDS", 300))
+    return _on_duty_by_role([role_key], at=at or timezone.now()).get(role_key, [])
 
 
 def repeat_policy(level_key):
@@ -88,7 +78,7 @@ def repeat_policy(level_key):
 
 
 def notify_roles(incident, role_keys, *, event, ask=Ask.FYI, due_at=None, note=""):
-    """Record one notification per person holding each role; return who was told.
+    """Record one notification per person holding each role; return (who was told, roles with nobody).
 
     ``event`` identifies the cause (``opened``, ``level:orange``, ``deadline:42``):
     with the person it forms the deduplication key, so calling this twice for
@@ -96,55 +86,100 @@ def notify_roles(incident, role_keys, *, event, ask=Ask.FYI, due_at=None, note="
     When a role has people on duty now, they are told first and the rest of the
     role only if none of them acknowledges within the role's wait.
     """
+    return notify_requests(incident, [(role_key, ask, due_at) for role_key in role_keys], event=event, note=note)
+
+
+def notify_requests(incident, requests, *, event, note=""):
+    """``notify_roles`` for several ``(role_key, ask, due_at)`` at once, each role asked its own thing.
+
+    A level start tells a handful of roles; this reads who holds them, who is on
+    duty, the channels and what was already recorded once for all of them, so
+    the cost does not grow with the number of roles. A person in two of the
+    roles is told once, by the first request naming one of them.
+    """
     now = timezone.now()
-    told, nobody = [], []
-    seen = set()
-    robots = [c for c in _active_channels() if c.kind in ROBOT_KINDS]
-    for role_key in dict.fromkeys(role_keys):
-        duty = on_duty(role_key, at=now)
+    requests = list({role_key: (role_key, ask, due_at) for role_key, ask, due_at in reversed(requests)}.values())[::-1]
+    role_keys = [role_key for role_key, _ask, _due in requests]
+    channels = _active_channels()
+    duty_by_role = _on_duty_by_role(role_keys, at=now)
+    members_by_role = _people_by_role(role_keys)
+    waits = _duty_ack_waits([key for key in role_keys if duty_by_role.get(key)])
+    wanted, nobody, seen = [], [], set()
+    for role_key, ask, due_at in requests:
+        duty = duty_by_role.get(role_key, [])
         duty_ids = {p.pk for p in duty}
-        people = duty + [p for p in people_in_role(role_key) if p.pk not in duty_ids]
-        wanted = []
+        people = duty + [p for p in members_by_role.get(role_key, []) if p.pk not in duty_ids]
         if not people:
             nobody.append(role_key)
-            wanted.append((None, now))
-        else:
-            held_until = now + duty_ack_wait(role_key) if duty else now
-            for person in people:
-                if person.pk in seen:
-                    continue
-                seen.add(person.pk)
-                wanted.append((person, now if person.pk in duty_ids or not duty else held_until))
-        created = _record_many(incident, role_key, wanted, event=event, ask=ask, due_at=due_at, note=note)
-        told += [n.person for n in created if n.person is not None]
-        if created:
-            _add_robot_deliveries(created[0], role_key, robots)
-    if told or nobody:
-        transaction.on_commit(kick_delivery)
-    return told, nobody
+            wanted.append(_Wanted(role_key, ask, due_at, None, now))
+            continue
+        held_until = now + waits[role_key] if duty else now
+        for person in people:
+            if person.pk in seen:
+                continue
+            seen.add(person.pk)
+            wanted.append(_Wanted(role_key, ask, due_at, person,
+                                  now if person.pk in duty_ids or not duty else held_until))
+    created = _record_many(incident, wanted, event=event, note=note, channels=channels)
+    first_of_role = {}
+    for notification in created:
+        first_of_role.setdefault(notification.role_key, notification)
+    _add_robot_deliveries(first_of_role.values(), [c for c in channels if c.kind in ROBOT_KINDS])
+    if created or nobody:
+        _kick_delivery_on_commit()
+    return [n.person for n in created if n.person is not None], nobody
 
 
-def _record(incident, person, role_key, *, event, ask, due_at, note, visible_from=None):
-    created = _record_many(incident, role_key, [(person, visible_from or timezone.now())], event=event, ask=ask,
-                           due_at=due_at, note=note)
-    return bool(created)
+class _Wanted(NamedTuple):
+    role_key: str
+    ask: str
+    due_at: object
+    person: object
+    visible_from: object
 
 
-def _record_many(incident, role_key, wanted, *, event, ask, due_at, note):
+def _on_duty_by_role(role_keys, *, at):
+    by_role = {}
+    for shift in shifts_on_duty(at=at).filter(role_key__in=role_keys):
+        by_role.setdefault(shift.role_key, {})[shift.person] = None  # Person hashes by pk: one entry each
+    return {key: list(people) for key, people in by_role.items()}
+
+
+def _people_by_role(role_keys):
+    by_role = {}
+    assignments = (RoleAssignment.objects.filter(role_key__in=role_keys, person__is_active=True)
+                   .select_related("person").order_by("person_id"))
+    for assignment in assignments:
+        by_role.setdefault(assignment.role_key, []).append(assignment.person)
+    return by_role
+
+
+def _duty_ack_waits(role_keys):
+    default = timedelta(seconds=getattr(settings, "NOTIFICATIONS_DUTY_ACK_WAIT_SECONDS", 300))
+    waits = dict.fromkeys(role_keys, default)
+    if role_keys:
+        waits.update(RolePolicy.objects.filter(role_key__in=role_keys).values_list("role_key", "ack_wait"))
+    return waits
+
+
+def _record_many(incident, wanted, *, event, note, channels):
     """Write the notifications (and their personal deliveries) not yet recorded for this event."""
-    keys = {_dedup_key(incident, event, person, role_key): (person, visible_from) for person, visible_from in wanted}
+    keys = {_dedup_key(incident, event, w.person, w.role_key): w for w in wanted}
     existing = set(Notification.objects.filter(dedup_key__in=list(keys)).values_list("dedup_key", flat=True))
+    messages = {}
     rows = []
-    for key, (person, visible_from) in keys.items():
+    for key, w in keys.items():
         if key in existing:
             continue
-        language = (person.language if person and person.language else settings.LANGUAGE_CODE)
-        with translation.override(language):
-            title, body = _message(incident, ask, due_at, note)
+        language = (w.person.language if w.person and w.person.language else settings.LANGUAGE_CODE)
+        if (language, w.ask, w.due_at) not in messages:
+            with translation.override(language):
+                messages[language, w.ask, w.due_at] = _message(incident, w.ask, w.due_at, note)
+        title, body = messages[language, w.ask, w.due_at]
         rows.append(Notification(
-            incident=incident, person=person, role_key=role_key, event=event, ask=ask, due_at=due_at,
+            incident=incident, person=w.person, role_key=w.role_key, event=event, ask=w.ask, due_at=w.due_at,
             level_key=incident.level.key, is_drill=incident.is_drill, title=title[:300], body=body,
-            visible_from=visible_from, last_told_at=visible_from, dedup_key=key,
+            visible_from=w.visible_from, last_told_at=w.visible_from, dedup_key=key,
         ))
     if not rows:
         return []
@@ -157,7 +192,7 @@ def _record_many(incident, role_key, wanted, *, event, ask, due_at, note):
         for n in rows:
             n.pk = None
             n.save()
-    _add_personal_deliveries(rows)
+    _add_personal_deliveries(rows, channels=channels)
     return rows
 
 
@@ -191,13 +226,14 @@ def _active_channels():
     return list(ChannelConfig.objects.filter(is_active=True))
 
 
-def _add_personal_deliveries(notifications, *, suffix=""):
+def _add_personal_deliveries(notifications, *, suffix="", channels=None):
     """Outbox rows for each person's own channels (email, SMS), in the same transaction as the notifications."""
     people = [n.person for n in notifications if n.person is not None]
     if not people:
         return []
     preferences = {p.person_id: p for p in Preference.objects.filter(person__in=people)}
-    sms_gateway = next((c for c in _active_channels() if c.kind == ChannelKind.SMS), None)
+    channels = _active_channels() if channels is None else channels
+    sms_gateway = next((c for c in channels if c.kind == ChannelKind.SMS), None)
     rows = []
     for n in notifications:
         if n.person is None:
@@ -247,13 +283,23 @@ def _after_quiet_hours(preference, at, level_key):
     return end
 
 
-def _add_robot_deliveries(notification, role_key, robots):
+def _add_robot_deliveries(notifications, robots):
+    """One robot message per role told (the first notification of each role carries it)."""
     rows = [
-        Delivery(notification=notification, kind=config.kind, channel=config, next_attempt_at=notification.visible_from,
-                 idempotency_key=f"robot:{config.pk}:{notification.dedup_key.rsplit(':', 1)[0]}:{role_key}")
-        for config in robots if config.role_key in ("", role_key)
+        Delivery(notification=n, kind=config.kind, channel=config, next_attempt_at=n.visible_from,
+                 idempotency_key=f"robot:{config.pk}:{n.dedup_key.rsplit(':', 1)[0]}:{n.role_key}")
+        for n in notifications for config in robots if config.role_key in ("", n.role_key)
     ]
-    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    if rows:
+        Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def _kick_delivery_on_commit():
+    """``kick_delivery`` once per transaction, however many notifications it records."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(func is kick_delivery for _ids, func, _robust in connection.run_on_commit):
+        return
+    transaction.on_commit(kick_delivery)
 
 
 def kick_delivery():

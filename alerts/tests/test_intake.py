@@ -123,6 +123,9 @@ def test_malformed_json_is_400(minimal_plan_version, make_integration, bearer, p
     (lambda b: b["alerts"][1].pop("startsAt"), "alerts[1].startsAt"),
     (lambda b: b["alerts"][1].update(labels=["x"]), "alerts[1].labels"),
     (lambda b: b["alerts"].__setitem__(1, 7), "alerts[1]"),
+    # PostgreSQL cannot store NUL: the sender hears which field, instead of a 503 it would retry for ever.
+    (lambda b: b["alerts"][1]["labels"].update(host="db\u00001"), "alerts[1].labels.host"),
+    (lambda b: b["alerts"][1]["annotations"].update({"no\u0000te": "x"}), "alerts[1].annotations.no\u0000te"),
 ])
 def test_alertmanager_schema_violation_is_400_naming_the_field_and_stores_nothing(
         minimal_plan_version, make_integration, bearer, mutate, field):

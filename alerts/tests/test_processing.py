@@ -26,7 +26,7 @@ def alertmanager(minimal_plan_version, make_integration, bearer):
         response = client.post(AM, am_webhook(group_key, list(alerts)), format="json")
         assert response.status_code == 202, response.content
         services.alerts_process_pending()
-    post.integration = integration
+    post.integration, post.client = integration, client
     return post
 
 
@@ -182,3 +182,57 @@ def test_a_group_that_cannot_be_processed_is_retried_then_set_aside(alertmanager
     Alert.objects.update(attempts=0)
     services.alerts_process_pending()
     assert Alert.objects.get().incident is not None
+
+
+def test_many_groups_join_their_open_incidents_in_one_batch_and_the_rest_is_left_alone(
+        alertmanager, make_person, django_assert_max_num_queries):
+    responder = make_person("tech_group", "office")
+    for n in range(6):
+        alertmanager(f"g{n}", am_alert(f"first-{n}", severity="warning"))
+    incidents = {group.key: group.incident for group in AlertGroup.objects.select_related("incident")}
+    incident_services.acknowledge(incidents["g5"], actor=responder)
+    client = alertmanager.client
+    for n in range(4):  # a new alert (and a resend of the first, stored once), for four groups
+        client.post(AM, am_webhook(f"g{n}", [am_alert(f"first-{n}", severity="warning"),
+                                             am_alert(f"second-{n}", severity="warning")]), format="json")
+    client.post(AM, am_webhook("g4", [am_alert("worse", severity="critical")]), format="json")  # would raise
+    client.post(AM, am_webhook("g5", [am_alert("first-5", status="resolved")]), format="json")  # would recover
+    groups = list(dict.fromkeys(Alert.objects.filter(processed_at__isnull=True).values_list("integration_id",
+                                                                                          "group_key")))
+
+    with django_assert_max_num_queries(8):
+        processed, joined = services.alerts_join_open_incidents(groups)
+
+    assert (processed, {key for _integration, key in joined}) == (4, {"g0", "g1", "g2", "g3"})
+    for n in range(4):
+        incident = incidents[f"g{n}"]
+        entry = incident.timeline.filter(kind=TimelineKind.ALERT).last()
+        assert [a["fingerprint"] for a in entry.detail["alerts"]] == [f"second-{n}"]
+        assert set(Alert.objects.filter(group_key=f"g{n}").values_list("incident", flat=True)) == {incident.pk}
+    assert Alert.objects.filter(processed_at__isnull=True).count() == 2
+    alertmanager.integration.refresh_from_db()
+    assert alertmanager.integration.alerts_received == 6 + 4
+
+    services.alerts_process_pending()  # the one-group path takes what the batch left
+    incidents["g4"].refresh_from_db()
+    incidents["g5"].refresh_from_db()
+    assert (incidents["g4"].level.key, incidents["g5"].status) == ("orange", Status.RECOVERED)
+    assert not Alert.objects.filter(processed_at__isnull=True).exists()
+
+
+
+def test_one_runner_at_a_time_and_a_refused_runner_makes_the_holder_run_again(alertmanager):
+    client = services._redis()
+    if client is None:
+        pytest.skip("the turn lives in Redis; this run uses another broker")
+    alertmanager("g1", am_alert("a1"))
+    alertmanager.client.post(AM, am_webhook("g1", [am_alert("a2")]), format="json")
+    client.set(services._key("turn"), "another-worker")
+
+    assert services.alerts_process_pending_in_turn() == (0, False)
+    assert Alert.objects.filter(processed_at__isnull=True).count() == 1
+
+    client.delete(services._key("turn"))  # the other runner died and its turn expired...
+    assert services.alerts_process_pending_in_turn() == (1, True)  # ...the mark it left asks for one more run
+    assert services.alerts_process_pending_in_turn() == (0, False)
+    assert client.get(services._key("turn")) is None
