@@ -3,8 +3,8 @@
     .venv/bin/python bench/alerts_bench.py [--db fenghuo_alerts_bench] [--redis redis://127.0.0.1:6379/10]
 
 It (re)creates its own PostgreSQL database, migrates it, loads the shipped plan,
-starts gunicorn (gthread 3×4, CONN_MAX_AGE=60, as in docker-compose.yml), a
-Celery worker and beat, then with wrk:
+starts gunicorn with the web service's arguments from docker-compose.yml (and
+CONN_MAX_AGE=60, its default), a Celery worker and beat, then with wrk:
 
 (a) alert storm: 10,000 Alertmanager alerts, 10 per request, 16 connections,
     while a probe posts a fresh alert group every 0.25 s and times how long its
@@ -31,6 +31,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -90,8 +92,7 @@ class Stack:
         self.base = f"http://127.0.0.1:{self.port}"
         queues = ",".join(f"{self.prefix}.{q}" for q in ("escalation", "notifications", "intake"))
         for command in (
-            [BIN / "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{self.port}", "--worker-class", "gthread",
-             "--workers", "3", "--threads", "4"],
+            [BIN / "gunicorn", *web_arguments(f"127.0.0.1:{self.port}")],
             [BIN / "celery", "-A", "config", "worker", "-Q", queues, "--concurrency", "2", "--loglevel", "WARNING"],
             [BIN / "celery", "-A", "config", "beat", "--loglevel", "WARNING", "-s",
              str(Path(self.env["FENGHUO_VAR_DIR"]) / "beat-schedule")],
@@ -127,6 +128,14 @@ class Stack:
                 return time.monotonic() - started
             time.sleep(0.5)
         return None
+
+
+def web_arguments(bind):
+    """The web service's gunicorn arguments exactly as docker-compose.yml gives them, bound to ``bind``."""
+    command = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["web"]["command"]
+    arguments = command[1:]
+    arguments[arguments.index("--bind") + 1] = bind
+    return arguments
 
 
 def wrk(stack, script, token, duration, extra_env, threads=THREADS):

@@ -3,7 +3,8 @@
 from django.urls import include, path
 
 urlpatterns = [
+    # First: the monitoring webhooks are the busiest routes, and Django tries patterns in order.
+    path("", include("alerts.api_urls")),
     path("", include("incidents.api_urls")),
     path("", include("notifications.api_urls")),
-    path("", include("alerts.api_urls")),
 ]

@@ -9,6 +9,8 @@ from datetime import timedelta
 import pytest
 import time_machine
 import yaml
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from plan.tests.documents import SHIPPED_PLAN
@@ -389,3 +391,47 @@ def test_drill_incidents_follow_the_same_timers(start, reporter):
     sweep_at(start + timedelta(hours=2))
     assert level_of(incident) == "orange"
     assert incident.status == Status.REPORTED
+
+
+
+def queries_of(action):
+    with CaptureQueriesContext(connection) as captured:
+        result = action()
+    return len(captured.captured_queries), result
+
+
+ORANGE_ROLES = ["office", "tech_group", "leadership", "system_technicians", "ops_supervisor"]
+
+
+def test_opening_an_incident_costs_the_same_queries_however_many_people_are_told(start, reporter, make_person):
+    for role in ORANGE_ROLES:
+        make_person(role, username=f"{role}-first")
+    open_at(start, reporter, "system", "orange")  # reads the plan cell once per process
+    few, incident = queries_of(lambda: open_at(start, reporter, "system", "orange"))
+    for n in range(10):
+        for role in ORANGE_ROLES:
+            make_person(role, username=f"{role}-{n}")
+    many, crowded = queries_of(lambda: open_at(start, reporter, "system", "orange"))
+    assert few == many <= 40
+    assert (Notification.objects.filter(incident=crowded).count()
+            >= Notification.objects.filter(incident=incident).count() + 40)  # four of the roles, ten more each
+
+
+def test_a_missed_on_site_deadline_costs_the_same_queries_however_many_people_are_told(
+        start, reporter, make_person):
+    def miss_first_on_site_deadline():
+        incident = open_at(start, reporter, "system", "orange")
+        deadline = Deadline.objects.filter(incident=incident, kind=Kind.ON_SITE).order_by("due_at", "id").first()
+        with time_machine.travel(deadline.due_at + SECOND, tick=False):
+            count, outcome = queries_of(lambda: engine._act(deadline.pk, incident.pk))
+        assert outcome == engine.Outcome.ACTED
+        return count
+
+    for role in ORANGE_ROLES:
+        make_person(role, username=f"{role}-first")
+    miss_first_on_site_deadline()  # reads the plan cell once per process
+    few = miss_first_on_site_deadline()
+    for n in range(10):
+        for role in ORANGE_ROLES:
+            make_person(role, username=f"{role}-{n}")
+    assert miss_first_on_site_deadline() == few <= 16
