@@ -17,13 +17,14 @@ import json
 import logging
 import secrets
 import time
+import zlib
 from datetime import datetime, timedelta
 
 import redis
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import Count, F, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -186,7 +187,8 @@ def alerts_receive(*, integration, alerts):
         _insert_ignoring_repeats(rows)
     else:  # the embedded SQLite of ./scripts/run.sh
         Alert.objects.bulk_create([Alert(**row) for row in rows], ignore_conflicts=True)
-    transaction.on_commit(_nudge)  # at once in autocommit: the INSERT above is already committed
+    lanes = {lane_of(integration.pk, key) for key in {a.group_key for a in alerts}}
+    transaction.on_commit(lambda: _nudge(lanes))  # at once in autocommit: the INSERT is already committed
     _touch_last_received(integration, now)
     return len(rows)
 
@@ -236,31 +238,44 @@ def _touch_last_received(integration, now):
                                pk=integration.pk).update(last_received_at=now)
 
 
-def _nudge():
-    """Ask a worker to process pending alerts, unless a runner is already asked or at work.
+def lane_of(integration_id, group_key, lanes=None):
+    """The runner lane owning an alert group: a stable hash, the same in every process."""
+    lanes = lanes or settings.ALERTS_LANES
+    return zlib.crc32(f"{integration_id}:{group_key}".encode()) % lanes
 
-    The flag stays set while a runner works, so a storm enqueues one task, not
-    one per request. The runner deletes it before its last look for pending
-    rows (``alerts_process_pending``), so a row committed after that look finds
-    the flag gone and nudges again; skipping ours therefore loses nothing. Publishing can fail (broker down, process killed): the
-    periodic sweep is the safety net, which is why rows carry ``processed_at``.
+
+def _nudge(lanes):
+    """Ask a worker to process pending alerts in ``lanes``, unless a runner is already asked or at work there.
+
+    Each lane has its flag. It stays set while the lane's runner works, so a
+    storm enqueues one task per lane, not one per request. The runner deletes
+    it before its last look for pending rows (``alerts_process_pending``), so a
+    row committed after that look finds the flag gone and nudges again;
+    skipping ours therefore loses nothing. Publishing can fail (broker down,
+    process killed): the periodic sweep is the safety net, which is why rows
+    carry ``processed_at``.
     """
     from .tasks import process_pending
 
+    lanes = sorted(lanes)
     client = _redis()
     try:
-        if client is not None and not client.set(_key("nudge"), "1", nx=True, px=_NUDGE_TTL_MS):
-            return
-        process_pending.delay()
+        if client is not None:
+            pipe = client.pipeline(transaction=False)
+            for lane in lanes:
+                pipe.set(_key("nudge", lane), "1", nx=True, px=_NUDGE_TTL_MS)
+            lanes = [lane for lane, fresh in zip(lanes, pipe.execute(), strict=True) if fresh]
+        for lane in lanes:
+            process_pending.delay(lane)
     except Exception:  # noqa: BLE001 - the alert is committed; the sweep will process it
         log.warning("could not nudge the alert worker; the periodic sweep will process the alerts")
 
 
-def clear_nudge():
+def clear_nudge(lane):
     client = _redis()
     if client is not None:
         try:
-            client.delete(_key("nudge"))
+            client.delete(_key("nudge", lane))
         except redis.RedisError:
             pass
 
@@ -268,29 +283,32 @@ def clear_nudge():
 # --- step 2: processing ------------------------------------------------------------------
 
 
-def alerts_process_pending_in_turn():
-    """``alerts_process_pending`` by one runner at a time; returns (processed, whether to run again).
+def alerts_process_pending_in_turn(lane=0):
+    """``alerts_process_pending`` for one lane by one runner at a time; returns (processed, whether to run again).
 
-    Two runners are safe (row locks) but wasteful: each skips the groups the
-    other holds, at a few queries per group. The turn is a Redis key with a
-    short expiry renewed every pass, so a runner that dies holds it only
-    briefly; correctness never depends on it. A runner refused the turn marks
-    a rerun, which the holder reads after giving the turn back, so alerts
-    committed meanwhile are not left for the periodic sweep.
+    Alert groups are spread over ``ALERTS_LANES`` lanes by a hash of their key,
+    so that many new groups (a storm) have their incidents opened by as many
+    runners at once without ever contending for the same group. Two runners in
+    one lane are safe (row locks) but wasteful: each skips the groups the other
+    holds, at a few queries per group. The turn is a Redis key with a short
+    expiry renewed every pass, so a runner that dies holds it only briefly;
+    correctness never depends on it. A runner refused the turn marks a rerun,
+    which the holder reads after giving the turn back, so alerts committed
+    meanwhile are not left for the periodic sweep.
     """
     client = _redis()
     holder = secrets.token_hex(8)
-    keys = (_key("turn"), _key("rerun"))
+    keys = (_key("turn", lane), _key("rerun", lane))
     try:
         if client is not None and not client.eval(_TAKE_TURN, 2, *keys, holder, _TURN_TTL_MS):
             return 0, False
     except redis.RedisError:
         client = None  # run anyway: without the turn there is only some wasted work
     started = time.monotonic()
-    renew = (lambda: client.pexpire(_key("turn"), _TURN_TTL_MS)) if client is not None else None
+    renew = (lambda: client.pexpire(keys[0], _TURN_TTL_MS)) if client is not None else None
     try:
-        done = alerts_process_pending(pass_interval=settings.ALERTS_PASS_INTERVAL_SECONDS, between_passes=renew,
-                                      before_exit=clear_nudge)
+        done = alerts_process_pending(lane=lane, pass_interval=settings.ALERTS_PASS_INTERVAL_SECONDS,
+                                      between_passes=renew, before_exit=lambda: clear_nudge(lane))
     finally:
         rerun = False
         if client is not None:
@@ -314,9 +332,28 @@ redis.call('del', KEYS[2])
 return rerun"""
 
 
-def alerts_process_pending(*, limit=1000, run_seconds=RUN_SECONDS, pass_interval=0.0, between_passes=None,
-                           before_exit=None):
-    """Process every pending alert, group by group, oldest first. Returns how many alerts were processed.
+def pending_groups(*, lane=None, limit=1000):
+    """The alert groups with pending alerts, oldest first, and how many alerts those hold.
+
+    With ``lane``, only the groups of that lane. Read without locks.
+    """
+    rows = (Alert.objects.filter(processed_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
+            .values_list("integration_id", "group_key").annotate(first=Min("id"), count=Count("id"))
+            .order_by("first"))
+    groups, alerts = [], 0
+    for integration_id, group_key, _first, count in rows:
+        if lane is not None and lane_of(integration_id, group_key) != lane:
+            continue
+        groups.append((integration_id, group_key))
+        alerts += count
+        if len(groups) >= limit:
+            break
+    return groups, alerts
+
+
+def alerts_process_pending(*, lane=None, limit=1000, run_seconds=RUN_SECONDS, pass_interval=0.0,
+                           between_passes=None, before_exit=None):
+    """Process every pending alert (of ``lane``, or all), group by group, oldest first. Returns how many.
 
     Returns early (leaving the rest for the next run) after ``run_seconds``.
     Safe to run concurrently: groups are serialised by their row lock and alerts
@@ -333,9 +370,8 @@ def alerts_process_pending(*, limit=1000, run_seconds=RUN_SECONDS, pass_interval
         pass_started = time.monotonic()
         if between_passes is not None:
             between_passes()
-        pending = (Alert.objects.filter(processed_at__isnull=True, attempts__lt=MAX_ATTEMPTS).order_by("id")
-                   .values_list("integration_id", "group_key")[:limit])
-        groups = [group for group in dict.fromkeys(pending) if group not in failed]
+        groups, waiting = pending_groups(lane=lane, limit=limit)
+        groups = [group for group in groups if group not in failed]
         if not groups:
             if before_exit is None:
                 return done
@@ -361,7 +397,7 @@ def alerts_process_pending(*, limit=1000, run_seconds=RUN_SECONDS, pass_interval
             if before_exit is not None:
                 before_exit()
             return done
-        if len(pending) < limit:  # no backlog: let the next pass gather more per group
+        if waiting < limit:  # no backlog: let the next pass gather more per group
             time.sleep(max(0.0, pass_interval - (time.monotonic() - pass_started)))
     return done
 
@@ -458,9 +494,11 @@ def alert_group_process(*, integration_id, group_key):
               .select_related("integration", "incident__level"))
     group = locked.filter(integration_id=integration_id, key=group_key).first()
     if group is None:
-        # A new group, or one another worker holds: then get_or_create finds it and the lock skips it again.
-        group, _created = AlertGroup.objects.get_or_create(integration_id=integration_id, key=group_key)
-        group = locked.filter(pk=group.pk).first()
+        # A new group, or one another worker holds: then the INSERT does nothing and the lock skips it again.
+        # ON CONFLICT DO NOTHING rather than get_or_create: no savepoint, and no error when two workers race.
+        AlertGroup.objects.bulk_create([AlertGroup(integration_id=integration_id, key=group_key)],
+                                       ignore_conflicts=True)
+        group = locked.filter(integration_id=integration_id, key=group_key).first()
         if group is None:
             return 0
     integration = group.integration

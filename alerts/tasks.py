@@ -1,6 +1,7 @@
 """Thin task adapters for alert processing, on the intake queue."""
 
 from celery import shared_task
+from django.conf import settings
 
 from config.celery import INTAKE_QUEUE
 
@@ -8,15 +9,16 @@ from . import services
 
 
 @shared_task(name="alerts.process_pending", queue=INTAKE_QUEUE, acks_late=True)
-def process_pending():
-    """Nudged after an alert is committed. Idempotent: it only processes rows still pending."""
-    _done, again = services.alerts_process_pending_in_turn()
+def process_pending(lane=0):
+    """Nudged after an alert is committed. Idempotent: it only processes rows still pending in its lane."""
+    _done, again = services.alerts_process_pending_in_turn(lane)
     if again:
         # Stopped at its time budget with work left, or alerts arrived while another runner had the turn.
-        process_pending.delay()
+        process_pending.delay(lane)
 
 
 @shared_task(name="alerts.sweep_pending", queue=INTAKE_QUEUE, acks_late=True)
 def sweep_pending():
-    """The safety net (celery beat): alerts whose nudge was lost are processed here."""
-    services.alerts_process_pending_in_turn()
+    """The safety net (celery beat): alerts whose nudge was lost are processed here, lane by lane."""
+    for lane in range(settings.ALERTS_LANES):
+        services.alerts_process_pending_in_turn(lane)

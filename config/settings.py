@@ -182,6 +182,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Without a backlog, the alert runner starts a pass at most this often (alerts/services.py).
 ALERTS_PASS_INTERVAL_SECONDS = float(os.environ.get("ALERTS_PASS_INTERVAL_SECONDS", "0.5"))
+# Alert groups are spread over this many runners, which open their incidents in parallel (alerts/services.py).
+ALERTS_LANES = max(1, int(os.environ.get("ALERTS_LANES", "2")))
 # /readyz reports "not ready" when a deadline has been overdue this long.
 ESCALATION_STALL_SECONDS = int(os.environ.get("ESCALATION_STALL_SECONDS", "60"))
 # /approvals/ shows a response plan as overdue once it has waited this long for a decision.

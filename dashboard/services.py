@@ -33,7 +33,6 @@ def _automatic_texts(incident):
     return text_en, text_zh
 
 
-@transaction.atomic
 def announce_level(incident, at):
     """Announce the incident's current level if it is orange or red; at most once per level.
 
@@ -43,14 +42,15 @@ def announce_level(incident, at):
     """
     level_key = incident.level.key
     if level_key not in ANNOUNCED_LEVELS:
-        return None
+        return None  # before any transaction: most incidents are blue or yellow, and this costs them nothing
     text_en, text_zh = _automatic_texts(incident)
-    announcement, created = Announcement.objects.get_or_create(
-        incident=incident, level_key=level_key, created_by=None,
-        defaults={"text_en": text_en, "text_zh": text_zh, "created_at": at},
-    )
-    if created:
-        _tell(announcement)
+    with transaction.atomic():
+        announcement, created = Announcement.objects.get_or_create(
+            incident=incident, level_key=level_key, created_by=None,
+            defaults={"text_en": text_en, "text_zh": text_zh, "created_at": at},
+        )
+        if created:
+            _tell(announcement)
     return announcement
 
 

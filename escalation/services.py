@@ -104,14 +104,14 @@ def start_level_response(incident, *, started_at, actor=None):
     # One event for the whole level start: a person in two of its roles is told once, by the first.
     event = f"level:{level}:{started_at.isoformat()}"
     told, _nobody = notify_requests(incident, plan_told, event=event)
-    _timeline(incident, TimelineKind.NOTIFIED, at=started_at, detail={
-        "level": level, "roles": list(dict.fromkeys(role_key for role_key, _ask, _due in plan_told)),
-        "people": sorted({p.username for p in told}),
-    })
-    for duty in cell.reports.all():
-        _timeline(incident, TimelineKind.REPORTED_TO, at=started_at, detail={
-            "from": duty.from_role.key, "to": duty.to_role.key, "level": level,
-        })
+    entries = [TimelineEntry(incident=incident, kind=TimelineKind.NOTIFIED, at=started_at, actor_label="Fenghuo",
+                             detail={"level": level,
+                                     "roles": list(dict.fromkeys(role_key for role_key, _ask, _due in plan_told)),
+                                     "people": sorted({p.username for p in told})})]
+    entries += [TimelineEntry(incident=incident, kind=TimelineKind.REPORTED_TO, at=started_at, actor_label="Fenghuo",
+                              detail={"from": duty.from_role.key, "to": duty.to_role.key, "level": level})
+                for duty in cell.reports.all()]
+    TimelineEntry.objects.bulk_create(entries)  # in this order: the timeline reads by (at, id)
     # Orange and red are announced to the related business departments (plan 4.1.3, 4.2.3).
     announce_level(incident, started_at)
 

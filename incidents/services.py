@@ -73,19 +73,22 @@ def _move(incident, action, fields=()):
 # --- opening ------------------------------------------------------------------------
 
 
-@transaction.atomic
 def log_fault(*, reporter, category, level, title, description="", affected_branches=None, total_branches=None,
               affected_system="", host_fault=False, is_drill=False, discovered_at=None, source=Source.MANUAL,
               actor_label="", plan_version=None):
-    """Open an incident under the active plan and start its level's response."""
+    """Open an incident under the active plan and start its level's response.
+
+    Everything is checked before anything is written, so a refusal leaves the
+    caller's transaction usable and the writes need no savepoint of their own.
+    """
     if reporter is not None:
         reason = permissions.refusal(reporter, "log")
         if reason:
             raise Refused(_("cannot log a fault: %(reason)s") % {"reason": reason}, code="forbidden", status_code=403)
     version = plan_version or PlanVersion.objects.active()
     errors = {}
-    category_obj = Category.objects.filter(version=version, key=category).first()
-    level_obj = Level.objects.filter(version=version, key=level).first()
+    category_obj = _plan_item(Category, version, category)
+    level_obj = _plan_item(Level, version, level)
     if category_obj is None:
         keys = ", ".join(version.categories.values_list("key", flat=True))
         errors["category"] = [_("unknown category %(key)r; the plan has: %(keys)s") % {"key": category, "keys": keys}]
@@ -97,19 +100,34 @@ def log_fault(*, reporter, category, level, title, description="", affected_bran
     _check_branches(affected_branches, total_branches, errors)
     if errors:
         raise ValidationError(errors)
-    now = timezone.now()
-    incident = Incident.objects.create(
-        title=title.strip()[:200], description=description or "", plan_version=version, category=category_obj,
-        level=level_obj, affected_branches=affected_branches, total_branches=total_branches,
-        affected_system=affected_system or "", host_fault=bool(host_fault), is_drill=bool(is_drill), source=source,
-        reporter=reporter, discovered_at=discovered_at or now, opened_at=now, level_since=now,
-    )
-    _entry(incident, TimelineKind.OPENED, actor=reporter, actor_label=actor_label, at=now, detail={
-        "category": category_obj.key, "level": level_obj.key, "plan_version": version.number,
-        "drill": incident.is_drill, "source": source,
-    })
-    engine.start_level_response(incident, started_at=now, actor=reporter)
+    with transaction.atomic(savepoint=False):
+        now = timezone.now()
+        incident = Incident.objects.create(
+            title=title.strip()[:200], description=description or "", plan_version=version, category=category_obj,
+            level=level_obj, affected_branches=affected_branches, total_branches=total_branches,
+            affected_system=affected_system or "", host_fault=bool(host_fault), is_drill=bool(is_drill),
+            source=source, reporter=reporter, discovered_at=discovered_at or now, opened_at=now, level_since=now,
+        )
+        _entry(incident, TimelineKind.OPENED, actor=reporter, actor_label=actor_label, at=now, detail={
+            "category": category_obj.key, "level": level_obj.key, "plan_version": version.number,
+            "drill": incident.is_drill, "source": source,
+        })
+        engine.start_level_response(incident, started_at=now, actor=reporter)
     return incident
+
+
+# A stored plan version never changes (plan/models.py): its categories and levels are read once per process.
+_plan_items = {}
+
+
+def _plan_item(model, version, key):
+    """The category or level ``key`` of the plan version, or None."""
+    found = _plan_items.get((model, version.pk, key))
+    if found is None:
+        found = model.objects.filter(version=version, key=key).first()
+        if found is not None:
+            _plan_items[model, version.pk, key] = found
+    return found
 
 
 def _check_branches(affected, total, errors):

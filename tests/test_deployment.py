@@ -84,6 +84,16 @@ def test_worker_consumes_every_queue_the_celery_app_routes_to(services):
     assert queues == routed
 
 
+def test_worker_keeps_processes_free_for_deadlines_beside_the_alert_runners(services):
+    from django.conf import settings
+
+    command = command_of(services["worker"])
+    concurrency = int(re.search(r"--concurrency (\d+)", command).group(1))
+    environment = {**services["worker"].get("environment", {})}
+    lanes = int(environment.get("ALERTS_LANES", settings.ALERTS_LANES))
+    assert concurrency > lanes
+
+
 def test_beat_runs_the_celery_timers(services):
     assert command_of(services["beat"]).startswith("celery -A config beat")
 

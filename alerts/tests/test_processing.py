@@ -227,12 +227,35 @@ def test_one_runner_at_a_time_and_a_refused_runner_makes_the_holder_run_again(al
         pytest.skip("the turn lives in Redis; this run uses another broker")
     alertmanager("g1", am_alert("a1"))
     alertmanager.client.post(AM, am_webhook("g1", [am_alert("a2")]), format="json")
-    client.set(services._key("turn"), "another-worker")
+    lane = services.lane_of(alertmanager.integration.pk, "g1")
+    client.set(services._key("turn", lane), "another-worker")
 
-    assert services.alerts_process_pending_in_turn() == (0, False)
+    assert services.alerts_process_pending_in_turn(lane) == (0, False)
     assert Alert.objects.filter(processed_at__isnull=True).count() == 1
 
-    client.delete(services._key("turn"))  # the other runner died and its turn expired...
-    assert services.alerts_process_pending_in_turn() == (1, True)  # ...the mark it left asks for one more run
-    assert services.alerts_process_pending_in_turn() == (0, False)
-    assert client.get(services._key("turn")) is None
+    client.delete(services._key("turn", lane))  # the other runner died and its turn expired...
+    assert services.alerts_process_pending_in_turn(lane) == (1, True)  # ...the mark it left asks for one more run
+    assert services.alerts_process_pending_in_turn(lane) == (0, False)
+    assert client.get(services._key("turn", lane)) is None
+
+
+def test_each_lane_runner_takes_only_its_own_groups_and_the_lanes_cover_them_all(alertmanager, settings):
+    settings.ALERTS_LANES = 2
+    keys = [f"g{n}" for n in range(12)]
+    for key in keys:
+        alertmanager.client.post(AM, am_webhook(key, [am_alert(f"{key}-a")]), format="json")
+    integration_id = alertmanager.integration.pk
+    by_lane = {lane: {k for k in keys if services.lane_of(integration_id, k) == lane} for lane in (0, 1)}
+    assert by_lane[0] and by_lane[1]  # the hash spreads these keys over both lanes
+
+    assert services.alerts_process_pending(lane=0) == len(by_lane[0])
+    pending = set(Alert.objects.filter(processed_at__isnull=True).values_list("group_key", flat=True))
+    assert pending == by_lane[1]
+    assert services.alerts_process_pending(lane=1) == len(by_lane[1])
+    assert AlertGroup.objects.filter(incident__isnull=False).count() == len(keys)
+
+
+def test_a_lane_is_the_same_in_every_process():
+    # crc32, not Python's hash(), which differs between processes.
+    assert services.lane_of(7, "{}:{alertname=\"BranchLinkDown\"}", 2) == 0
+    assert [services.lane_of(1, f"g{n}", 3) for n in range(6)] == [1, 1, 1, 1, 2, 2]
