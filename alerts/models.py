@@ -82,7 +82,8 @@ class AlertGroup(models.Model):
     of them never open two incidents for it.
     """
 
-    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="groups")
+    # No index of its own: the unique (integration, key) index serves every lookup by integration.
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="groups", db_index=False)
     key = models.CharField(max_length=500)
     incident = models.ForeignKey("incidents.Incident", null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="+")
@@ -97,7 +98,9 @@ class AlertGroup(models.Model):
 class Alert(models.Model):
     """One delivery of one alert's state, exactly as received."""
 
-    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="alerts")
+    # Every index costs each stored alert of a storm, and each update when it is processed: only those that
+    # queries use. (integration, delivery_key) and (integration, group_key) serve lookups by integration.
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="alerts", db_index=False)
     group_key = models.CharField(max_length=500)
     fingerprint = models.CharField(max_length=255)
     # Identifies this delivery: a repeated webhook carries the same key and is not stored twice.
@@ -106,11 +109,11 @@ class Alert(models.Model):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField(null=True, blank=True)
     summary = models.CharField(max_length=300)
-    category_key = models.SlugField(max_length=32)
+    category_key = models.SlugField(max_length=32, db_index=False)
     level_key = models.CharField(max_length=10)
     labels = models.JSONField(default=dict, blank=True)
     annotations = models.JSONField(default=dict, blank=True)
-    received_at = models.DateTimeField(db_index=True)
+    received_at = models.DateTimeField()
     incident = models.ForeignKey("incidents.Incident", null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="alerts")
     # NULL: not yet turned into an incident change. The sweep finds these.

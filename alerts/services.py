@@ -24,10 +24,11 @@ import redis
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, F, Min, OuterRef, Q, Subquery
+from django.db.models import Case, Count, F, Min, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.celery import broker_redis
 from escalation.services import cell_of
 from incidents import services as incident_services
 from incidents.errors import Refused
@@ -45,7 +46,6 @@ MAX_ATTEMPTS = 5
 # Keep one task run well inside Celery's 50 s soft time limit; it re-nudges itself.
 RUN_SECONDS = 30
 _NUDGE_TTL_MS = 10_000
-_redis_client = None
 
 
 # --- helpers shared by the API ---------------------------------------------------------
@@ -95,17 +95,6 @@ def integration_for_token(raw):
     return integration
 
 
-def _redis():
-    """The broker's Redis server, or None when the embedded broker is in use."""
-    global _redis_client
-    url = settings.CELERY_BROKER_URL
-    if not url.startswith(("redis://", "rediss://")):
-        return None
-    if _redis_client is None:
-        _redis_client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
-    return _redis_client
-
-
 def _key(*parts):
     return ":".join([settings.FENGHUO_QUEUE_PREFIX, "alerts", *map(str, parts)])
 
@@ -117,7 +106,7 @@ def rate_limit_retry_after(integration, *, now=None):
     A fixed one-minute window in Redis: one round trip per request. If Redis is
     unreachable the request proceeds: dropping alerts is worse than a flood.
     """
-    client = _redis()
+    client = broker_redis()
     if client is None:
         return None
     now = now or time.time()
@@ -258,7 +247,7 @@ def _nudge(lanes):
     from .tasks import process_pending
 
     lanes = sorted(lanes)
-    client = _redis()
+    client = broker_redis()
     try:
         if client is not None:
             pipe = client.pipeline(transaction=False)
@@ -272,7 +261,7 @@ def _nudge(lanes):
 
 
 def clear_nudge(lane):
-    client = _redis()
+    client = broker_redis()
     if client is not None:
         try:
             client.delete(_key("nudge", lane))
@@ -296,7 +285,7 @@ def alerts_process_pending_in_turn(lane=0):
     which the holder reads after giving the turn back, so alerts committed
     meanwhile are not left for the periodic sweep.
     """
-    client = _redis()
+    client = broker_redis()
     holder = secrets.token_hex(8)
     keys = (_key("turn", lane), _key("rerun", lane))
     try:
@@ -308,7 +297,7 @@ def alerts_process_pending_in_turn(lane=0):
     renew = (lambda: client.pexpire(keys[0], _TURN_TTL_MS)) if client is not None else None
     try:
         done = alerts_process_pending(lane=lane, pass_interval=settings.ALERTS_PASS_INTERVAL_SECONDS,
-                                      between_passes=renew, before_exit=lambda: clear_nudge(lane))
+                                      keep_turn=renew, before_exit=lambda: clear_nudge(lane))
     finally:
         rerun = False
         if client is not None:
@@ -351,14 +340,17 @@ def pending_groups(*, lane=None, limit=1000):
     return groups, alerts
 
 
-def alerts_process_pending(*, lane=None, limit=1000, run_seconds=RUN_SECONDS, pass_interval=0.0,
-                           between_passes=None, before_exit=None):
+def alerts_process_pending(*, lane=None, limit=1000, run_seconds=RUN_SECONDS, pass_interval=0.0, keep_turn=None,
+                           before_exit=None):
     """Process every pending alert (of ``lane``, or all), group by group, oldest first. Returns how many.
 
-    Returns early (leaving the rest for the next run) after ``run_seconds``.
-    Safe to run concurrently: groups are serialised by their row lock and alerts
-    claimed with SKIP LOCKED. ``before_exit`` runs when nothing is left, followed
-    by one more look, so whatever was committed before it ran is processed here.
+    Each pass first opens the incidents of groups that have none (what the
+    office waits for), then joins the alerts of the others. Returns early
+    (leaving the rest for the next run) after ``run_seconds``. Safe to run
+    concurrently: groups are serialised by their row lock and alerts claimed
+    with SKIP LOCKED. ``keep_turn`` is called at the start of every pass and
+    every few groups. ``before_exit`` runs when nothing is left, followed by
+    one more look, so whatever was committed before it ran is processed here.
     Without a backlog, passes start at most every ``pass_interval`` seconds: a
     chattering source then costs one batched join per group per pass, not one
     per alert.
@@ -368,8 +360,8 @@ def alerts_process_pending(*, lane=None, limit=1000, run_seconds=RUN_SECONDS, pa
     failed = set()  # tried once in this run; the next run (sweep) tries again
     while time.monotonic() - started < run_seconds:
         pass_started = time.monotonic()
-        if between_passes is not None:
-            between_passes()
+        if keep_turn is not None:
+            keep_turn()
         groups, waiting = pending_groups(lane=lane, limit=limit)
         groups = [group for group in groups if group not in failed]
         if not groups:
@@ -378,20 +370,16 @@ def alerts_process_pending(*, lane=None, limit=1000, run_seconds=RUN_SECONDS, pa
             before_exit()
             before_exit = None
             continue
+        with_incident = _groups_with_open_incident(groups)
+        progress = _process_one_by_one([g for g in groups if g not in with_incident], failed, keep_turn)
         try:
-            progress, joined = alerts_join_open_incidents(groups)
+            joined_alerts, joined = alerts_join_open_incidents(with_incident)
         except Exception:  # noqa: BLE001 - the one-group path below takes every group, recording failures
             log.exception("the batched join of alerts failed; processing group by group")
-            progress, joined = 0, set()
-        for integration_id, group_key in groups:
-            if (integration_id, group_key) in joined:
-                continue
-            try:
-                progress += alert_group_process(integration_id=integration_id, group_key=group_key)
-            except Exception as exc:  # noqa: BLE001 - one bad group must not stop the others
-                log.exception("alerts of group %r could not be processed", group_key)
-                _record_failure(integration_id, group_key, exc)
-                failed.add((integration_id, group_key))
+            joined_alerts, joined = 0, set()
+        progress += joined_alerts
+        progress += _process_one_by_one([g for g in groups if g in with_incident and g not in joined], failed,
+                                        keep_turn)
         done += progress
         if progress == 0:  # everything pending is held by another worker right now
             if before_exit is not None:
@@ -402,9 +390,38 @@ def alerts_process_pending(*, lane=None, limit=1000, run_seconds=RUN_SECONDS, pa
     return done
 
 
+def _groups_with_open_incident(groups):
+    """Those of ``groups`` (integration id, key) whose group has an open incident now. Read without locks."""
+    if not groups:
+        return set()
+    wanted = set(groups)
+    rows = AlertGroup.objects.filter(
+        integration_id__in={i for i, _key in wanted}, key__in={key for _i, key in wanted},
+        incident__status__in=OPEN_STATUSES).values_list("integration_id", "key")
+    return {row for row in rows if row in wanted}
+
+
+def _process_one_by_one(groups, failed, keep_turn):
+    progress = 0
+    for n, (integration_id, group_key) in enumerate(groups, start=1):
+        try:
+            progress += alert_group_process(integration_id=integration_id, group_key=group_key)
+        except Exception as exc:  # noqa: BLE001 - one bad group must not stop the others
+            log.exception("alerts of group %r could not be processed", group_key)
+            _record_failure(integration_id, group_key, exc)
+            failed.add((integration_id, group_key))
+        if keep_turn is not None and n % 10 == 0:  # opening incidents can take a while in a storm
+            keep_turn()
+    return progress
+
+
 def _record_failure(integration_id, group_key, exc):
     Alert.objects.filter(integration_id=integration_id, group_key=group_key, processed_at__isnull=True).update(
         attempts=F("attempts") + 1, last_error=f"{exc.__class__.__name__}: {exc}"[:2000])
+
+
+# What a join reads of each alert: not its labels and annotations, whose JSON would be decoded for nothing.
+_JOIN_FIELDS = ("id", "integration_id", "group_key", "fingerprint", "status", "starts_at", "level_key", "summary")
 
 
 @transaction.atomic
@@ -429,7 +446,7 @@ def alerts_join_open_incidents(groups):
     batches = {}
     pending = Alert.objects.select_for_update(skip_locked=True).filter(
         integration_id__in={i for i, _key in by_group}, group_key__in={key for _i, key in by_group},
-        processed_at__isnull=True, attempts__lt=MAX_ATTEMPTS).order_by("id")
+        processed_at__isnull=True, attempts__lt=MAX_ATTEMPTS).order_by("id").only(*_JOIN_FIELDS)
     for alert in pending:
         if (alert.integration_id, alert.group_key) in by_group:
             batches.setdefault((alert.integration_id, alert.group_key), []).append(alert)
@@ -458,9 +475,10 @@ def alerts_join_open_incidents(groups):
         joined.add(key)
         counts[group.integration_id] = counts.get(group.integration_id, 0) + len(batch)
     TimelineEntry.objects.bulk_create(entries)
-    group_incident = AlertGroup.objects.filter(integration_id=OuterRef("integration_id"), key=OuterRef("group_key"))
-    Alert.objects.filter(pk__in=done).update(incident_id=Subquery(group_incident.values("incident_id")[:1]),
-                                             processed_at=now, last_error="")
+    # The incident of each joined group is known here: a CASE on the group, not a lookup per alert row.
+    incident_of_group = Case(*[When(integration_id=key[0], group_key=key[1], then=Value(by_group[key].incident_id))
+                               for key in joined], output_field=Alert._meta.get_field("incident").target_field)
+    Alert.objects.filter(pk__in=done).update(incident_id=incident_of_group, processed_at=now, last_error="")
     for integration_id, count in counts.items():
         Integration.objects.filter(pk=integration_id).update(alerts_received=F("alerts_received") + count)
     return len(done), joined

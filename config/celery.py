@@ -48,3 +48,23 @@ app.conf.update(
     enable_utc=True,
 )
 app.autodiscover_tasks()
+
+
+_flags_client = None
+
+
+def broker_redis():
+    """The broker's Redis server, for short-lived coordination flags; None when the embedded broker is in use.
+
+    Short timeouts: a flag is only an optimisation, and every caller carries on
+    without it (the periodic sweeps are the safety nets).
+    """
+    global _flags_client
+    url = settings.CELERY_BROKER_URL
+    if not url.startswith(("redis://", "rediss://")):
+        return None
+    if _flags_client is None:
+        import redis
+
+        _flags_client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    return _flags_client

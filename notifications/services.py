@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from config.celery import broker_redis
 from incidents.errors import Refused
 from incidents.states import OPEN_STATUSES
 from people.models import Person, RoleAssignment
@@ -303,15 +304,42 @@ def _kick_delivery_on_commit():
 
 
 def kick_delivery():
-    """Ask a worker to deliver now; the beat schedule catches anything this misses (broker down)."""
+    """Ask a worker to deliver now; the beat schedule catches anything this misses (broker down).
+
+    At most one kicked run waits in the queue: a flag in Redis says one is
+    queued and has not started, and the run deletes it before it claims
+    anything, so it also delivers the rows of every kick it absorbed. Opening
+    100 incidents in a storm thus queues a few delivery runs, not 100.
+    """
     if not getattr(settings, "NOTIFICATIONS_KICK_ON_COMMIT", True):
         return
     from .tasks import deliver_pending
 
+    client = broker_redis()
     try:
+        if client is not None and not client.set(_kick_key(), "1", nx=True, px=_KICK_TTL_MS):
+            return
         deliver_pending.delay()
     except Exception:  # noqa: BLE001 - the outbox rows are committed; the periodic sweep will send them
         log.warning("could not enqueue notifications.deliver_pending; the beat schedule will pick the rows up")
+
+
+def delivery_run_started():
+    """A delivery run starts: later kicks must queue another run, since this one may claim before they commit."""
+    client = broker_redis()
+    if client is not None:
+        try:
+            client.delete(_kick_key())
+        except Exception:  # noqa: BLE001 - the flag expires by itself
+            pass
+
+
+# A lost run (broker restarted) stops absorbing kicks after this; the beat schedule delivers meanwhile.
+_KICK_TTL_MS = 10_000
+
+
+def _kick_key():
+    return f"{settings.FENGHUO_QUEUE_PREFIX}:notifications:kick"
 
 
 # --- messages --------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from . import services
 # No retry on the decorator: the outbox rows carry their own retry schedule, and beat runs this every 5 s.
 @shared_task(name="notifications.deliver_pending", acks_late=True, expires=30)
 def deliver_pending():
+    services.delivery_run_started()
     return services.deliver_due()
 
 

@@ -4,12 +4,13 @@ from django.utils import translation
 from rest_framework.test import APIClient
 
 from alerts import services
+from config.celery import broker_redis
 
 
 @pytest.fixture(autouse=True)
 def _own_redis_keys():
     """Rate-limit windows and nudge flags live in Redis: start every test without them."""
-    client = services._redis()
+    client = broker_redis()
     if client is not None:
         for key in client.scan_iter(f"{settings.FENGHUO_QUEUE_PREFIX}:alerts:*"):
             client.delete(key)

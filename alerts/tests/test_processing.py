@@ -10,6 +10,7 @@ from incidents.states import Status
 from notifications.models import Notification
 
 from .conftest import am_alert, am_webhook
+from config.celery import broker_redis
 
 pytestmark = pytest.mark.django_db
 
@@ -222,7 +223,7 @@ def test_many_groups_join_their_open_incidents_in_one_batch_and_the_rest_is_left
 
 
 def test_one_runner_at_a_time_and_a_refused_runner_makes_the_holder_run_again(alertmanager):
-    client = services._redis()
+    client = broker_redis()
     if client is None:
         pytest.skip("the turn lives in Redis; this run uses another broker")
     alertmanager("g1", am_alert("a1"))

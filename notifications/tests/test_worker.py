@@ -49,3 +49,24 @@ def test_a_committed_notification_is_delivered_by_a_real_worker_exactly_once(set
         assert Delivery.objects.get(kind="webhook").attempts == 2
     finally:
         hook.close()
+
+
+def test_kicks_while_a_delivery_run_waits_in_the_queue_enqueue_nothing_more(settings, monkeypatch):
+    from config.celery import broker_redis
+    from notifications import services
+    from notifications.tasks import deliver_pending
+
+    if broker_redis() is None:
+        pytest.skip("the kick flag lives in Redis; this run uses another broker")
+    settings.NOTIFICATIONS_KICK_ON_COMMIT = True
+    queued = []
+    monkeypatch.setattr(deliver_pending, "delay", lambda: queued.append("run"))
+
+    services.kick_delivery()
+    services.kick_delivery()
+    services.kick_delivery()
+    assert queued == ["run"]
+
+    services.delivery_run_started()  # the queued run starts: it may claim before the next rows commit
+    services.kick_delivery()
+    assert queued == ["run", "run"]
