@@ -46,6 +46,9 @@ MAX_ATTEMPTS = 5
 # Keep one task run well inside Celery's 50 s soft time limit; it re-nudges itself.
 RUN_SECONDS = 30
 _NUDGE_TTL_MS = 10_000
+# New groups whose incidents open in one transaction: big enough to share the work, small enough that the
+# first of them is visible soon.
+OPEN_CHUNK = 20
 
 
 # --- helpers shared by the API ---------------------------------------------------------
@@ -371,7 +374,7 @@ def alerts_process_pending(*, lane=None, limit=1000, run_seconds=RUN_SECONDS, pa
             before_exit = None
             continue
         with_incident = _groups_with_open_incident(groups)
-        progress = _process_one_by_one([g for g in groups if g not in with_incident], failed, keep_turn)
+        progress = _open_in_chunks([g for g in groups if g not in with_incident], failed, keep_turn)
         try:
             joined_alerts, joined = alerts_join_open_incidents(with_incident)
         except Exception:  # noqa: BLE001 - the one-group path below takes every group, recording failures
@@ -399,6 +402,22 @@ def _groups_with_open_incident(groups):
         integration_id__in={i for i, _key in wanted}, key__in={key for _i, key in wanted},
         incident__status__in=OPEN_STATUSES).values_list("integration_id", "key")
     return {row for row in rows if row in wanted}
+
+
+def _open_in_chunks(groups, failed, keep_turn, chunk=OPEN_CHUNK):
+    """Open the incidents of new groups, ``chunk`` per transaction; what a chunk leaves goes one by one."""
+    progress = 0
+    for start in range(0, len(groups), chunk):
+        some = groups[start:start + chunk]
+        try:
+            opened_alerts, opened = alerts_open_incidents(some)
+        except Exception:  # noqa: BLE001 - the one-group path takes every group, recording failures
+            log.exception("opening incidents in a batch failed; processing group by group")
+            opened_alerts, opened = 0, set()
+        progress += opened_alerts + _process_one_by_one([g for g in some if g not in opened], failed, None)
+        if keep_turn is not None:
+            keep_turn()
+    return progress
 
 
 def _process_one_by_one(groups, failed, keep_turn):
@@ -475,10 +494,7 @@ def alerts_join_open_incidents(groups):
         joined.add(key)
         counts[group.integration_id] = counts.get(group.integration_id, 0) + len(batch)
     TimelineEntry.objects.bulk_create(entries)
-    # The incident of each joined group is known here: a CASE on the group, not a lookup per alert row.
-    incident_of_group = Case(*[When(integration_id=key[0], group_key=key[1], then=Value(by_group[key].incident_id))
-                               for key in joined], output_field=Alert._meta.get_field("incident").target_field)
-    Alert.objects.filter(pk__in=done).update(incident_id=incident_of_group, processed_at=now, last_error="")
+    _mark_processed(done, {key: by_group[key].incident_id for key in joined}, now)
     for integration_id, count in counts.items():
         Integration.objects.filter(pk=integration_id).update(alerts_received=F("alerts_received") + count)
     return len(done), joined
@@ -531,16 +547,7 @@ def alert_group_process(*, integration_id, group_key):
     known = {}
     if incident is not None:
         known = {fingerprint: row for (_id, fingerprint), row in _latest_states([incident.pk]).items()}
-    changed = []
-    for alert in batch:
-        if alert.status == AlertStatus.ACKNOWLEDGED:
-            changed.append(alert)
-            continue
-        previous = known.get(alert.fingerprint)
-        if previous is None or _state(alert) > _state(previous):
-            if previous is None or previous.status != alert.status or previous.starts_at != alert.starts_at:
-                changed.append(alert)
-            known[alert.fingerprint] = alert
+    changed = _changes(batch, known)
     firing = [a for a in changed if a.status == AlertStatus.FIRING]
 
     opened = False
@@ -569,6 +576,88 @@ def alert_group_process(*, integration_id, group_key):
     return len(batch)
 
 
+def _changes(batch, known):
+    """The alerts of ``batch`` that change what ``known`` ({fingerprint: latest state}) says; updates ``known``."""
+    changed = []
+    for alert in batch:
+        if alert.status == AlertStatus.ACKNOWLEDGED:
+            changed.append(alert)
+            continue
+        previous = known.get(alert.fingerprint)
+        if previous is None or _state(alert) > _state(previous):
+            if previous is None or previous.status != alert.status or previous.starts_at != alert.starts_at:
+                changed.append(alert)
+            known[alert.fingerprint] = alert
+    return changed
+
+
+@transaction.atomic
+def alerts_open_incidents(groups):
+    """New problems, many groups in one transaction: each group's firing alerts open its incident.
+
+    In a storm, dozens of groups appear within a second; opening their incidents
+    one transaction each cost ~25 queries apiece. Here every incident, its
+    history, timeline, deadlines and notifications are written together
+    (``incidents.services.log_faults``). Returns (alerts processed, the groups
+    done). A group with an open incident, or with anything but firing alerts
+    pending, is left untouched for ``alert_group_process``.
+    """
+    wanted = set(groups)
+    if not wanted:
+        return 0, set()
+    AlertGroup.objects.bulk_create([AlertGroup(integration_id=i, key=key) for i, key in wanted], ignore_conflicts=True)
+    locked = (AlertGroup.objects.select_for_update(of=("self",), skip_locked=True)
+              .select_related("integration", "incident")
+              .filter(integration_id__in={i for i, _key in wanted}, key__in={key for _i, key in wanted}))
+    by_group = {(g.integration_id, g.key): g for g in locked
+                if (g.integration_id, g.key) in wanted and not (g.incident_id and g.incident.is_open)}
+    if not by_group:
+        return 0, set()
+    batches = {}
+    for alert in Alert.objects.select_for_update(skip_locked=True).filter(
+            integration_id__in={i for i, _key in by_group}, group_key__in={key for _i, key in by_group},
+            processed_at__isnull=True, attempts__lt=MAX_ATTEMPTS).order_by("id"):
+        if (alert.integration_id, alert.group_key) in by_group:
+            batches.setdefault((alert.integration_id, alert.group_key), []).append(alert)
+    version = PlanVersion.objects.active()
+    opening = []  # (group key, alerts, the alerts that open it)
+    for key, batch in batches.items():
+        if any(a.status != AlertStatus.FIRING for a in batch):
+            continue
+        opening.append((key, batch, _changes(batch, {})))
+    if not opening:
+        return 0, set()
+    incidents = incident_services.log_faults([_fault(by_group[key].integration, firing, version, known_keys=True)
+                                              for key, _batch, firing in opening])
+    now = timezone.now()
+    entries, done, counts = [], [], {}
+    for (key, batch, firing), incident in zip(opening, incidents, strict=True):
+        group = by_group[key]
+        group.incident = incident
+        entries.append(TimelineEntry(incident=incident, kind=TimelineKind.ALERT, at=now,
+                                     actor_label=group.integration.name,
+                                     detail=_alert_detail(group.integration, firing, opened=True)))
+        done += [a.pk for a in batch]
+        opened, received = counts.get(group.integration_id, (0, 0))
+        counts[group.integration_id] = (opened + 1, received + len(batch))
+    TimelineEntry.objects.bulk_create(entries)
+    AlertGroup.objects.bulk_update([by_group[key] for key, _batch, _firing in opening], ["incident"])
+    _mark_processed(done, {key: by_group[key].incident_id for key, _batch, _firing in opening}, now)
+    for integration_id, (opened, received) in counts.items():
+        Integration.objects.filter(pk=integration_id).update(
+            alerts_received=F("alerts_received") + received, incidents_opened=F("incidents_opened") + opened)
+    return len(done), {key for key, _batch, _firing in opening}
+
+
+def _mark_processed(alert_ids, incident_of_group, now):
+    """Stamp the alerts processed and attach each to its group's incident: a CASE on the group, not a lookup
+    per alert row."""
+    incident = Case(*[When(integration_id=integration_id, group_key=key, then=Value(incident_id))
+                      for (integration_id, key), incident_id in incident_of_group.items()],
+                    output_field=Alert._meta.get_field("incident").target_field)
+    Alert.objects.filter(pk__in=alert_ids).update(incident_id=incident, processed_at=now, last_error="")
+
+
 _level_ranks = {}  # plan version id -> {level key: rank}; stored versions never change
 
 
@@ -585,27 +674,40 @@ def _rank(incident, level_key):
 
 def _open_incident(integration, firing):
     version = PlanVersion.objects.active()
+    try:
+        return incident_services.log_fault(**_fault(integration, firing, version))
+    except ValidationError:
+        # The plan changed under a stored alert (a category it no longer has): the
+        # integration's defaults still open an incident rather than dropping the alert.
+        log.warning("alert %s: category or level unknown to the plan; using %s's defaults", firing[0].pk, integration)
+        return incident_services.log_fault(**_fault(integration, firing, version, use_defaults=True))
+
+
+def _fault(integration, firing, version, *, use_defaults=False, known_keys=False):
+    """``log_fault``'s arguments for the incident these firing alerts open.
+
+    ``known_keys``: take the integration's defaults at once when the plan lacks
+    the alerts' category or level (``_open_incident`` learns it from the refusal).
+    """
     ranks = _ranks(version.pk)
     worst = min(firing, key=lambda a: ranks.get(a.level_key, 99))
     first = firing[0]
+    category, level = first.category_key, worst.level_key
+    if known_keys and (category not in plan_category_keys(version.pk) or level not in ranks):
+        log.warning("alert %s: category %r or level %r unknown to the plan; using %s's defaults",
+                    first.pk, category, level, integration)
+        use_defaults = True
+    if use_defaults:
+        category, level = integration.default_category, integration.default_level
     lines = [f"- {a.summary}" for a in firing[:20]]
     if len(firing) > 20:
         lines.append(_("… and %(n)d more") % {"n": len(firing) - 20})
     description = "\n".join([*([first.annotations.get("description")] if first.annotations.get("description") else []),
                              _("Alerts from %(name)s:") % {"name": integration.name}, *lines])
     title = first.summary if len(firing) == 1 else f"{first.summary} (+{len(firing) - 1})"
-    fields = dict(reporter=None, title=title, description=description, source=integration.kind,
-                  actor_label=integration.name, plan_version=version,
-                  discovered_at=min(a.starts_at for a in firing))
-    try:
-        return incident_services.log_fault(category=first.category_key, level=worst.level_key, **fields)
-    except ValidationError:
-        # The plan changed under a stored alert (a category it no longer has): the
-        # integration's defaults still open an incident rather than dropping the alert.
-        log.warning("alert %s: category %r or level %r unknown to the plan; using %s's defaults",
-                    first.pk, first.category_key, worst.level_key, integration)
-        return incident_services.log_fault(category=integration.default_category, level=integration.default_level,
-                                           **fields)
+    return dict(reporter=None, category=category, level=level, title=title, description=description,
+                source=integration.kind, actor_label=integration.name, plan_version=version,
+                discovered_at=min(a.starts_at for a in firing))
 
 
 def raise_level_from_alert(incident, *, level_key, integration, summary=""):

@@ -18,7 +18,7 @@ from django.utils import timezone
 from dashboard.services import announce_level
 from incidents.models import Incident, TimelineEntry, TimelineKind
 from notifications.models import Ask
-from notifications.services import notify_requests, notify_roles
+from notifications.services import notify_many, notify_roles
 from plan.conditions import condition_holds
 from plan.models import Role
 from plan.services import response_for
@@ -93,27 +93,42 @@ def start_level_response(incident, *, started_at, actor=None):
     Called inside the transaction that opened the incident or changed its level.
     Every deadline counts from ``started_at``, the event that started it.
     """
-    cell = cell_of(incident)
-    level = incident.level.key
-    deadlines, plan_told = planned_response(cell, started_at=started_at)
-    for deadline in deadlines:
-        deadline.incident = incident
+    start_level_responses([incident], started_at=started_at)
+
+
+def start_level_responses(incidents, *, started_at):
+    """``start_level_response`` for several incidents started at the same moment (an alert storm opening many).
+
+    Deadlines, notifications, deliveries and timeline rows are written in one
+    statement each for all of them.
+    """
+    deadlines, items = [], []
+    for incident in incidents:
+        cell = cell_of(incident)
+        own, plan_told = planned_response(cell, started_at=started_at)
+        for deadline in own:
+            deadline.incident = incident
+        deadlines += own
+        # One event for the whole level start: a person in two of its roles is told once, by the first.
+        items.append((incident, plan_told, f"level:{incident.level.key}:{started_at.isoformat()}"))
     Deadline.objects.bulk_create(deadlines)
     schedule_precise_firing([d for d in deadlines if d.state == State.PENDING])
 
-    # One event for the whole level start: a person in two of its roles is told once, by the first.
-    event = f"level:{level}:{started_at.isoformat()}"
-    told, _nobody = notify_requests(incident, plan_told, event=event)
-    entries = [TimelineEntry(incident=incident, kind=TimelineKind.NOTIFIED, at=started_at, actor_label="Fenghuo",
-                             detail={"level": level,
-                                     "roles": list(dict.fromkeys(role_key for role_key, _ask, _due in plan_told)),
-                                     "people": sorted({p.username for p in told})})]
-    entries += [TimelineEntry(incident=incident, kind=TimelineKind.REPORTED_TO, at=started_at, actor_label="Fenghuo",
-                              detail={"from": duty.from_role.key, "to": duty.to_role.key, "level": level})
-                for duty in cell.reports.all()]
+    entries = []
+    for (incident, plan_told, _event), (told, _nobody) in zip(items, notify_many(items), strict=True):
+        level = incident.level.key
+        entries.append(TimelineEntry(
+            incident=incident, kind=TimelineKind.NOTIFIED, at=started_at, actor_label="Fenghuo",
+            detail={"level": level, "roles": list(dict.fromkeys(role_key for role_key, _ask, _due in plan_told)),
+                    "people": sorted({p.username for p in told})}))
+        entries += [TimelineEntry(incident=incident, kind=TimelineKind.REPORTED_TO, at=started_at,
+                                  actor_label="Fenghuo",
+                                  detail={"from": duty.from_role.key, "to": duty.to_role.key, "level": level})
+                    for duty in cell_of(incident).reports.all()]
     TimelineEntry.objects.bulk_create(entries)  # in this order: the timeline reads by (at, id)
     # Orange and red are announced to the related business departments (plan 4.1.3, 4.2.3).
-    announce_level(incident, started_at)
+    for incident in incidents:
+        announce_level(incident, started_at)
 
 
 def cancel_pending(incident, *, reason, kinds=None):

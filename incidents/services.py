@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from escalation import services as engine
 from escalation.models import Kind
@@ -22,7 +23,13 @@ DETAIL_FIELDS = ("title", "description", "affected_branches", "total_branches", 
 
 
 def _entry(incident, kind, *, actor=None, actor_label="", at=None, detail=None, deadline=None):
-    return TimelineEntry.objects.create(
+    entry = _entry_row(incident, kind, actor=actor, actor_label=actor_label, at=at, detail=detail, deadline=deadline)
+    entry.save()
+    return entry
+
+
+def _entry_row(incident, kind, *, actor=None, actor_label="", at=None, detail=None, deadline=None):
+    return TimelineEntry(
         incident=incident, kind=kind, actor=actor if actor and actor.is_authenticated else None,
         actor_label=actor_label or ("" if actor else "Fenghuo"), at=at or timezone.now(),
         detail=detail or {}, deadline=deadline,
@@ -81,6 +88,42 @@ def log_fault(*, reporter, category, level, title, description="", affected_bran
     Everything is checked before anything is written, so a refusal leaves the
     caller's transaction usable and the writes need no savepoint of their own.
     """
+    return log_faults([dict(
+        reporter=reporter, category=category, level=level, title=title, description=description,
+        affected_branches=affected_branches, total_branches=total_branches, affected_system=affected_system,
+        host_fault=host_fault, is_drill=is_drill, discovered_at=discovered_at, source=source,
+        actor_label=actor_label, plan_version=plan_version)])[0]
+
+
+def log_faults(faults):
+    """``log_fault`` for several faults (dicts of its arguments) at once: all are opened, or none.
+
+    An alert storm opens many incidents together: their rows, history,
+    timeline, deadlines and notifications are written in one statement each.
+    """
+    checked = [_checked_fault(**fault) for fault in faults]
+    with transaction.atomic(savepoint=False):
+        now = timezone.now()
+        incidents = [Incident(**fields, discovered_at=discovered_at or now, opened_at=now, level_since=now)
+                     for fields, discovered_at, _actor_label in checked]
+        if len(incidents) == 1:
+            incidents[0].save()  # history by the post_save signal, with the request's user
+        else:
+            bulk_create_with_history(incidents, Incident, default_date=now)
+        TimelineEntry.objects.bulk_create([
+            _entry_row(incident, TimelineKind.OPENED, actor=incident.reporter, actor_label=actor_label, at=now,
+                       detail={"category": incident.category.key, "level": incident.level.key,
+                               "plan_version": incident.plan_version.number, "drill": incident.is_drill,
+                               "source": incident.source})
+            for incident, (_fields, _discovered_at, actor_label) in zip(incidents, checked, strict=True)])
+        engine.start_level_responses(incidents, started_at=now)
+    return incidents
+
+
+def _checked_fault(*, reporter, category, level, title, description="", affected_branches=None,
+                   total_branches=None, affected_system="", host_fault=False, is_drill=False, discovered_at=None,
+                   source=Source.MANUAL, actor_label="", plan_version=None):
+    """The incident's fields, discovery time and timeline label, or Refused / ValidationError naming what is wrong."""
     if reporter is not None:
         reason = permissions.refusal(reporter, "log")
         if reason:
@@ -100,20 +143,12 @@ def log_fault(*, reporter, category, level, title, description="", affected_bran
     _check_branches(affected_branches, total_branches, errors)
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic(savepoint=False):
-        now = timezone.now()
-        incident = Incident.objects.create(
-            title=title.strip()[:200], description=description or "", plan_version=version, category=category_obj,
-            level=level_obj, affected_branches=affected_branches, total_branches=total_branches,
-            affected_system=affected_system or "", host_fault=bool(host_fault), is_drill=bool(is_drill),
-            source=source, reporter=reporter, discovered_at=discovered_at or now, opened_at=now, level_since=now,
-        )
-        _entry(incident, TimelineKind.OPENED, actor=reporter, actor_label=actor_label, at=now, detail={
-            "category": category_obj.key, "level": level_obj.key, "plan_version": version.number,
-            "drill": incident.is_drill, "source": source,
-        })
-        engine.start_level_response(incident, started_at=now, actor=reporter)
-    return incident
+    fields = dict(
+        title=title.strip()[:200], description=description or "", plan_version=version, category=category_obj,
+        level=level_obj, affected_branches=affected_branches, total_branches=total_branches,
+        affected_system=affected_system or "", host_fault=bool(host_fault), is_drill=bool(is_drill), source=source,
+        reporter=reporter)
+    return fields, discovered_at, actor_label
 
 
 # A stored plan version never changes (plan/models.py): its categories and levels are read once per process.

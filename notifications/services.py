@@ -98,37 +98,55 @@ def notify_requests(incident, requests, *, event, note=""):
     the cost does not grow with the number of roles. A person in two of the
     roles is told once, by the first request naming one of them.
     """
+    return notify_many([(incident, requests, event)], note=note)[0]
+
+
+def notify_many(items, *, note=""):
+    """``notify_requests`` for several ``(incident, requests, event)`` at once; a (told, nobody) per item.
+
+    Opening many incidents together (an alert storm) reads roles, duty roster,
+    channels and what was already recorded once for all of them, and writes
+    every notification and delivery in one statement each.
+    """
     now = timezone.now()
-    requests = list({role_key: (role_key, ask, due_at) for role_key, ask, due_at in reversed(requests)}.values())[::-1]
-    role_keys = [role_key for role_key, _ask, _due in requests]
+    items = [(incident, list({role_key: (role_key, ask, due_at)
+                              for role_key, ask, due_at in reversed(requests)}.values())[::-1], event)
+             for incident, requests, event in items]
+    role_keys = list(dict.fromkeys(role_key for _incident, requests, _event in items for role_key, _a, _d in requests))
     channels = _active_channels()
     duty_by_role = _on_duty_by_role(role_keys, at=now)
     members_by_role = _people_by_role(role_keys)
     waits = _duty_ack_waits([key for key in role_keys if duty_by_role.get(key)])
-    wanted, nobody, seen = [], [], set()
-    for role_key, ask, due_at in requests:
-        duty = duty_by_role.get(role_key, [])
-        duty_ids = {p.pk for p in duty}
-        people = duty + [p for p in members_by_role.get(role_key, []) if p.pk not in duty_ids]
-        if not people:
-            nobody.append(role_key)
-            wanted.append(_Wanted(role_key, ask, due_at, None, now))
-            continue
-        held_until = now + waits[role_key] if duty else now
-        for person in people:
-            if person.pk in seen:
+    batches, nobodies = [], []
+    for incident, requests, event in items:
+        wanted, nobody, seen = [], [], set()
+        for role_key, ask, due_at in requests:
+            duty = duty_by_role.get(role_key, [])
+            duty_ids = {p.pk for p in duty}
+            people = duty + [p for p in members_by_role.get(role_key, []) if p.pk not in duty_ids]
+            if not people:
+                nobody.append(role_key)
+                wanted.append(_Wanted(role_key, ask, due_at, None, now))
                 continue
-            seen.add(person.pk)
-            wanted.append(_Wanted(role_key, ask, due_at, person,
-                                  now if person.pk in duty_ids or not duty else held_until))
-    created = _record_many(incident, wanted, event=event, note=note, channels=channels)
+            held_until = now + waits[role_key] if duty else now
+            for person in people:
+                if person.pk in seen:
+                    continue
+                seen.add(person.pk)
+                wanted.append(_Wanted(role_key, ask, due_at, person,
+                                      now if person.pk in duty_ids or not duty else held_until))
+        batches.append((incident, event, wanted))
+        nobodies.append(nobody)
+    created_per_item = _record_many(batches, note=note, channels=channels)
     first_of_role = {}
-    for notification in created:
-        first_of_role.setdefault(notification.role_key, notification)
+    for created in created_per_item:
+        for notification in created:
+            first_of_role.setdefault((notification.incident_id, notification.event, notification.role_key), notification)
     _add_robot_deliveries(first_of_role.values(), [c for c in channels if c.kind in ROBOT_KINDS])
-    if created or nobody:
+    if any(created_per_item) or any(nobodies):
         _kick_delivery_on_commit()
-    return [n.person for n in created if n.person is not None], nobody
+    return [([n.person for n in created if n.person is not None], nobody)
+            for created, nobody in zip(created_per_item, nobodies, strict=True)]
 
 
 class _Wanted(NamedTuple):
@@ -163,38 +181,44 @@ def _duty_ack_waits(role_keys):
     return waits
 
 
-def _record_many(incident, wanted, *, event, note, channels):
-    """Write the notifications (and their personal deliveries) not yet recorded for this event."""
-    keys = {_dedup_key(incident, event, w.person, w.role_key): w for w in wanted}
-    existing = set(Notification.objects.filter(dedup_key__in=list(keys)).values_list("dedup_key", flat=True))
-    messages = {}
-    rows = []
-    for key, w in keys.items():
-        if key in existing:
-            continue
-        language = (w.person.language if w.person and w.person.language else settings.LANGUAGE_CODE)
-        if (language, w.ask, w.due_at) not in messages:
-            with translation.override(language):
-                messages[language, w.ask, w.due_at] = _message(incident, w.ask, w.due_at, note)
-        title, body = messages[language, w.ask, w.due_at]
-        rows.append(Notification(
-            incident=incident, person=w.person, role_key=w.role_key, event=event, ask=w.ask, due_at=w.due_at,
-            level_key=incident.level.key, is_drill=incident.is_drill, title=title[:300], body=body,
-            visible_from=w.visible_from, last_told_at=w.visible_from, dedup_key=key,
-        ))
+def _record_many(batches, *, note, channels):
+    """Write the notifications (and their personal deliveries) not yet recorded; one list per (incident, event, wanted)."""
+    keyed = [{_dedup_key(incident, event, w.person, w.role_key): w for w in wanted} for incident, event, wanted in batches]
+    existing = set(Notification.objects.filter(dedup_key__in=[key for keys in keyed for key in keys])
+                   .values_list("dedup_key", flat=True))
+    per_batch = []
+    for (incident, event, _wanted), keys in zip(batches, keyed, strict=True):
+        messages, rows = {}, []
+        for key, w in keys.items():
+            if key in existing:
+                continue
+            language = (w.person.language if w.person and w.person.language else settings.LANGUAGE_CODE)
+            if (language, w.ask, w.due_at) not in messages:
+                with translation.override(language):
+                    messages[language, w.ask, w.due_at] = _message(incident, w.ask, w.due_at, note)
+            title, body = messages[language, w.ask, w.due_at]
+            rows.append(Notification(
+                incident=incident, person=w.person, role_key=w.role_key, event=event, ask=w.ask, due_at=w.due_at,
+                level_key=incident.level.key, is_drill=incident.is_drill, title=title[:300], body=body,
+                visible_from=w.visible_from, last_told_at=w.visible_from, dedup_key=key,
+            ))
+        per_batch.append(rows)
+    rows = [row for batch in per_batch for row in batch]
     if not rows:
-        return []
+        return per_batch
     try:
         # A savepoint: a concurrent caller recording the same event must not abort our caller's transaction.
         with transaction.atomic():
             Notification.objects.bulk_create(rows)
     except IntegrityError:
-        rows = [n for n in rows if not Notification.objects.filter(dedup_key=n.dedup_key).exists()]
-        for n in rows:
+        per_batch = [[n for n in batch if not Notification.objects.filter(dedup_key=n.dedup_key).exists()]
+                     for batch in per_batch]
+        for n in (n for batch in per_batch for n in batch):
             n.pk = None
             n.save()
+        rows = [row for batch in per_batch for row in batch]
     _add_personal_deliveries(rows, channels=channels)
-    return rows
+    return per_batch
 
 
 def _dedup_key(incident, event, person, role_key):

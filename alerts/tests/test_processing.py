@@ -260,3 +260,64 @@ def test_a_lane_is_the_same_in_every_process():
     # crc32, not Python's hash(), which differs between processes.
     assert services.lane_of(7, "{}:{alertname=\"BranchLinkDown\"}", 2) == 0
     assert [services.lane_of(1, f"g{n}", 3) for n in range(6)] == [1, 1, 1, 1, 2, 2]
+
+
+def _pending_groups():
+    return list(dict.fromkeys(Alert.objects.filter(processed_at__isnull=True).values_list("integration_id",
+                                                                                         "group_key")))
+
+
+def test_many_new_groups_open_their_incidents_in_one_batch_each_with_its_full_response(alertmanager, make_person):
+    make_person("tech_group", "office")
+    client = alertmanager.client
+    for n in range(5):
+        client.post(AM, am_webhook(f"g{n}", [am_alert(f"a{n}", severity="warning"),
+                                             am_alert(f"b{n}", severity="critical" if n == 4 else "warning")]),
+                    format="json")
+    client.post(AM, am_webhook("g5", [am_alert("c5", status="resolved")]), format="json")  # opens nothing
+
+    processed, opened = services.alerts_open_incidents(_pending_groups())
+
+    assert (processed, {key for _integration, key in opened}) == (10, {f"g{n}" for n in range(5)})
+    for n in range(5):
+        incident = AlertGroup.objects.get(key=f"g{n}").incident
+        assert incident.level.key == ("orange" if n == 4 else "yellow")  # the worst alert of the group
+        assert incident.title == f"CoreDown on a{n} (+1)"
+        assert kinds(incident)[:2] == [TimelineKind.OPENED, TimelineKind.NOTIFIED]
+        assert kinds(incident)[-1] == TimelineKind.ALERT
+        assert incident.deadlines.exists()
+        assert Notification.objects.filter(incident=incident).exists()
+        assert incident.history.count() == 1
+        assert set(Alert.objects.filter(group_key=f"g{n}").values_list("incident", flat=True)) == {incident.pk}
+    alertmanager.integration.refresh_from_db()
+    assert (alertmanager.integration.incidents_opened, alertmanager.integration.alerts_received) == (5, 10)
+    assert list(_pending_groups()) == [(alertmanager.integration.pk, "g5")]  # left for the one-group path
+
+
+def test_opening_more_new_groups_at_once_costs_no_more_queries(alertmanager, make_person):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_person("tech_group", "office")
+
+    def queries_to_open(prefix, count):
+        for n in range(count):
+            alertmanager.client.post(AM, am_webhook(f"{prefix}{n}", [am_alert(f"{prefix}{n}")]), format="json")
+        with CaptureQueriesContext(connection) as captured:
+            _processed, opened = services.alerts_open_incidents(_pending_groups())
+        assert len(opened) == count
+        return len(captured)
+
+    queries_to_open("warm", 1)  # the plan's cells and levels are read once per process
+    assert queries_to_open("few", 2) == queries_to_open("many", 12) <= 26
+
+
+def test_a_batch_takes_the_integrations_defaults_for_a_category_the_plan_lacks(alertmanager):
+    alertmanager.client.post(AM, am_webhook("g1", [am_alert("a1", category="no-such-category")]), format="json")
+    alertmanager.client.post(AM, am_webhook("g2", [am_alert("a2")]), format="json")
+
+    _processed, opened = services.alerts_open_incidents(_pending_groups())
+
+    assert len(opened) == 2
+    incident = AlertGroup.objects.get(key="g1").incident
+    assert incident.category.key == alertmanager.integration.default_category
