@@ -5,11 +5,13 @@ Two steps, each one transaction:
 1. ``alerts_receive`` (the web request): store the raw alert rows and answer
    202. Nothing else happens here, so an alert storm costs one INSERT per
    request and a 202 always means the alert is in PostgreSQL.
-2. ``alerts_process_pending`` (a Celery task on the intake queue, nudged after
-   commit and swept periodically): per alert group, under the group's row
-   lock, open or join the incident, raise its level, mark it recovered, and
-   stamp the alerts processed in the same transaction. A crash between the two
-   steps leaves rows with ``processed_at IS NULL`` that the sweep picks up.
+2. ``alerts_process_pending`` (a Celery task on the intake queue, one runner
+   per lane, nudged after commit and swept periodically): under the groups' row
+   locks, open the incidents of new groups (in batches), join alerts to open
+   incidents (all groups at once), raise levels and mark incidents recovered
+   (group by group), stamping the alerts processed in the same transaction. A
+   crash between the two steps leaves rows with ``processed_at IS NULL`` that
+   the sweep picks up.
 """
 
 import functools
