@@ -378,13 +378,12 @@ def alerts_process_pending(*, lane=None, limit=1000, run_seconds=RUN_SECONDS, pa
         with_incident = _groups_with_open_incident(groups)
         progress = _open_in_chunks([g for g in groups if g not in with_incident], failed, keep_turn)
         try:
-            joined_alerts, joined = alerts_join_open_incidents(with_incident)
+            joined_alerts, _joined, left = alerts_join_open_incidents(with_incident)
         except Exception:  # noqa: BLE001 - the one-group path below takes every group, recording failures
             log.exception("the batched join of alerts failed; processing group by group")
-            joined_alerts, joined = 0, set()
+            joined_alerts, left = 0, with_incident
         progress += joined_alerts
-        progress += _process_one_by_one([g for g in groups if g in with_incident and g not in joined], failed,
-                                        keep_turn)
+        progress += _process_one_by_one([g for g in groups if g in left], failed, keep_turn)
         done += progress
         if progress == 0:  # everything pending is held by another worker right now
             if before_exit is not None:
@@ -441,6 +440,8 @@ def _record_failure(integration_id, group_key, exc):
         attempts=F("attempts") + 1, last_error=f"{exc.__class__.__name__}: {exc}"[:2000])
 
 
+# Alerts per join transaction: a storm's backlog is joined in bounded steps, not loaded at once.
+JOIN_LIMIT = 5000
 # What a join reads of each alert: not its labels and annotations, whose JSON would be decoded for nothing.
 _JOIN_FIELDS = ("id", "integration_id", "group_key", "fingerprint", "status", "starts_at", "level_key", "summary")
 
@@ -452,9 +453,11 @@ def alerts_join_open_incidents(groups):
     In a storm or from a chattering source most pending alerts repeat or extend
     a problem that already has an incident. Doing that group by group cost a
     transaction of eight queries each; here it is a handful for all of them.
-    Returns (alerts processed, the groups done). A group with anything more
-    (no incident yet, a resolved or acknowledged alert, a more severe level) is
-    left untouched for ``alert_group_process``.
+    Returns (alerts processed, the groups done, the groups left for
+    ``alert_group_process``): those with anything more (no open incident, a
+    resolved or acknowledged alert, a more severe level). At most
+    ``JOIN_LIMIT`` alerts per call, oldest first: a group whose alerts lie
+    beyond it is neither done nor left, and waits for the next pass.
     """
     wanted = set(groups)
     locked = (AlertGroup.objects.select_for_update(of=("self",), skip_locked=True)
@@ -462,12 +465,13 @@ def alerts_join_open_incidents(groups):
               .filter(integration_id__in={i for i, _key in wanted}, key__in={key for _i, key in wanted},
                       incident__status__in=OPEN_STATUSES))
     by_group = {(g.integration_id, g.key): g for g in locked if (g.integration_id, g.key) in wanted}
+    left = wanted - set(by_group)  # no open incident any more, or held by another runner (it then skips it too)
     if not by_group:
-        return 0, set()
+        return 0, set(), left
     batches = {}
     pending = Alert.objects.select_for_update(skip_locked=True).filter(
         integration_id__in={i for i, _key in by_group}, group_key__in={key for _i, key in by_group},
-        processed_at__isnull=True, attempts__lt=MAX_ATTEMPTS).order_by("id").only(*_JOIN_FIELDS)
+        processed_at__isnull=True, attempts__lt=MAX_ATTEMPTS).order_by("id").only(*_JOIN_FIELDS)[:JOIN_LIMIT]
     for alert in pending:
         if (alert.integration_id, alert.group_key) in by_group:
             batches.setdefault((alert.integration_id, alert.group_key), []).append(alert)
@@ -480,6 +484,7 @@ def alerts_join_open_incidents(groups):
         incident = group.incident
         if (any(a.status != AlertStatus.FIRING for a in batch)
                 or min(_rank(incident, a.level_key) for a in batch) < incident.level.rank):
+            left.add(key)
             continue
         changed, latest = [], {}
         for alert in batch:
@@ -499,7 +504,7 @@ def alerts_join_open_incidents(groups):
     _mark_processed(done, {key: by_group[key].incident_id for key in joined}, now)
     for integration_id, count in counts.items():
         Integration.objects.filter(pk=integration_id).update(alerts_received=F("alerts_received") + count)
-    return len(done), joined
+    return len(done), joined, left
 
 
 def _latest_states(incident_ids, *, fingerprints=None):

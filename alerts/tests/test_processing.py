@@ -202,9 +202,10 @@ def test_many_groups_join_their_open_incidents_in_one_batch_and_the_rest_is_left
                                                                                           "group_key")))
 
     with django_assert_max_num_queries(8):
-        processed, joined = services.alerts_join_open_incidents(groups)
+        processed, joined, left = services.alerts_join_open_incidents(groups)
 
     assert (processed, {key for _integration, key in joined}) == (4, {"g0", "g1", "g2", "g3"})
+    assert {key for _integration, key in left} == {"g4", "g5"}
     for n in range(4):
         incident = incidents[f"g{n}"]
         entry = incident.timeline.filter(kind=TimelineKind.ALERT).last()
@@ -321,3 +322,19 @@ def test_a_batch_takes_the_integrations_defaults_for_a_category_the_plan_lacks(a
     assert len(opened) == 2
     incident = AlertGroup.objects.get(key="g1").incident
     assert incident.category.key == alertmanager.integration.default_category
+
+
+def test_a_join_takes_at_most_its_limit_of_alerts_and_the_rest_waits_for_the_next_pass(alertmanager, monkeypatch):
+    alertmanager("g1", am_alert("first"))
+    alertmanager("g2", am_alert("first-2"))
+    for n in range(3):
+        alertmanager.client.post(AM, am_webhook("g1", [am_alert(f"more-{n}")]), format="json")
+    alertmanager.client.post(AM, am_webhook("g2", [am_alert("more-2-0")]), format="json")
+    monkeypatch.setattr(services, "JOIN_LIMIT", 2)
+
+    processed, joined, left = services.alerts_join_open_incidents(_pending_groups())
+
+    assert (processed, {key for _i, key in joined}, left) == (2, {"g1"}, set())  # g2's alert is beyond the limit
+    services.alerts_process_pending()
+    assert not Alert.objects.filter(processed_at__isnull=True).exists()
+    assert Incident.objects.count() == 2
