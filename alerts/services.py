@@ -356,9 +356,10 @@ def alerts_process_pending(*, lane=None, limit=1000, run_seconds=RUN_SECONDS, pa
     with SKIP LOCKED. ``keep_turn`` is called at the start of every pass and
     every few groups. ``before_exit`` runs when nothing is left, followed by
     one more look, so whatever was committed before it ran is processed here.
-    Without a backlog, passes start at most every ``pass_interval`` seconds: a
-    chattering source then costs one batched join per group per pass, not one
-    per alert.
+    A pass that cleared all it saw is followed by the next at most
+    ``pass_interval`` seconds after it started: a chattering source then costs
+    one batched join per group per pass, not one per alert. With a backlog the
+    next pass starts at once.
     """
     started = time.monotonic()
     done = 0
@@ -389,7 +390,7 @@ def alerts_process_pending(*, lane=None, limit=1000, run_seconds=RUN_SECONDS, pa
             if before_exit is not None:
                 before_exit()
             return done
-        if waiting < limit:  # no backlog: let the next pass gather more per group
+        if progress >= waiting:  # it cleared all it saw, no backlog: let the next pass gather more per group
             time.sleep(max(0.0, pass_interval - (time.monotonic() - pass_started)))
     return done
 
@@ -440,8 +441,8 @@ def _record_failure(integration_id, group_key, exc):
         attempts=F("attempts") + 1, last_error=f"{exc.__class__.__name__}: {exc}"[:2000])
 
 
-# Alerts per join transaction: a storm's backlog is joined in bounded steps, not loaded at once.
-JOIN_LIMIT = 5000
+# Alerts per join transaction: a storm's backlog is joined in short steps, between which new groups are opened.
+JOIN_LIMIT = 1000
 # What a join reads of each alert: not its labels and annotations, whose JSON would be decoded for nothing.
 _JOIN_FIELDS = ("id", "integration_id", "group_key", "fingerprint", "status", "starts_at", "level_key", "summary")
 
