@@ -141,7 +141,8 @@ def notify_many(items, *, note=""):
     first_of_role = {}
     for created in created_per_item:
         for notification in created:
-            first_of_role.setdefault((notification.incident_id, notification.event, notification.role_key), notification)
+            key = (notification.incident_id, notification.event, notification.role_key)
+            first_of_role.setdefault(key, notification)
     _add_robot_deliveries(first_of_role.values(), [c for c in channels if c.kind in ROBOT_KINDS])
     if any(created_per_item) or any(nobodies):
         _kick_delivery_on_commit()
@@ -182,8 +183,12 @@ def _duty_ack_waits(role_keys):
 
 
 def _record_many(batches, *, note, channels):
-    """Write the notifications (and their personal deliveries) not yet recorded; one list per (incident, event, wanted)."""
-    keyed = [{_dedup_key(incident, event, w.person, w.role_key): w for w in wanted} for incident, event, wanted in batches]
+    """Write the notifications (and their personal deliveries) not yet recorded.
+
+    ``batches``: (incident, event, wanted) each; returns the notifications created, a list per batch.
+    """
+    keyed = [{_dedup_key(incident, event, w.person, w.role_key): w for w in wanted}
+             for incident, event, wanted in batches]
     existing = set(Notification.objects.filter(dedup_key__in=[key for keys in keyed for key in keys])
                    .values_list("dedup_key", flat=True))
     per_batch = []
