@@ -469,13 +469,7 @@ def alerts_join_open_incidents(groups):
     left = wanted - set(by_group)  # no open incident any more, or held by another runner (it then skips it too)
     if not by_group:
         return 0, set(), left
-    batches = {}
-    pending = Alert.objects.select_for_update(skip_locked=True).filter(
-        integration_id__in={i for i, _key in by_group}, group_key__in={key for _i, key in by_group},
-        processed_at__isnull=True, attempts__lt=MAX_ATTEMPTS).order_by("id").only(*_JOIN_FIELDS)[:JOIN_LIMIT]
-    for alert in pending:
-        if (alert.integration_id, alert.group_key) in by_group:
-            batches.setdefault((alert.integration_id, alert.group_key), []).append(alert)
+    batches = _pending_alerts_by_group(by_group, fields=_JOIN_FIELDS, limit=JOIN_LIMIT)
     known = _latest_states([g.incident_id for g in by_group.values()],
                            fingerprints={a.fingerprint for batch in batches.values() for a in batch})
     now = timezone.now()
@@ -506,6 +500,20 @@ def alerts_join_open_incidents(groups):
     for integration_id, count in counts.items():
         Integration.objects.filter(pk=integration_id).update(alerts_received=F("alerts_received") + count)
     return len(done), joined, left
+
+
+def _pending_alerts_by_group(groups, *, fields=None, limit=None):
+    """{(integration id, key): its pending alerts, oldest first} for ``groups``, locked (SKIP LOCKED)."""
+    pending = Alert.objects.select_for_update(skip_locked=True).filter(
+        integration_id__in={i for i, _key in groups}, group_key__in={key for _i, key in groups},
+        processed_at__isnull=True, attempts__lt=MAX_ATTEMPTS).order_by("id")
+    if fields:
+        pending = pending.only(*fields)
+    batches = {}
+    for alert in pending[:limit]:
+        if (alert.integration_id, alert.group_key) in groups:  # the filter above matches each half separately
+            batches.setdefault((alert.integration_id, alert.group_key), []).append(alert)
+    return batches
 
 
 def _latest_states(incident_ids, *, fingerprints=None):
@@ -621,12 +629,7 @@ def alerts_open_incidents(groups):
                 if (g.integration_id, g.key) in wanted and not (g.incident_id and g.incident.is_open)}
     if not by_group:
         return 0, set()
-    batches = {}
-    for alert in Alert.objects.select_for_update(skip_locked=True).filter(
-            integration_id__in={i for i, _key in by_group}, group_key__in={key for _i, key in by_group},
-            processed_at__isnull=True, attempts__lt=MAX_ATTEMPTS).order_by("id"):
-        if (alert.integration_id, alert.group_key) in by_group:
-            batches.setdefault((alert.integration_id, alert.group_key), []).append(alert)
+    batches = _pending_alerts_by_group(by_group)
     version = PlanVersion.objects.active()
     opening = []  # (group key, alerts, the alerts that open it)
     for key, batch in batches.items():
