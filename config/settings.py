@@ -203,7 +203,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
 }
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, it is switched off (404).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 SPECTACULAR_SETTINGS = {
+    # The schema and its docs page describe every endpoint: staff only (a session or a staff personal token).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAdminUser"],
     "TITLE": "Fenghuo API",
     "DESCRIPTION": "Incidents, escalation deadlines, response plans and alerts of the emergency plan.",
     "VERSION": "1",

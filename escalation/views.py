@@ -1,7 +1,9 @@
 """``/metrics``: the escalation engine watched by Prometheus (text exposition format 0.0.4)."""
 
+import hmac
+
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseNotFound
 from django.views.decorators.http import require_GET
 
 from .selectors import deadline_metrics
@@ -9,8 +11,27 @@ from .selectors import deadline_metrics
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
+def _scraper_refusal(request):
+    """None when the request carries ``Authorization: Bearer $METRICS_TOKEN``, else the response to send.
+
+    Without METRICS_TOKEN the endpoint is switched off: 404 for everyone, as if it did not exist, so an
+    unconfigured deployment reveals nothing and no empty token can ever match.
+    """
+    expected = settings.METRICS_TOKEN
+    if not expected:
+        return HttpResponseNotFound("metrics are disabled: set METRICS_TOKEN\n", content_type="text/plain")
+    scheme, _sep, token = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    if scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), expected.encode()):
+        return None
+    response = HttpResponse("send Authorization: Bearer <METRICS_TOKEN>\n", status=401, content_type="text/plain")
+    response["WWW-Authenticate"] = 'Bearer realm="fenghuo-metrics"'
+    return response
+
+
 @require_GET
 def metrics(request):
+    if (refusal := _scraper_refusal(request)) is not None:
+        return refusal
     figures = deadline_metrics()
     lines = [
         "# HELP fenghuo_oldest_overdue_deadline_seconds Seconds the oldest pending deadline is past its due time "

@@ -27,6 +27,12 @@ CONTRACT_PATHS = {
 
 
 @pytest.fixture
+def client(admin_client):
+    """The schema and its docs are for staff (issue 13, finding 12): every test here reads them as staff."""
+    return admin_client
+
+
+@pytest.fixture
 def schema(client):
     response = client.get("/api/schema/?format=json")
     assert response.status_code == 200
@@ -83,3 +89,40 @@ def test_the_schema_generates_without_warnings(tmp_path):
 
     # Warnings mean an endpoint whose inputs or answers the schema had to guess.
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+
+
+@pytest.mark.parametrize("path", ["/api/schema/", "/api/schema/?format=json", "/api/docs/"])
+def test_the_schema_and_docs_refuse_anonymous_callers(path, db):
+    from django.test import Client
+
+    assert Client().get(path).status_code in (401, 403)
+
+
+@pytest.mark.parametrize("path", ["/api/schema/", "/api/docs/"])
+def test_the_schema_and_docs_refuse_a_signed_in_person_who_is_not_staff(path, make_person):
+    from django.test import Client
+
+    person = Client()
+    person.force_login(make_person("duty_staff"))
+
+    assert person.get(path).status_code == 403
+
+
+def test_the_schema_refuses_a_wrong_personal_token(db):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+
+    assert api.get("/api/schema/").status_code in (401, 403)
+
+
+def test_the_schema_refuses_a_personal_token_of_someone_who_is_not_staff(make_person, api_client_for):
+    assert api_client_for(make_person("duty_staff")).get("/api/schema/").status_code == 403
+
+
+def test_the_schema_answers_a_staff_personal_token(make_person, api_client_for):
+    response = api_client_for(make_person(is_staff=True)).get("/api/schema/?format=json")
+
+    assert response.status_code == 200
+    assert response.json()["openapi"].startswith("3.")

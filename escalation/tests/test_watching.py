@@ -12,6 +12,13 @@ from incidents import services
 
 pytestmark = pytest.mark.django_db
 
+SCRAPER = {"Authorization": "Bearer scraper-token-for-tests"}
+
+
+@pytest.fixture(autouse=True)
+def _metrics_token(settings):
+    settings.METRICS_TOKEN = "scraper-token-for-tests"
+
 
 def metric(text, name, labels=""):
     match = re.search(rf"^{re.escape(name + labels)} (\S+)$", text, re.MULTILINE)
@@ -56,7 +63,7 @@ def test_metrics_expose_the_oldest_overdue_deadline_and_the_tables_counts(client
     _incident, due = stalled_incident
 
     with time_machine.travel(due + timedelta(seconds=61), tick=False):
-        response = client.get("/metrics")
+        response = client.get("/metrics", headers=SCRAPER)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain; version=0.0.4")
     text = response.content.decode()
@@ -67,16 +74,48 @@ def test_metrics_expose_the_oldest_overdue_deadline_and_the_tables_counts(client
 
     with time_machine.travel(due + timedelta(seconds=61), tick=False):
         engine.sweep()
-        text = client.get("/metrics").content.decode()
+        text = client.get("/metrics", headers=SCRAPER).content.decode()
     assert metric(text, "fenghuo_oldest_overdue_deadline_seconds") == 0
     assert metric(text, "fenghuo_pending_deadlines") == 1
     assert metric(text, "fenghuo_deadlines_acted_total", '{state="missed"}') == 1
 
 
 def test_metrics_are_in_the_prometheus_text_format(client, db):
-    text = client.get("/metrics").content.decode()
+    text = client.get("/metrics", headers=SCRAPER).content.decode()
 
     for line in text.splitlines():
         assert line.startswith("# HELP ") or line.startswith("# TYPE ") or re.fullmatch(
             r'[a-z_]+(\{[a-z_]+="[a-z_]+"\})? -?[0-9.]+', line), line
     assert text.endswith("\n")
+
+
+def test_metrics_are_404_for_everyone_when_no_metrics_token_is_configured(client, settings):
+    settings.METRICS_TOKEN = ""
+
+    assert client.get("/metrics").status_code == 404
+    assert client.get("/metrics", headers={"Authorization": "Bearer "}).status_code == 404
+
+
+def test_metrics_refuse_an_anonymous_scraper_with_401(client):
+    response = client.get("/metrics")
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert b"fenghuo_" not in response.content
+
+
+def test_metrics_refuse_a_wrong_bearer_token_with_401(client):
+    response = client.get("/metrics", headers={"Authorization": "Bearer scraper-token-for-test"})
+
+    assert response.status_code == 401
+
+
+def test_metrics_refuse_a_signed_in_staff_member_without_the_token(admin_client):
+    assert admin_client.get("/metrics").status_code == 401
+
+
+def test_metrics_answer_the_right_bearer_token(client):
+    response = client.get("/metrics", headers=SCRAPER)
+
+    assert response.status_code == 200
+    assert b"fenghuo_pending_deadlines" in response.content
