@@ -68,3 +68,17 @@ def _no_queued_delivery_run():
     from notifications.services import delivery_run_started
 
     delivery_run_started()
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(settings):
+    """Each test starts with empty throttle counters and dashboard cache, in this process's memory.
+
+    The configured Redis cache would carry counters from one test (and one run) to the next, and
+    cache.clear() there would flush a database other runs share.
+    """
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": "fenghuo-tests"}}
+    from django.core.cache import cache
+
+    cache.clear()

@@ -6,7 +6,9 @@ defaults: a SQLite file and kombu's filesystem broker under ``var/``.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -52,6 +54,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "axes",
     "plan",
     "people",
     "incidents",
@@ -75,6 +78,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -113,6 +118,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Sign-in lockout (django-axes, issue 13 finding 3): AXES_FAILURE_LIMIT failed passwords for one username,
+# or from one address, lock that username or address for AXES_COOLOFF_MINUTES. Staff see and delete the
+# attempts in the admin (Axes → Access attempts), which unlocks at once.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("AXES_COOLOFF_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "people.lockout.lockout_response"
+# Behind the reverse proxy the client address is in X-Forwarded-For: say how many proxies to trust.
+AXES_IPWARE_PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", "0")) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",)
+)
+
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -191,12 +214,38 @@ ESCALATION_STALL_SECONDS = int(os.environ.get("ESCALATION_STALL_SECONDS", "60"))
 # /approvals/ shows a response plan as overdue once it has waited this long for a decision.
 APPROVAL_OVERDUE_MINUTES = int(os.environ.get("APPROVAL_OVERDUE_MINUTES", "30"))
 
+def _cache_location(broker_url):
+    """The broker's Redis server, on the next database number: cache.clear() must never flush the queues."""
+    parts = urlsplit(broker_url)
+    db = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(db + 1) % 16}"))
+
+
+# Throttle counters (and the dashboard's short cache) are shared by every web process through Redis;
+# the embedded default keeps them in each process's memory. CACHE_URL overrides (redis://host:6379/N).
+if os.environ.get("CACHE_URL") or CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ.get("CACHE_URL") or _cache_location(CELERY_BROKER_URL),
+        "KEY_PREFIX": FENGHUO_QUEUE_PREFIX,
+    }}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fenghuo"}}
+
+# API throttles (issue 13 finding 3): requests per caller, "N/second|minute|hour|day"; "none" switches one off.
+# The monitoring hooks have their own per-integration rate (alerts/api.py) and are not throttled here.
+API_THROTTLE_RATES = {
+    "anon": os.environ.get("API_THROTTLE_ANON", "60/minute"),
+    "user": os.environ.get("API_THROTTLE_USER", "1200/minute"),
+}
+
 REST_FRAMEWORK = {
+    "DEFAULT_THROTTLE_CLASSES": ["config.throttles.AnonRateThrottle", "config.throttles.UserRateThrottle"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "people.authentication.PersonalTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["config.throttles.IsAuthenticatedAfterAnonThrottle"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

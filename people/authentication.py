@@ -10,6 +10,16 @@ class PersonalTokenAuthentication(authentication.TokenAuthentication):
 
     keyword = "Token"
 
+    def authenticate(self, request):
+        try:
+            return super().authenticate(request)
+        except exceptions.AuthenticationFailed:
+            # A wrong token spends the caller's anonymous budget: guessing ends in 429, not endless 401s.
+            from config.throttles import count_anonymous
+
+            count_anonymous(request)
+            raise
+
     def authenticate_credentials(self, key):
         token = ApiToken.objects.usable().select_related("person").filter(key_hash=hash_token(key)).first()
         if token is None:
