@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from csp.decorators import csp_update
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import health
 
@@ -15,7 +16,10 @@ urlpatterns = [
     path("accounts/", include("people.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # The split view serves its start-up script as a file: the Content-Security-Policy allows no inline script.
+    # Swagger UI itself injects <style> elements: allowed on this staff-only page, and only for styles.
+    path("api/docs/", csp_update({"style-src-elem": ["'unsafe-inline'"]})(
+        SpectacularSwaggerSplitView.as_view(url_name="schema")), name="swagger-ui"),
     path("api/v1/", include("config.api_urls")),
     path("", include("incidents.urls")),
     path("", include("escalation.urls")),
