@@ -33,4 +33,5 @@ EXPOSE 8000
 
 # gthread workers with persistent connections (CONN_MAX_AGE) measured about twice
 # the throughput of sync workers on a 2-core server.
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--worker-class", "gthread", "--workers", "3", "--threads", "4", "--access-logfile", "-"]
+# --timeout: a request running past 30 s is killed and its worker replaced (docker-compose.yml has the same).
+CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--worker-class", "gthread", "--workers", "3", "--threads", "4", "--timeout", "30", "--graceful-timeout", "30", "--keep-alive", "20", "--access-logfile", "-"]

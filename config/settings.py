@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
+    # Last, so its process_exception sees a view's database error before any other middleware does.
+    "config.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -206,6 +208,8 @@ CELERY_BEAT_SCHEDULE = {
     # Safety net for alerts whose after-commit nudge was lost (alerts/services.py).
     "sweep-unprocessed-alerts": {"task": "alerts.sweep_pending", "schedule": 2.0},
     "follow-up-notifications": {"task": "notifications.follow_up", "schedule": 30.0},
+    # Beat stamps "beat" when it sends this, a worker stamps "worker" when it runs it (/readyz).
+    "heartbeat": {"task": "escalation.heartbeat", "schedule": float(os.environ.get("HEARTBEAT_SECONDS", "10"))},
 }
 # Without a backlog, the alert runner starts a pass at most this often (alerts/services.py).
 ALERTS_PASS_INTERVAL_SECONDS = float(os.environ.get("ALERTS_PASS_INTERVAL_SECONDS", "0.5"))
@@ -213,6 +217,12 @@ ALERTS_PASS_INTERVAL_SECONDS = float(os.environ.get("ALERTS_PASS_INTERVAL_SECOND
 ALERTS_LANES = max(1, int(os.environ.get("ALERTS_LANES", "2")))
 # /readyz reports "not ready" when a deadline has been overdue this long.
 ESCALATION_STALL_SECONDS = int(os.environ.get("ESCALATION_STALL_SECONDS", "60"))
+# /readyz: the worker and beat heartbeats may be this old (3 missed beats of HEARTBEAT_SECONDS) ...
+HEARTBEAT_MAX_AGE_SECONDS = int(os.environ.get("HEARTBEAT_MAX_AGE_SECONDS", "30"))
+# ... the oldest delivery not yet sent this old ...
+NOTIFICATION_BACKLOG_SECONDS = int(os.environ.get("NOTIFICATION_BACKLOG_SECONDS", "120"))
+# ... and this many deadlines due but not acted on (each older than a sweep could explain) is a stall.
+DUE_UNFIRED_MAX_COUNT = int(os.environ.get("DUE_UNFIRED_MAX_COUNT", "0"))
 # /approvals/ shows a response plan as overdue once it has waited this long for a decision.
 APPROVAL_OVERDUE_MINUTES = int(os.environ.get("APPROVAL_OVERDUE_MINUTES", "30"))
 

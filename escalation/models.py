@@ -87,3 +87,17 @@ class Deadline(models.Model):
     @property
     def missed(self):
         return self.state == State.MISSED
+
+
+class Heartbeat(models.Model):
+    """When beat last sent the heartbeat task ("beat") and when a worker last ran it ("worker").
+
+    A row in the database, not a broker key, so /readyz reads it the same way on
+    PostgreSQL + Redis and on the embedded SQLite + filesystem broker.
+    """
+
+    name = models.SlugField(max_length=32, primary_key=True)
+    at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.name} {self.at.isoformat()}"

@@ -386,3 +386,10 @@ def oldest_overdue_seconds():
     if oldest is None:
         return None
     return max(0.0, (timezone.now() - oldest).total_seconds())
+
+
+def beat_heart(name):
+    """Record that ``name`` ("beat" or "worker") is alive now; /readyz reports the age."""
+    from .models import Heartbeat
+
+    Heartbeat.objects.update_or_create(name=name, defaults={"at": timezone.now()})

@@ -20,3 +20,20 @@ def act_on_deadline(deadline_id, incident_id=None):
 @shared_task(name="escalation.arm_near_deadlines", acks_late=True, expires=30)
 def arm_near_deadlines():
     return services.arm_near_deadlines()
+
+
+@shared_task(name="escalation.heartbeat", acks_late=True, expires=30)
+def heartbeat():
+    # Run by a worker: proves a worker is consuming the escalation queue (config/health.py reads it).
+    services.beat_heart("worker")
+
+
+def _beat_sent_heartbeat(sender=None, **_kwargs):
+    # Fires in the process that publishes the task, which for this task is beat alone.
+    if sender == "escalation.heartbeat":
+        services.beat_heart("beat")
+
+
+from celery.signals import before_task_publish  # noqa: E402
+
+before_task_publish.connect(_beat_sent_heartbeat, weak=False)
