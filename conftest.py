@@ -82,3 +82,22 @@ def _own_cache(settings):
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_plan_caches():
+    """Stored plan versions never change, so services cache their parts per process by version id.
+
+    A rolled-back test's ids come back on SQLite (PostgreSQL's sequences never
+    reuse one), so each test starts with empty caches or it would read the last
+    test's plan under its own version's id.
+    """
+    import alerts.services
+    import escalation.services
+    import incidents.services
+
+    escalation.services._role.cache_clear()
+    for cache in (escalation.services._cells, incidents.services._plan_items,
+                  alerts.services._category_keys_by_version, alerts.services._level_ranks,
+                  alerts.services._last_touched):
+        cache.clear()

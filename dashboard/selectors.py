@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import connection
-from django.db.models import Prefetch, Q
+from django.db.models import Count, Max, Prefetch, Q, Value
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import get_language
@@ -106,20 +106,33 @@ def dashboard_etag(filters):
     overdue marks) is drawn by the browser from absolute times, so an unchanged
     fragment stays correct.
     """
-    timeline, incident, deadline = TimelineEntry._meta.db_table, Incident._meta.db_table, Deadline._meta.db_table
-    announcement = Announcement._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""SELECT (SELECT max(id) FROM {timeline}),
-                       (SELECT count(*) FROM {incident} WHERE status = ANY(%s)),
-                       (SELECT max(d.acted_at) FROM {deadline} d JOIN {incident} i ON i.id = d.incident_id
-                         WHERE i.status = ANY(%s)),
-                       (SELECT max(id) FROM {announcement})""",
-            [sorted(OPEN_STATUSES), sorted(OPEN_STATUSES)],
-        )
-        row = cursor.fetchone()
-    fingerprint = "|".join(str(part) for part in (*row, get_language(), filters.query_string(), "v1"))
+    still_open = Incident.objects.filter(status__in=OPEN_STATUSES)
+    parts = _scalars(
+        _aggregate(TimelineEntry.objects, Max("id")),
+        _aggregate(still_open, Count("id", distinct=True)),
+        _aggregate(still_open, Max("deadlines__acted_at")),
+        _aggregate(Announcement.objects, Max("id")),
+    )
+    fingerprint = "|".join(str(part) for part in (*parts, get_language(), filters.query_string(), "v2"))
     return hashlib.sha1(fingerprint.encode()).hexdigest()[:20]
+
+
+def _aggregate(queryset, expression):
+    # Grouped by a constant, which the ORM drops: one row, the aggregate over the whole queryset.
+    return queryset.order_by().annotate(_all=Value(1)).values("_all").annotate(value=expression).values("value")
+
+
+def _scalars(*querysets):
+    """The values of single-value querysets in one round trip.
+
+    Each part's SQL is the ORM's own for the database in use (SQLite in the
+    embedded default, PostgreSQL in production), so nothing here is dialect SQL.
+    """
+    compiled = [queryset.query.sql_with_params() for queryset in querysets]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(f"({sql})" for sql, _params in compiled),
+                       [param for _sql, params in compiled for param in params])
+        return cursor.fetchone()
 
 
 def open_incidents(filters):

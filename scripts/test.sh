@@ -102,4 +102,24 @@ fi
 export FENGHUO_QUEUE_PREFIX=fenghuo-test
 unset EMAIL_URL
 
-exec .venv/bin/python -m pytest "$@"
+# Two passes, both in CI. First the production stack (PostgreSQL and Redis). Then
+# the embedded default that ./scripts/run.sh uses (a SQLite file and kombu's
+# filesystem broker, no servers), so nothing PostgreSQL-only can break it
+# unseen: the plan, people, incident pages and API, escalation timers and
+# dashboard tests not marked postgres_only (each such mark says why).
+# FENGHUO_TEST_PASSES=postgres or =sqlite runs just one of them;
+# FENGHUO_SQLITE_TESTS changes what the second pass runs.
+passes="${FENGHUO_TEST_PASSES:-both}"
+status=0
+if [ "$passes" != sqlite ]; then
+  .venv/bin/python -m pytest "$@" || status=$?
+fi
+if [ "$passes" != postgres ]; then
+  sqlite_tests=${FENGHUO_SQLITE_TESTS:-plan people incidents escalation dashboard}
+  embedded=$(mktemp -d)
+  trap 'rm -rf "$embedded"' EXIT
+  echo "Embedded default: the same tests on SQLite with the filesystem broker (in $embedded)..."
+  DATABASE_URL="sqlite:///$embedded/fenghuo.sqlite3" CELERY_BROKER_URL=filesystem:// FENGHUO_VAR_DIR="$embedded" \
+    .venv/bin/python -m pytest -m "not postgres_only and not browser" $sqlite_tests "$@" || status=$?
+fi
+exit "$status"

@@ -17,7 +17,8 @@ from incidents import services
 from incidents.errors import Refused
 from incidents.models import Incident, ResponsePlan, TimelineEntry, TimelineKind
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Real concurrent connections and pg_stat_activity: SQLite serialises writers, so there is no race to prove.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_only]
 
 
 @pytest.fixture(autouse=True)
