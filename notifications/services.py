@@ -690,8 +690,12 @@ def _withdraw_held_back(notification, now):
             status=DeliveryStatus.CANCELLED, last_error="a colleague on duty answered first")
 
 
-def mark_read(person, *, now=None):
-    return (Notification.objects.visible(now).filter(person=person, read_at__isnull=True)
+def mark_read(person, *, now=None, notification_id=None):
+    """Mark the person's visible unread notifications read (only ``notification_id`` when given); return how many."""
+    unread = Notification.objects.visible(now).filter(person=person, read_at__isnull=True)
+    if notification_id is not None:
+        unread = unread.filter(pk=notification_id)
+    return (unread
             .update(read_at=now or timezone.now()))
 
 
