@@ -37,7 +37,8 @@ class DingTalkChannel(Channel):
         if message.ack_url:
             links += f" · [{message.ack_label}]({message.ack_url})"
         mentions = "".join(f" @{phone}" for phone in message.mentions)
-        text = truncate_bytes(header + escape_dingtalk_markdown(message.text), MAX_TEXT_BYTES, links + ("\n\n" + mentions if mentions else ""))
+        text = truncate_bytes(header + escape_dingtalk_markdown(message.text), MAX_TEXT_BYTES,
+                              links + ("\n\n" + mentions if mentions else ""))
         payload = {
             "msgtype": "markdown",
             "markdown": {"title": one_line(title, 60), "text": text},

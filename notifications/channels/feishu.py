@@ -35,7 +35,8 @@ class FeishuChannel(Channel):
             "card": {
                 "header": {"title": {"tag": "plain_text", "content": one_line(message.title)},
                            "template": LEVEL_TEMPLATES.get(message.level_key, "grey")},
-                "elements": [{"tag": "markdown", "content": truncate_bytes(escape_feishu_markdown(message.text), MAX_TEXT_BYTES, links)}],
+                "elements": [{"tag": "markdown",
+                              "content": truncate_bytes(escape_feishu_markdown(message.text), MAX_TEXT_BYTES, links)}],
             },
         }
         return check_vendor_code(post_json(config.url, payload), "code")
