@@ -1,7 +1,7 @@
 """The caller's own notifications, and acknowledging one."""
 
 import django_filters
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
@@ -42,6 +42,23 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             return Notification.objects.none()
         # Only the caller's own, and only those already shown to them (not held back for the on-duty people).
         return Notification.objects.visible().filter(person=self.request.user).order_by("-created_at", "-id")
+
+    @extend_schema(summary="Mark one of the caller's notifications read", request=None,
+                   operation_id="v1_notifications_read_one",
+                   responses={200: NotificationSerializer, 404: OpenApiResponse(description="Not the caller's.")})
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def read(self, request, pk=None):
+        notification = get_object_or_404(self.get_queryset(), pk=pk)
+        services.mark_read(request.user, notification_id=notification.pk)
+        notification.refresh_from_db()
+        return Response(NotificationSerializer(notification).data)
+
+    @extend_schema(summary="Mark all of the caller's notifications read", request=None,
+                   operation_id="v1_notifications_read_all",
+                   responses={200: inline_serializer("MarkedRead", {"marked": serializers.IntegerField()})})
+    @action(detail=False, methods=["post"], url_path="read", filterset_class=None, pagination_class=None)
+    def read_all(self, request):
+        return Response({"marked": services.mark_read(request.user)})
 
     @extend_schema(summary="Acknowledge a notification", request=None,
                    responses={200: NotificationSerializer, 404: OpenApiResponse(description="Not the caller's.")})

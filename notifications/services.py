@@ -29,7 +29,7 @@ from incidents.errors import Refused
 from incidents.states import OPEN_STATUSES
 from people.models import Person, RoleAssignment
 
-from .channels import Message, adapter_for
+from .channels import Message, Result, adapter_for
 from .models import (
     ASKS_NEEDING_ANSWER, PERSONAL_KINDS, ROBOT_KINDS, URGENT_LEVELS, Ask, ChannelConfig, ChannelKind, Delivery,
     DeliveryAttempt, DeliveryStatus, DutyShift, LevelPolicy, Notification, Preference, RolePolicy,
@@ -568,7 +568,11 @@ def _deliver(delivery, *, now=None):
     if config is not None and not config.is_active:
         return _finish(delivery, DeliveryStatus.CANCELLED, error="channel switched off")
     started_at = now or timezone.now()
-    result = adapter_for(delivery.kind).send(message, address=delivery.address, config=config)
+    try:
+        result = adapter_for(delivery.kind).send(message, address=delivery.address, config=config)
+    except Exception as exc:  # noqa: BLE001 - an adapter bug must fail the delivery visibly, never drop it
+        log.exception("channel %s raised while sending delivery %s", delivery.kind, delivery.pk)
+        result = Result(ok=False, error=f"{type(exc).__name__}: {exc}")
     return _record_attempt(delivery, result, started_at=started_at, now=now)
 
 
@@ -592,6 +596,8 @@ def _record_attempt(delivery, result, *, started_at, now=None):
         # Only the claimant may finish the row: a stale claim taken over by another worker is not overwritten.
         Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(**fields)
         if status == DeliveryStatus.FAILED:
+            log.error("delivery %s (%s) failed for good after %s attempts: %s", delivery.pk, delivery.kind,
+                      delivery.attempts, fields["last_error"])
             _fall_back(delivery)
     return status
 
@@ -684,8 +690,12 @@ def _withdraw_held_back(notification, now):
             status=DeliveryStatus.CANCELLED, last_error="a colleague on duty answered first")
 
 
-def mark_read(person, *, now=None):
-    return (Notification.objects.visible(now).filter(person=person, read_at__isnull=True)
+def mark_read(person, *, now=None, notification_id=None):
+    """Mark the person's visible unread notifications read (only ``notification_id`` when given); return how many."""
+    unread = Notification.objects.visible(now).filter(person=person, read_at__isnull=True)
+    if notification_id is not None:
+        unread = unread.filter(pk=notification_id)
+    return (unread
             .update(read_at=now or timezone.now()))
 
 

@@ -15,9 +15,15 @@ from .models import Notification
 @login_required
 def notification_list(request):
     items = list(services.notifications_for(request.user)[:200])
-    response = render(request, "notifications/list.html", {"items": items})
+    # Reading changes nothing: marking read is the POST below (prefetchers and reloads must not clear unread).
+    return render(request, "notifications/list.html", {"items": items})
+
+
+@login_required
+@require_POST
+def mark_all_read(request):
     services.mark_read(request.user)
-    return response
+    return redirect("notifications:list")
 
 
 @login_required

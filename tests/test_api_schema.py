@@ -23,6 +23,8 @@ CONTRACT_PATHS = {
     "/api/v1/plans/{id}/reject/": {"post"},
     "/api/v1/notifications/": {"get"},
     "/api/v1/notifications/{id}/ack/": {"post"},
+    "/api/v1/notifications/{id}/read/": {"post"},
+    "/api/v1/notifications/read/": {"post"},
 }
 
 

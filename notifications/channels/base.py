@@ -1,6 +1,7 @@
 """The channel interface, and the small HTTP client the robot adapters share."""
 
 import json
+import re
 import socket
 import time
 import urllib.error
@@ -49,6 +50,43 @@ class Channel:
     def send(self, message, *, address="", config=None):
         """Deliver ``message``; return a ``Result``. Never raises for a provider's failure."""
         raise NotImplementedError
+
+
+_CONTROL_OR_SPACE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\ufeff]+")
+
+
+def one_line(text, limit=200):
+    """A subject or title safe in any header or chat title: control characters and line breaks become one space.
+
+    Alert summaries (Alertmanager, Zabbix) are often multi-line; a line break in an email subject raises
+    BadHeaderError and in a robot title breaks the card, so every channel flattens titles through here.
+    """
+    flat = _CONTROL_OR_SPACE.sub(" ", str(text or "")).strip()
+    return flat if len(flat) <= limit else flat[:limit - 1].rstrip() + "…"
+
+
+# Characters that make links, emphasis, headings, lists, code or HTML in each robot's markdown. Text from outside
+# (titles, alert summaries, notes, names) is escaped with its robot's helper; links the product builds are added
+# after escaping and so stay links.
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]{}()#+\-.!|~>])")
+
+
+def _escape_markdown(text):
+    # < and & as entities: DingTalk, WeCom and Feishu render <font> and friends, so a raw < could open a tag.
+    text = str(text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
+
+
+def escape_dingtalk_markdown(text):
+    return _escape_markdown(text)
+
+
+def escape_wecom_markdown(text):
+    return _escape_markdown(text)
+
+
+def escape_feishu_markdown(text):
+    return _escape_markdown(text)
 
 
 def truncate_bytes(text, limit, suffix=""):

@@ -11,7 +11,7 @@ import hmac
 import time
 from urllib.parse import quote_plus
 
-from .base import Channel, check_vendor_code, post_json, truncate_bytes
+from .base import Channel, check_vendor_code, escape_dingtalk_markdown, one_line, post_json, truncate_bytes
 
 MAX_TEXT_BYTES = 18000
 
@@ -31,15 +31,17 @@ class DingTalkChannel(Channel):
 
     def send(self, message, *, address="", config=None):
         color = message.color or "#000000"
-        header = f'### <font color="{color}">{message.title}</font>\n\n'
+        title = one_line(message.title)
+        header = f'### <font color="{color}">{escape_dingtalk_markdown(title)}</font>\n\n'
         links = f"\n\n[{message.link_label}]({message.link})"
         if message.ack_url:
             links += f" · [{message.ack_label}]({message.ack_url})"
         mentions = "".join(f" @{phone}" for phone in message.mentions)
-        text = truncate_bytes(header + message.text, MAX_TEXT_BYTES, links + ("\n\n" + mentions if mentions else ""))
+        text = truncate_bytes(header + escape_dingtalk_markdown(message.text), MAX_TEXT_BYTES,
+                              links + ("\n\n" + mentions if mentions else ""))
         payload = {
             "msgtype": "markdown",
-            "markdown": {"title": message.title[:60], "text": text},
+            "markdown": {"title": one_line(title, 60), "text": text},
             "at": {"atMobiles": list(message.mentions), "isAtAll": False},
         }
         timestamp_ms = int(time.time() * 1000)

@@ -5,7 +5,7 @@ import time
 from django.conf import settings
 from django.core.mail import EmailMessage
 
-from .base import Channel, Result
+from .base import Channel, Result, one_line
 
 
 class EmailChannel(Channel):
@@ -16,7 +16,8 @@ class EmailChannel(Channel):
         if message.ack_url:
             lines.append(f"{message.ack_label}: {message.ack_url}")
         email = EmailMessage(
-            subject=message.title[:200], body="\n".join(lines), from_email=settings.DEFAULT_FROM_EMAIL, to=[address],
+            subject=one_line(message.title, 200), body="\n".join(lines), from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[address],
             # A stable Message-ID lets mail systems drop a duplicate if a retry follows a lost answer.
             headers={"Message-ID": f"<{message.idempotency_key.replace(':', '.')}@fenghuo>",
                      "X-Fenghuo-Level": message.level_key},

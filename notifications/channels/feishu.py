@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import time
 
-from .base import Channel, check_vendor_code, post_json, truncate_bytes
+from .base import Channel, check_vendor_code, escape_feishu_markdown, one_line, post_json, truncate_bytes
 
 MAX_TEXT_BYTES = 15000
 LEVEL_TEMPLATES = {"blue": "blue", "yellow": "yellow", "orange": "orange", "red": "red"}
@@ -33,9 +33,10 @@ class FeishuChannel(Channel):
             "sign": feishu_sign(config.secret, timestamp),
             "msg_type": "interactive",
             "card": {
-                "header": {"title": {"tag": "plain_text", "content": message.title[:200]},
+                "header": {"title": {"tag": "plain_text", "content": one_line(message.title)},
                            "template": LEVEL_TEMPLATES.get(message.level_key, "grey")},
-                "elements": [{"tag": "markdown", "content": truncate_bytes(message.text, MAX_TEXT_BYTES, links)}],
+                "elements": [{"tag": "markdown",
+                              "content": truncate_bytes(escape_feishu_markdown(message.text), MAX_TEXT_BYTES, links)}],
             },
         }
         return check_vendor_code(post_json(config.url, payload), "code")

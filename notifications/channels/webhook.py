@@ -10,7 +10,7 @@ import hmac
 import json
 import time
 
-from .base import Channel, post_json
+from .base import Channel, one_line, post_json
 
 
 def webhook_signature(secret, timestamp, body):
@@ -30,7 +30,7 @@ class WebhookChannel(Channel):
             "level_name": message.level_name,
             "color": message.color,
             "drill": message.is_drill,
-            "title": message.title,
+            "title": one_line(message.title),
             "text": message.text,
             "link": message.link,
             "ack_url": message.ack_url,

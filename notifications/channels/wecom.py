@@ -2,7 +2,7 @@
 
 from urllib.parse import parse_qs, urlsplit
 
-from .base import Channel, check_vendor_code, post_json, truncate_bytes
+from .base import Channel, check_vendor_code, escape_wecom_markdown, one_line, post_json, truncate_bytes
 
 MAX_MARKDOWN_BYTES = 4096
 # WeCom markdown has three colours; map the plan's levels onto them.
@@ -21,10 +21,10 @@ class WeComChannel(Channel):
 
     def send(self, message, *, address="", config=None):
         colour = LEVEL_COLOURS.get(message.level_key, "comment")
-        header = f'**<font color="{colour}">{message.title}</font>**\n'
+        header = f'**<font color="{colour}">{escape_wecom_markdown(one_line(message.title))}</font>**\n'
         links = f"\n[{message.link_label}]({message.link})"
         if message.ack_url:
             links += f"  [{message.ack_label}]({message.ack_url})"
-        content = truncate_bytes(header + message.text, MAX_MARKDOWN_BYTES, links)
+        content = truncate_bytes(header + escape_wecom_markdown(message.text), MAX_MARKDOWN_BYTES, links)
         payload = {"msgtype": "markdown", "markdown": {"content": content}}
         return check_vendor_code(post_json(robot_url(config), payload), "errcode")

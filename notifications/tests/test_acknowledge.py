@@ -30,12 +30,14 @@ def test_the_bell_on_every_page_counts_unread_notifications(wang_notified):
     assert b'data-bell-count>1<' in page.content
 
 
-def test_the_notification_list_shows_an_acknowledge_button_and_marks_them_read(wang_notified):
+def test_the_notification_list_shows_an_acknowledge_button_and_its_mark_read_button_marks_them_read(wang_notified):
     wang, notification = wang_notified
     client = _client(wang)
     page = client.get("/notifications/")
     assert notification.title in page.content.decode()
     assert f'/notifications/{notification.pk}/ack/' in page.content.decode()
+    assert client.get("/notifications/roster/").context["unread_notifications"] == 1
+    assert client.post("/notifications/read/").status_code == 302
     assert client.get("/notifications/roster/").context["unread_notifications"] == 0
 
 

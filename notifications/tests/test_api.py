@@ -90,3 +90,33 @@ def test_notifications_need_a_signed_in_caller(told):
     from rest_framework.test import APIClient
 
     assert APIClient().get("/api/v1/notifications/").status_code == 401
+
+
+def test_reading_the_notifications_list_twice_leaves_them_unread_until_a_post_marks_them_read(told):
+    supervisor, client, first, _second = told
+    for _ in range(2):
+        assert client.get("/api/v1/notifications/").status_code == 200
+    assert Notification.objects.filter(person=supervisor, read_at__isnull=True).count() == 2
+    one = Notification.objects.filter(person=supervisor, incident=first).first()
+    response = client.post(f"/api/v1/notifications/{one.pk}/read/")
+    assert response.status_code == 200 and response.json()["read_at"]
+    assert Notification.objects.filter(person=supervisor, read_at__isnull=True).count() == 1
+    assert client.post("/api/v1/notifications/read/").json() == {"marked": 1}
+    assert not Notification.objects.filter(person=supervisor, read_at__isnull=True).exists()
+
+
+def test_the_notifications_page_does_not_mark_read_on_get_and_its_mark_read_form_needs_csrf(told):
+    from django.test import Client
+
+    supervisor, _api, _first, _second = told
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(supervisor)
+    for _ in range(2):
+        page = browser.get("/notifications/")
+        assert page.status_code == 200
+    assert Notification.objects.filter(person=supervisor, read_at__isnull=True).count() == 2
+    assert browser.post("/notifications/read/").status_code == 403
+    assert Notification.objects.filter(person=supervisor, read_at__isnull=True).count() == 2
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode()).group(1)
+    assert browser.post("/notifications/read/", {"csrfmiddlewaretoken": token}).status_code == 302
+    assert not Notification.objects.filter(person=supervisor, read_at__isnull=True).exists()
