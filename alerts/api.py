@@ -5,7 +5,6 @@ order, then hands the parsed alerts to ``services.alerts_receive``. Every
 refusal is a 4xx with a JSON body naming what to fix; a 202 means committed.
 """
 
-import json
 import logging
 
 from django.core.exceptions import ValidationError
@@ -17,6 +16,8 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from config import jsonbody
 
 from . import payloads, services
 from .models import Kind
@@ -50,14 +51,10 @@ def _read_json(request, integration=None):
     if len(raw) > MAX_BODY_BYTES:
         raise Rejected(413, _("the body is larger than 1 MB; send fewer alerts per request"), integration=integration)
     try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise Rejected(400, _("the body is not valid JSON: %(error)s") % {"error": exc}, integration=integration,
-                       errors={"body": [_("malformed JSON")]}) from None
-    if b"\\u0000" in raw and (path := payloads.nul_path(body)) is not None:
-        message = _("must not contain the NUL character (\\u0000)")
-        raise Rejected(400, f"{path}: {message}", integration=integration, errors={path: [message]})
-    return body
+        return jsonbody.parse_json(raw)
+    except jsonbody.BadJson as exc:
+        # Poison is the sender's to fix: a 400, never a 503 it would retry for ever.
+        raise Rejected(400, exc.message, integration=integration, errors={exc.path: [exc.problem]}) from None
 
 
 def _authenticate(token, kind):

@@ -56,25 +56,6 @@ def _window(now):
     return int(now.timestamp() // REPEAT_WINDOW.total_seconds())
 
 
-def nul_path(body):
-    """The path of the first key or string holding a NUL character, which PostgreSQL cannot store; else None."""
-    stack = [("", body)]
-    while stack:  # iterative: a deeply nested body must not exhaust the recursion limit
-        path, value = stack.pop()
-        if isinstance(value, str):
-            if "\x00" in value:
-                return path or "body"
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                child = f"{path}.{key}" if path else str(key)
-                if "\x00" in key:
-                    return child
-                stack.append((child, item))
-        elif isinstance(value, list):
-            stack.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
-    return None
-
-
 def _fail(path, message):
     raise ValidationError({path: [message]})
 

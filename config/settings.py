@@ -258,6 +258,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["config.throttles.IsAuthenticatedAfterAnonThrottle"],
+    # One JSON path with the hooks: poison bodies (surrogates, NaN, deep nesting) are a 400, never a 500.
+    "DEFAULT_PARSER_CLASSES": [
+        "config.jsonbody.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
