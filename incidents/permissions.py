@@ -20,6 +20,18 @@ def responder_roles(cell):
     return (roles - INFORMED_ONLY) | {OFFICE, TECH_GROUP}
 
 
+def role_name(role_key, incident=None, cell=None):
+    """The plan's name of a role in the reader's language; a refusal never shows a raw key like ``main_leaders``."""
+    if cell is not None and cell.approval_by_id and cell.approval_by.key == role_key:
+        return cell.approval_by.name
+    from plan.models import Role
+
+    version_id = incident.plan_version_id if incident is not None else (cell.version_id if cell is not None else None)
+    roles = Role.objects.filter(key=role_key)
+    role = (roles.filter(version_id=version_id) if version_id else roles.order_by("-version_id")).first()
+    return role.name if role else role_key
+
+
 def refusal(person, action, incident=None, cell=None, plan=None):
     """None when ``person`` may do ``action``; else the reason, in words a person can act on."""
     if not person.is_authenticated:
@@ -34,8 +46,7 @@ def refusal(person, action, incident=None, cell=None, plan=None):
         if not role:
             return _("this response plan needs no approval")
         if role not in held:
-            name = cell.approval_by.name if cell and cell.approval_by_id and cell.approval_by.key == role else role
-            return _("only %(role)s may decide on this response plan") % {"role": name}
+            return _("only %(role)s may decide on this response plan") % {"role": role_name(role, incident, cell)}
         return None
     if action in {"deescalate", "review", "archive"}:
         if held & ({OFFICE} | LEADERS):

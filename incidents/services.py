@@ -189,7 +189,36 @@ def change_level(incident, level_key, *, actor, at, reason, manual, deadline=Non
         detail["lateness_seconds"] = lateness_seconds
     _entry(incident, TimelineKind.LEVEL_CHANGED, actor=actor, at=at, detail=detail, deadline=deadline)
     engine.start_level_response(incident, started_at=at, actor=actor)
+    _reassign_pending_approval(incident, at=at, actor=actor)
     return incident
+
+
+def _reassign_pending_approval(incident, *, at, actor):
+    """A level change re-asks the pending response plan's approval of the new level (plan rule 7).
+
+    The approver becomes the new cell's approval role, its deadline restarts
+    from the level change and the new approvers are told. When the new cell
+    needs no approval (a level lowered to one without a gate), the plan stays
+    pending with the approver already asked: nobody approved it, so clearing it
+    would let an unapproved plan pass as approved; work is not held back meanwhile,
+    since the new cell no longer gates starting the implementation.
+    """
+    pending = ResponsePlan.objects.select_for_update().filter(incident=incident, status=PlanStatus.PENDING).first()
+    if pending is None:
+        return
+    cell = engine.cell_of(incident)
+    old_role = pending.approver_role_key
+    new_role = cell.approval_by.key if cell.approval_by_id else old_role
+    engine.cancel_pending(incident, reason=f"level changed to {incident.level.key}", kinds=[Kind.APPROVAL])
+    if new_role != old_role:
+        pending.approver_role_key = new_role
+        pending._history_user = actor
+        pending.save(update_fields=["approver_role_key"])
+    approval = engine.start_approval(incident, role_key=new_role, started_at=at)
+    _entry(incident, TimelineKind.NOTE, actor=actor, at=at, detail={
+        "plan": pending.pk, "approver_role_from": old_role, "approver_role": new_role,
+        "approval_due_at": approval.due_at.isoformat(), "level": incident.level.key,
+        "note": "approval re-asked at the new level"})
 
 
 @transaction.atomic
