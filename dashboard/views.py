@@ -180,7 +180,7 @@ def announcements(request):
 @require_POST
 def announcement_new(request):
     incident_id = request.POST.get("incident", "")
-    if not incident_id.isdigit():
+    if not (incident_id.isascii() and incident_id.isdigit()):  # isdigit() alone admits "²"
         messages.error(request, _("Choose the incident to announce."))
         return redirect("dashboard")
     incident = get_object_or_404(Incident.objects.with_plan(), pk=int(incident_id))

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .models import AffectedSystem, Incident
+from .services import MAX_BRANCHES
 
 
 class LogFaultForm(forms.Form):
@@ -19,8 +20,10 @@ class LogFaultForm(forms.Form):
                             widget=forms.TextInput(attrs={"autocomplete": "off"}))
     description = forms.CharField(label=_("What happened"), required=False,
                                   widget=forms.Textarea(attrs={"rows": 3}))
-    affected_branches = forms.IntegerField(label=_("Affected branches"), required=False, min_value=0)
-    total_branches = forms.IntegerField(label=_("The area's branches"), required=False, min_value=0)
+    affected_branches = forms.IntegerField(label=_("Affected branches"), required=False, min_value=0,
+                                           max_value=MAX_BRANCHES)
+    total_branches = forms.IntegerField(label=_("The area's branches"), required=False, min_value=0,
+                                        max_value=MAX_BRANCHES)
     affected_system = forms.ChoiceField(label=_("Affected system"), choices=AffectedSystem.choices, required=False,
                                         widget=forms.RadioSelect)
     host_fault = forms.BooleanField(label=_("Host fault (equipment)"), required=False,

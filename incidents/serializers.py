@@ -8,10 +8,7 @@ from rest_framework import serializers
 from escalation.models import Deadline, State
 
 from .models import AffectedSystem, Incident, PlanStatus, ResponsePlan, TimelineEntry
-from .services import DETAIL_FIELDS
-
-# The database column's limit: larger numbers are refused as input, not left to fail on insert.
-MAX_BRANCHES = 2**31 - 1
+from .services import DETAIL_FIELDS, MAX_BRANCHES
 
 
 class DeadlineSerializer(serializers.ModelSerializer):

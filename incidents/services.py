@@ -4,6 +4,8 @@ Each service locks the incident row, checks the viewer's right and the state
 machine, makes the change and writes its timeline row in one transaction.
 """
 
+from datetime import timedelta
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -141,6 +143,8 @@ def _checked_fault(*, reporter, category, level, title, description="", affected
     if not (title or "").strip():
         errors["title"] = [_("a short title is required")]
     _check_branches(affected_branches, total_branches, errors)
+    if discovered_at is not None and discovered_at > timezone.now() + CLOCK_SKEW:
+        errors["discovered_at"] = [_("cannot be in the future")]
     if errors:
         raise ValidationError(errors)
     fields = dict(
@@ -150,6 +154,11 @@ def _checked_fault(*, reporter, category, level, title, description="", affected
         reporter=reporter)
     return fields, discovered_at, actor_label
 
+
+# A reporter's clock may run a little ahead of ours; beyond this a discovery time is a typing error.
+CLOCK_SKEW = timedelta(minutes=5)
+# The largest count the database's integer column holds: beyond it the INSERT itself would fail.
+MAX_BRANCHES = 2**31 - 1
 
 # A stored plan version never changes (plan/models.py): its categories and levels are read once per process.
 _plan_items = {}
@@ -169,6 +178,8 @@ def _check_branches(affected, total, errors):
     for name, value in (("affected_branches", affected), ("total_branches", total)):
         if value is not None and (not isinstance(value, int) or value < 0):
             errors[name] = [_("must be a whole number of branches, 0 or more")]
+        elif value is not None and value > MAX_BRANCHES:
+            errors[name] = [_("is larger than any count of branches")]
     if isinstance(affected, int) and isinstance(total, int) and affected > total:
         errors["affected_branches"] = [_("cannot exceed the area's %(total)d branches") % {"total": total}]
 

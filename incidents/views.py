@@ -272,7 +272,9 @@ def _act_with_plan(decide):
     def act(request, incident):
         plan_id = request.POST.get("plan", "")
         plans = ResponsePlan.objects.filter(incident=incident)
-        plan = (plans.filter(pk=int(plan_id)) if plan_id.isdigit() else plans.filter(status=PlanStatus.PENDING)).first()
+        # isdigit() alone admits "²" and other digits int() refuses.
+        chosen = plan_id.isascii() and plan_id.isdigit()
+        plan = (plans.filter(pk=int(plan_id)) if chosen else plans.filter(status=PlanStatus.PENDING)).first()
         if plan is None:
             raise ValidationError({"plan": [_("there is no response plan awaiting a decision")]})
         return decide(plan, actor=request.user, comment=request.POST.get("comment", ""))

@@ -79,3 +79,11 @@ def test_business_departments_read_announcements_after_signing_in(office, busine
     client.force_login(business[0])
     html = client.get("/announcements/").content.decode()
     assert "province-wide outage" in html and "Most severe" in html and "announced automatically" in html
+
+
+def test_an_announcement_for_a_superscript_incident_number_asks_for_the_incident(client, make_person, shipped_plan):
+    office = make_person("office")
+    client.force_login(office)
+    response = client.post("/announcements/new/", {"incident": "²", "text_en": "Attention"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 302
+    assert not Announcement.objects.exists()

@@ -121,6 +121,7 @@ def test_logging_a_drill_accepts_drill_or_is_drill_and_discovered_at(plan, perso
     (log_body(host_fault="perhaps"), "host_fault"),
     (log_body(drill="perhaps"), "drill"),
     (log_body(discovered_at="yesterday"), "discovered_at"),
+    (log_body(discovered_at="2099-01-01T08:00:00+08:00"), "discovered_at"),
     (log_body(title="x" * 201), "title"),
     (log_body(description={"a": 1}), "description"),
 ])

@@ -497,3 +497,26 @@ def test_permission_table_holds_on_the_pages(action, plan, client, make_person):
             assert message.level_tag == "success", (role, str(message))
         else:
             assert str(message).startswith("cannot "), (role, str(message))
+
+
+# --- numbers at the boundary (issue 13, finding 9) -----------------------------------------------
+
+
+def test_a_branch_count_beyond_the_database_integer_is_refused_on_the_page_form_naming_the_field(plan, signed_in):
+    client, _person = signed_in("duty_staff")
+    response = client.post("/incidents/new/", {"category": "network", "level": "blue", "title": "Branch line",
+                                               "affected_branches": "1", "total_branches": "9" * 20}, **EN)
+    assert response.status_code == 400
+    assert "The area&#x27;s branches" in response.content.decode()
+    assert not Incident.objects.exists()
+
+
+def test_a_superscript_digit_as_the_plan_of_a_decision_is_not_taken_for_a_number(orange_system, client):
+    incident, coordinator = orange_system
+    pending = services.propose_plan(incident, actor=coordinator, text="Fail over to the standby host.")
+    client.force_login(coordinator)
+    response = act(client, incident, "approve_plan", plan="²", comment="Go")
+    assert response.status_code == 200
+    # "²" names no plan, so the decision falls to the one pending plan, as with no plan given.
+    pending.refresh_from_db()
+    assert pending.status == PlanStatus.APPROVED
