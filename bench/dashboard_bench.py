@@ -22,6 +22,7 @@ It creates (and drops) its own database ``<DATABASE NAME>_bench``.
 
 import argparse
 import os
+import secrets
 import random
 import statistics
 import sys
@@ -30,6 +31,8 @@ from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The settings refuse to start with DEBUG off and no strong key; a benchmark run gets its own.
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 

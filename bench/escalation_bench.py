@@ -14,6 +14,7 @@ the Redis database of CELERY_BROKER_URL: give it one nobody else uses.
 
 import argparse
 import os
+import secrets
 import statistics
 import sys
 import tempfile
@@ -22,6 +23,8 @@ from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The settings refuse to start with DEBUG off and no strong key; a benchmark run gets its own.
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 

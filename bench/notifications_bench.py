@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import multiprocessing
 import os
+import secrets
 import statistics
 import sys
 import threading
@@ -29,6 +30,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The settings refuse to start with DEBUG off and no strong key; a benchmark run gets its own.
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 SECRET = "bench-webhook-secret-0123456789"

@@ -33,10 +33,15 @@ def env_list(name, default=""):
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG and env_bool("FENGHUO_PRODUCTION", False):
-        raise ImproperlyConfigured("SECRET_KEY must be set in production (FENGHUO_PRODUCTION=true).")
-    # Development and tests only: the production settings refuse to start without one.
+# Acknowledgement links and sessions are signed with it: a missing, short or known key lets them be forged.
+SECRET_KEY_MIN_LENGTH = 50
+if len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH or SECRET_KEY.startswith("django-insecure-"):
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            f"SECRET_KEY is {'missing' if not SECRET_KEY else 'too weak'}: with DEBUG off Fenghuo needs a random key "
+            f"of at least {SECRET_KEY_MIN_LENGTH} characters, e.g. from "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))' (./scripts/run.sh makes one in var/).")
+    # DEBUG only (a developer's machine): nothing signed with it is trusted anywhere else.
     SECRET_KEY = "dev-only-insecure-key-fenghuo-change-me"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")

@@ -35,6 +35,16 @@ export EMAIL_URL="${EMAIL_URL:-console://}"
 # and kombu's filesystem broker under var/ (they create var/broker themselves).
 
 python=.venv/bin/python
+# A random signing key, made once and kept in the var folder (readable by this user only), unless one is given.
+if [ -z "${SECRET_KEY:-}" ]; then
+  key_file="${FENGHUO_VAR_DIR:-var}/secret_key"
+  if [ ! -s "$key_file" ]; then
+    mkdir -p "$(dirname "$key_file")"
+    (umask 077 && "$python" -c 'import secrets; print(secrets.token_urlsafe(50))' > "$key_file")
+  fi
+  SECRET_KEY=$(cat "$key_file")
+  export SECRET_KEY
+fi
 "$python" manage.py migrate --noinput
 "$python" manage.py loadplan plan/plans/credit-system.yaml --if-changed
 "$python" manage.py seeddemo

@@ -98,6 +98,9 @@ if ! reachable redis; then
   fi
 fi
 
+# With DEBUG off the settings refuse to start without a strong key; the tests get a fresh one per run.
+export SECRET_KEY="${SECRET_KEY:-$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))')}"
+
 # Own queue names, so tests never take (or leave) work on a running Fenghuo's queues.
 export FENGHUO_QUEUE_PREFIX=fenghuo-test
 unset EMAIL_URL
