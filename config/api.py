@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -15,4 +16,10 @@ def exception_handler(exc, context):
         if hasattr(exc, "message_dict"):
             return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
         return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, APIException) and isinstance(response.data, dict):
+        codes = exc.get_codes()
+        if isinstance(codes, str) and set(response.data) == {"detail"}:
+            # The same shape as a refusal: a machine-readable code beside the sentence for people.
+            response.data["code"] = codes
+    return response

@@ -262,7 +262,11 @@ REST_FRAMEWORK = {
         "people.authentication.PersonalTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["config.throttles.IsAuthenticatedAfterAnonThrottle"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "config.throttles.IsAuthenticatedAfterAnonThrottle",
+        # Signed in is not enough: a plan role, staff or the auditor permission (issue 13, finding 8).
+        "people.access.ReadsIncidents",
+    ],
     # One JSON path with the hooks: poison bodies (surrogates, NaN, deep nesting) are a 400, never a 500.
     "DEFAULT_PARSER_CLASSES": [
         "config.jsonbody.SafeJSONParser",

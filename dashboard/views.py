@@ -8,7 +8,6 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.cache import cache
 from django.http import HttpResponse
@@ -23,6 +22,7 @@ from incidents import permissions
 from incidents import services as incident_services
 from incidents.errors import Refused
 from incidents.models import Incident, ResponsePlan
+from people.access import may_read_incidents, reader_required
 
 from . import rows, selectors, services
 
@@ -30,12 +30,17 @@ FRAGMENT_CACHE_SECONDS = 30
 
 
 def _fragment_login_required(view):
-    """A poll from a page whose session expired gets 401, not the login page's HTML; the script reloads."""
+    """A poll from a page whose session expired gets 401, not the login page's HTML; the script reloads.
+
+    A signed-in account that may not read incidents (people/access.py) gets 403.
+    """
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if not request.user.is_authenticated:
             return HttpResponse(status=401)
+        if not may_read_incidents(request.user):
+            return HttpResponse(status=403)
         return view(request, *args, **kwargs)
 
     return wrapped
@@ -89,7 +94,7 @@ def _fragment_html(request, filters, etag, choices=None):
     return html
 
 
-@login_required
+@reader_required
 @require_GET
 def dashboard(request):
     filters = selectors.Filters.from_query(request.GET)
@@ -138,13 +143,13 @@ def _approvals_page(request, errors=None, status=200):
     }, status=status)
 
 
-@login_required
+@reader_required
 @require_GET
 def approvals(request):
     return _approvals_page(request)
 
 
-@login_required
+@reader_required
 @require_POST
 def approval_decide(request, plan_id):
     plan = get_object_or_404(ResponsePlan.objects.select_related("incident"), pk=plan_id)
@@ -169,14 +174,14 @@ def approval_decide(request, plan_id):
 # --- announcements -----------------------------------------------------------------
 
 
-@login_required
+@reader_required
 @require_GET
 def announcements(request):
     levels, _categories = selectors.plan_choices()
     return render(request, "dashboard/announcements.html", {"announcements": selectors.announcements_page(levels)})
 
 
-@login_required
+@reader_required
 @require_POST
 def announcement_new(request):
     incident_id = request.POST.get("incident", "")

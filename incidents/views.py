@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Prefetch, Q, Value, When
@@ -25,6 +24,7 @@ from escalation.models import Deadline, Kind
 from escalation.services import APPROVAL_WITHIN, cell_of, planned_response
 from notifications.models import Ask, Notification
 from notifications.services import shifts_on_duty
+from people.access import reader_required
 from people.models import RoleAssignment
 from plan.models import Category, Level, PlanVersion, Response
 from plan.services import cells
@@ -175,7 +175,7 @@ def _new_context(request, version, form, preview=None):
     }
 
 
-@login_required
+@reader_required
 @require_http_methods(["GET", "POST"])
 def incident_new(request):
     version = PlanVersion.objects.filter(is_active=True).first()
@@ -218,7 +218,7 @@ def incident_new(request):
     return render(request, "incidents/new.html", _new_context(request, version, form, preview), status=status)
 
 
-@login_required
+@reader_required
 @require_GET
 def incident_new_preview(request):
     """The HTML fragment the form fetches whenever category or level changes."""
@@ -233,7 +233,7 @@ def incident_new_preview(request):
 # --- one incident -------------------------------------------------------------------------
 
 
-@login_required
+@reader_required
 @require_GET
 def incident_detail(request, pk):
     incident = incident_for_page(pk)
@@ -320,7 +320,7 @@ def describe_invalid(invalid):
     return " ".join(parts)
 
 
-@login_required
+@reader_required
 @require_POST
 def incident_act(request, pk, action):
     if action not in ACTIONS:
@@ -357,7 +357,7 @@ def _query_without_page(request):
     return query.urlencode()
 
 
-@login_required
+@reader_required
 @require_GET
 def incident_mine(request):
     person = request.user
@@ -370,7 +370,7 @@ def incident_mine(request):
     return render(request, "incidents/mine.html", {"page": page, "query": _query_without_page(request)})
 
 
-@login_required
+@reader_required
 @require_GET
 def incident_list(request):
     version = PlanVersion.objects.filter(is_active=True).first()

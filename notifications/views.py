@@ -1,32 +1,32 @@
 """Pages: the person's notifications, acknowledging (button or signed link), who is on duty now."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from incidents.errors import Refused
+from people.access import reader_required
 
 from . import services
 from .models import Notification
 
 
-@login_required
+@reader_required
 def notification_list(request):
     items = list(services.notifications_for(request.user)[:200])
     # Reading changes nothing: marking read is the POST below (prefetchers and reloads must not clear unread).
     return render(request, "notifications/list.html", {"items": items})
 
 
-@login_required
+@reader_required
 @require_POST
 def mark_all_read(request):
     services.mark_read(request.user)
     return redirect("notifications:list")
 
 
-@login_required
+@reader_required
 @require_POST
 def acknowledge(request, pk):
     notification = get_object_or_404(Notification, pk=pk, person=request.user)
@@ -48,6 +48,6 @@ def acknowledge_link(request, token):
     return render(request, "notifications/ack_link.html", {"notification": notification, "token": token})
 
 
-@login_required
+@reader_required
 def roster(request):
     return render(request, "notifications/roster.html", {"shifts": services.shifts_on_duty()})

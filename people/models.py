@@ -23,6 +23,8 @@ class Person(AbstractUser):
     class Meta:
         verbose_name = _("person")
         verbose_name_plural = _("people")
+        # Given to auditors and the regulator's readers, who hold no plan role (people/access.py).
+        permissions = [("audit", _("Can read every incident and its record as an auditor"))]
 
     def __str__(self):
         return self.full_name or self.username

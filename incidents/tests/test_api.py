@@ -167,6 +167,19 @@ def test_a_person_without_a_plan_role_cannot_log_a_fault(plan, person_with):
     response = client.post("/api/v1/incidents/", log_body(), format="json")
 
     assert response.status_code == 403
+    assert response.json()["code"] == "no_plan_role"
+    assert snapshot() == before
+
+
+def test_an_auditor_reads_incidents_but_cannot_log_a_fault(plan, person_with):
+    from django.contrib.auth.models import Permission
+
+    auditor, client = person_with()
+    auditor.user_permissions.add(Permission.objects.get(codename="audit", content_type__app_label="people"))
+    before = snapshot()
+    response = client.post("/api/v1/incidents/", log_body(), format="json")
+
+    assert response.status_code == 403
     assert response.json()["code"] == "forbidden"
     assert "cannot log a fault" in response.json()["detail"]
     assert snapshot() == before
@@ -233,25 +246,25 @@ def test_the_list_costs_the_same_queries_for_one_incident_or_many(plan, coordina
     person, client = coordinator
     open_incident(person)
     client.get("/api/v1/incidents/")  # the token's last-used time is written once a minute, not on every call
-    # token, count, page of incidents with plan rows, their deadlines
-    with django_assert_num_queries(4):
+    # token, the caller's roles (may they read?), count, page of incidents with plan rows, their deadlines
+    with django_assert_num_queries(5):
         assert len(client.get("/api/v1/incidents/").json()["results"]) == 1
     for level in ("blue", "orange", "red"):
         for category in ("network", "equipment", "system"):
             open_incident(person, category=category, level=level)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         assert len(client.get("/api/v1/incidents/").json()["results"]) == 10
 
 
 # --- one incident ---------------------------------------------------------------------------
 
 
-def test_one_incident_costs_three_queries(plan, coordinator, django_assert_num_queries):
+def test_one_incident_costs_four_queries(plan, coordinator, django_assert_num_queries):
     person, client = coordinator
     incident = open_incident(person, level="red")
     client.get(f"/api/v1/incidents/{incident.pk}/")
-    # token, incident with plan rows, its deadlines
-    with django_assert_num_queries(3):
+    # token, the caller's roles, incident with plan rows, its deadlines
+    with django_assert_num_queries(4):
         body = client.get(f"/api/v1/incidents/{incident.pk}/").json()
     assert body["id"] == incident.pk and len(body["deadlines"]) >= 5
 

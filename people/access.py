@@ -1,0 +1,49 @@
+"""Who may read the record of incidents (issue 13, finding 8).
+
+Signing in is not enough: an account may exist for the admin, for a
+monitoring token or from an old import. Reading incidents, the dashboard,
+approvals and notifications needs one of three things: a role in the plan,
+staff status, or the explicit auditor permission ``people.audit`` (given to
+auditors and the regulator's readers in the admin). Everyone else gets 403
+on the API and a polite page in the browser that says whom to ask.
+"""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from rest_framework.permissions import BasePermission
+
+AUDIT_PERMISSION = "people.audit"
+
+NO_ACCESS = _("Your account holds no role in the emergency plan, so it cannot read incidents. "
+              "Ask the emergency office to give you a role, or an administrator to grant the auditor permission.")
+
+
+def may_read_incidents(user):
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    return user.is_staff or bool(user.role_keys()) or user.has_perm(AUDIT_PERMISSION)
+
+
+def reader_required(view):
+    """login_required, then the reading rule: a signed-in account without access gets the 403 page."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not may_read_incidents(request.user):
+            return render(request, "people/no_access.html", {"reason": NO_ACCESS}, status=403)
+        return view(request, *args, **kwargs)
+
+    return login_required(wrapped)
+
+
+class ReadsIncidents(BasePermission):
+    """The API's side of the rule; runs after authentication, so an anonymous caller still gets 401."""
+
+    message = NO_ACCESS
+    code = "no_plan_role"
+
+    def has_permission(self, request, view):
+        return may_read_incidents(request.user)
