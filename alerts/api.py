@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config import jsonbody
+from config.middleware import drain_body
 
 from . import payloads, services
 from .models import Kind
@@ -46,6 +47,7 @@ def _read_json(request, integration=None):
     except ValueError:
         length = 0
     if length > MAX_BODY_BYTES:
+        drain_body(request._request)
         raise Rejected(413, _("the body is larger than 1 MB; send fewer alerts per request"), integration=integration)
     raw = request._request.body
     if len(raw) > MAX_BODY_BYTES:
@@ -229,4 +231,5 @@ def _read_length_first(request):
     except ValueError:
         return
     if length > MAX_BODY_BYTES:
+        drain_body(request._request)
         raise Rejected(413, _("the body is larger than 1 MB; send fewer alerts per request"))

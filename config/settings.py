@@ -70,6 +70,9 @@ INSTALLED_APPS = [
     "dashboard",
 ]
 
+# Bodies over this are a 413 (config.middleware.BodyLimitMiddleware); deploy/nginx.conf's client_max_body_size matches.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -77,6 +80,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before anything reads the body: one over the limit is a 413, read off the socket and discarded.
+    "config.middleware.BodyLimitMiddleware",
     # Before CSRF, which reads the form: a NUL byte is a 400 before anything touches the database.
     "config.middleware.RejectNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -1,15 +1,19 @@
-"""Real Celery processes for the integration tests and the benchmark.
+"""Real Celery and gunicorn processes for the integration tests and the benchmark.
 
-``celery -A config worker`` and ``celery -A config beat`` run as subprocesses
-against the database and Redis DB the caller names, exactly as operators run
-them; each in its own process group so a SIGKILL takes the prefork children too.
+``celery -A config worker``, ``celery -A config beat`` and gunicorn run as
+subprocesses against the database and Redis DB the caller names, exactly as
+operators run them; each in its own process group so a SIGKILL takes the
+prefork children too.
 """
 
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
@@ -25,6 +29,38 @@ def database_url(settings_dict):
     host = settings_dict.get("HOST") or "127.0.0.1"
     port = settings_dict.get("PORT") or 5432
     return f"postgres://{auth}{host}:{port}/{settings_dict['NAME']}"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def gunicorn(env, *, workers=2, threads=4, timeout=60):
+    """gunicorn (gthread, as deploy/ runs it) serving config.wsgi with env; yields (process, base URL)."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("gunicorn")), "config.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--worker-class", "gthread", "--workers", str(workers), "--threads", str(threads)],
+        cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=5)
+                break
+            except OSError:  # refused while booting, or a timeout while workers import Django
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"gunicorn did not start: {process.stderr.read().decode()[-2000:]}") from None
+                time.sleep(0.2)
+        yield process, base
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 class CeleryProcesses:

@@ -3,12 +3,7 @@
 import json
 import os
 import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 import redis
@@ -18,50 +13,21 @@ from django.db import connection
 from alerts import services
 from alerts.models import Alert, AlertGroup
 from escalation.testing import CeleryProcesses, database_url, wait_until
+from escalation.testing import gunicorn as gunicorn_server
 from incidents.models import Incident, TimelineKind
 
 from .conftest import am_alert, am_webhook
 
 pytestmark = pytest.mark.django_db(transaction=True)
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _database_url():
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture
 def gunicorn():
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": _database_url(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-           "FENGHUO_QUEUE_PREFIX": settings.FENGHUO_QUEUE_PREFIX, "CONN_MAX_AGE": "60"}
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "config.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--worker-class", "gthread", "--workers", "2", "--threads", "4"],
-        cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/healthz", timeout=5)
-            break
-        except OSError:  # refused while booting, or a timeout while workers import Django
-            if process.poll() is not None or time.monotonic() > deadline:
-                os.killpg(process.pid, signal.SIGKILL)
-                pytest.fail(f"gunicorn did not start: {process.stderr.read().decode()[-2000:]}")
-            time.sleep(0.2)
-    yield process, base
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+    env = {**os.environ, "DATABASE_URL": database_url(connection.settings_dict),
+           "CELERY_BROKER_URL": settings.CELERY_BROKER_URL, "FENGHUO_QUEUE_PREFIX": settings.FENGHUO_QUEUE_PREFIX,
+           "CONN_MAX_AGE": "60"}
+    with gunicorn_server(env) as server:
+        yield server
 
 
 def _post_groups(base, token, groups, per_group):
