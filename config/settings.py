@@ -144,11 +144,12 @@ AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("AXES_COOLOFF_MINUTES
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "people.lockout.lockout_response"
-# Behind the reverse proxy the client address is in X-Forwarded-For: say how many proxies to trust.
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", "0")) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",)
-)
+# Behind reverse proxies the client address is in X-Forwarded-For: AXES_PROXY_COUNT says how many proxies
+# stand in front of Fenghuo (1: the compose nginx; 2: a TLS proxy before it). Each appends the address it
+# saw, so the client is that many entries from the right; whatever a client wrote further left is ignored.
+# The lockout (config.proxies) and DRF's throttles (NUM_PROXIES below) read it the same way.
+PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "config.proxies.client_address"
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
@@ -267,6 +268,9 @@ REST_FRAMEWORK = {
         "people.authentication.PersonalTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # The anonymous throttle counts per client address: behind the proxies, read from X-Forwarded-For.
+    # 0, not None: DRF would otherwise believe whatever X-Forwarded-For a client sends.
+    "NUM_PROXIES": PROXY_COUNT,
     "DEFAULT_PERMISSION_CLASSES": [
         "config.throttles.IsAuthenticatedAfterAnonThrottle",
         # Signed in is not enough: a plan role, staff or the auditor permission (issue 13, finding 8).

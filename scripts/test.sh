@@ -18,10 +18,12 @@ as_root() {
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing+=(fonts-wqy-microhei)
+# nginx -t checks deploy/nginx.conf as it ships (tests/test_deployment.py).
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "Installing ${missing[*]} for the browser tests (apt-get)..."
+  echo "Installing ${missing[*]} for the tests (apt-get)..."
   if ! { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } >/dev/null; then
-    echo "WARNING: could not install ${missing[*]} with apt-get; the browser tests may fail." >&2
+    echo "WARNING: could not install ${missing[*]} with apt-get; the browser and nginx tests may fail or skip." >&2
   fi
 fi
 

@@ -271,8 +271,18 @@ def test_proxy_bounds_every_wait_of_a_slow_client_or_upstream(name):
 def test_proxy_passes_the_client_address_and_scheme_on():
     headers = {value.split()[0]: value.split()[1] for value in nginx_directives()["proxy_set_header"]}
     assert headers["X-Forwarded-For"] == "$proxy_add_x_forwarded_for"
-    assert headers["X-Forwarded-Proto"] == "$scheme"
+    # The TLS proxy's https is passed on (nginx itself speaks plain HTTP), anything else becomes nginx's scheme.
+    assert headers["X-Forwarded-Proto"] == "$forwarded_proto"
+    text = re.sub(r"#[^\n]*", "", NGINX_CONF.read_text(encoding="utf-8"))
+    [body] = re.findall(r"map \$http_x_forwarded_proto \$forwarded_proto \{([^}]*)\}", text)
+    assert sorted(" ".join(line.split()) for line in body.strip().splitlines()) == ["default $scheme;", "https https;"]
     assert headers["Host"] == "$host"
+
+
+def test_compose_trusts_the_proxy_header_and_counts_nginx_in_front(services):
+    environment = services["web"]["environment"]
+    assert environment["SECURE_PROXY_SSL_HEADER"] == "${SECURE_PROXY_SSL_HEADER:-X-Forwarded-Proto}"
+    assert environment["AXES_PROXY_COUNT"] == "${AXES_PROXY_COUNT:-1}"
 
 
 def gunicorn_option(argv, name):

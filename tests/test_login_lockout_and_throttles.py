@@ -126,3 +126,33 @@ def test_the_default_throttle_rates_apply_to_the_whole_api():
 
     assert [c.rsplit(".", 1)[1] for c in api_settings.user_settings["DEFAULT_THROTTLE_CLASSES"]] == [
         "AnonRateThrottle", "UserRateThrottle"]
+
+
+CLIENT_ADDRESS_PROBE = """
+import django
+django.setup()
+from axes.helpers import get_client_ip_address
+from django.test import RequestFactory
+from rest_framework.request import Request
+from config.throttles import AnonRateThrottle
+
+request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR=XFF)
+print(get_client_ip_address(request), AnonRateThrottle().get_ident(Request(request)))
+"""
+
+
+@pytest.mark.parametrize("proxies, forwarded_for, client", [
+    ("0", "6.6.6.6", "10.0.0.5"),  # no proxy configured: a client's own header is not believed
+    ("1", "8.8.8.8", "8.8.8.8"),  # the compose nginx
+    ("1", "6.6.6.6, 8.8.8.8", "8.8.8.8"),  # a forged entry on the left is ignored
+    ("2", "6.6.6.6, 8.8.8.8, 10.1.1.1", "8.8.8.8"),  # a TLS proxy in front of nginx
+])
+def test_lockout_and_throttles_count_the_client_behind_the_configured_proxies(proxies, forwarded_for, client):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "AXES_PROXY_COUNT": proxies, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    probe = f"XFF = {forwarded_for!r}\n" + CLIENT_ADDRESS_PROBE
+    output = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert output.stdout.split() == [client, client]
