@@ -111,3 +111,10 @@ def test_staff_who_may_only_view_tokens_cannot_revoke_them(client, token, make_p
     act(client, "revoke", token)
     token.refresh_from_db()
     assert token.revoked_at is None
+
+
+def test_a_person_who_holds_a_token_is_deactivated_rather_than_deleted(admin_client, token):
+    """Deleting the person would delete their tokens with them, and tokens are never deleted here."""
+    page = admin_client.post(f"/admin/people/person/{token.person_id}/delete/", {"post": "yes"})
+    assert page.status_code == 403
+    assert ApiToken.objects.filter(pk=token.pk).exists()
