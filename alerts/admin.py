@@ -1,20 +1,38 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from simple_history.admin import SimpleHistoryAdmin
 
+from config.admin_mixins import HistoryAdmin, ReadOnlyMixin
+
+from . import services
 from .models import Alert, AlertGroup, Integration
 
 
 @admin.register(Integration)
-class IntegrationAdmin(SimpleHistoryAdmin):
+class IntegrationAdmin(HistoryAdmin):
+    """Name and settings are edited here; the token only changes through "Issue a new token".
+
+    An integration that has sent alerts is never deleted (its alerts are the
+    record of what monitoring said, and the database protects them): it is
+    disabled instead.
+    """
+
     list_display = ("name", "kind", "enabled", "default_category", "default_level", "rate_limit_per_minute",
                     "last_received_at", "alerts_received", "incidents_opened", "requests_rejected")
     list_filter = ("kind", "enabled")
     search_fields = ("name",)
     readonly_fields = ("prefix", "created_at", "last_received_at", "alerts_received", "incidents_opened",
                        "requests_rejected")
-    actions = ["rotate_token"]
+    actions = ["rotate_token", "disable"]
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and (obj.alerts.exists() or obj.groups.exists()):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def has_change_history_permission(self, request, obj=None):
+        # A revert would write an old token hash back and revive a token rotated away.
+        return False
 
     def save_model(self, request, obj, form, change):
         token = None if change else obj.set_new_token()
@@ -26,32 +44,33 @@ class IntegrationAdmin(SimpleHistoryAdmin):
         messages.warning(request, _("Token for %(name)s, shown only this once: %(token)s") %
                          {"name": obj.name, "token": token})
 
-    @admin.action(description=gettext_lazy("Issue a new token (the old one stops working)"))
+    @admin.action(description=gettext_lazy("Issue a new token (the old one stops working)"),
+                  permissions=["change"])
     def rotate_token(self, request, queryset):
         for obj in queryset:
-            token = obj.set_new_token()
-            obj.save(update_fields=["prefix", "token_hash"])
+            obj, token = services.integration_rotate_token(integration=obj, by=request.user)
+            self.log_change(request, obj, _("Issued a new token; the old one stopped working."))
             self._show_token(request, obj, token)
+
+    @admin.action(description=gettext_lazy("Disable (refuse their alerts from now on)"), permissions=["change"])
+    def disable(self, request, queryset):
+        for obj in queryset.filter(enabled=True):
+            obj = services.integration_disable(integration=obj, by=request.user)
+            self.log_change(request, obj, _("Disabled."))
+            self.message_user(request, _("%(name)s is disabled: its deliveries are refused with 403.")
+                              % {"name": obj.name}, messages.SUCCESS)
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("id", "integration", "summary", "status", "level_key", "category_key", "received_at",
                     "processed_at", "incident", "attempts")
     list_filter = ("integration", "status", ("processed_at", admin.EmptyFieldListFilter))
     search_fields = ("summary", "group_key", "fingerprint")
-    raw_id_fields = ("incident",)
     list_select_related = ("integration", "incident")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AlertGroup)
-class AlertGroupAdmin(admin.ModelAdmin):
+class AlertGroupAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("key", "integration", "incident")
-    raw_id_fields = ("incident",)
     search_fields = ("key",)

@@ -83,7 +83,7 @@ class AlertGroup(models.Model):
     """
 
     # No index of its own: the unique (integration, key) index serves every lookup by integration.
-    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="groups", db_index=False)
+    integration = models.ForeignKey(Integration, on_delete=models.PROTECT, related_name="groups", db_index=False)
     key = models.CharField(max_length=500)
     incident = models.ForeignKey("incidents.Incident", null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="+")
@@ -100,7 +100,7 @@ class Alert(models.Model):
 
     # Every index costs each stored alert of a storm, and each update when it is processed: only those that
     # queries use. (integration, delivery_key) and (integration, group_key) serve lookups by integration.
-    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="alerts", db_index=False)
+    integration = models.ForeignKey(Integration, on_delete=models.PROTECT, related_name="alerts", db_index=False)
     group_key = models.CharField(max_length=500)
     fingerprint = models.CharField(max_length=255)
     # Identifies this delivery: a repeated webhook carries the same key and is not stored twice.

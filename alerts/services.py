@@ -163,6 +163,39 @@ def integration_create(*, name, kind, default_category="system", default_level="
     return integration, token
 
 
+@transaction.atomic
+def integration_rotate_token(*, integration, by):
+    """Give the integration a new token; the old one stops working at once. Returns the new token, shown once.
+
+    The only way to change a token: its hash is never edited, so the history
+    says who replaced it and when (``by``, the reason), and no old hash can be
+    written back.
+    """
+    integration = Integration.objects.select_for_update().get(pk=integration.pk)
+    token = integration.set_new_token()
+    integration._history_user = by
+    integration._change_reason = "token rotated"
+    integration.save(update_fields=["prefix", "token_hash"])
+    return integration, token
+
+
+@transaction.atomic
+def integration_disable(*, integration, by):
+    """Refuse the integration's deliveries from now on (403); its alerts and their incidents stay as they were.
+
+    An integration that has sent alerts is disabled rather than deleted: the
+    alerts are the record of what the monitoring said. Disabling twice is a
+    no-op, so the history shows one change.
+    """
+    integration = Integration.objects.select_for_update().get(pk=integration.pk)
+    if integration.enabled:
+        integration.enabled = False
+        integration._history_user = by
+        integration._change_reason = "disabled"
+        integration.save(update_fields=["enabled"])
+    return integration
+
+
 # --- step 1: intake --------------------------------------------------------------------
 
 

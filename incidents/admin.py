@@ -1,38 +1,20 @@
 """Incidents in the admin: read and audit. Changes go through the incident page or the API (the services)."""
 
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+
+from config.admin_mixins import HistoryAdmin, ReadOnlyInline, ReadOnlyMixin
 
 from .models import Incident, ResponsePlan, TimelineEntry
 
 
-class TimelineInline(admin.TabularInline):
+class TimelineInline(ReadOnlyInline, admin.TabularInline):
     model = TimelineEntry
     fields = ("at", "kind", "actor", "actor_label", "detail")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyMixin:
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Incident)
-class IncidentAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+class IncidentAdmin(ReadOnlyMixin, HistoryAdmin):
     list_display = ("id", "title", "category", "level", "status", "is_drill", "opened_at", "resolved_at")
     list_filter = ("status", "is_drill", "category__key", "level__key")
     search_fields = ("title", "description")
@@ -41,7 +23,7 @@ class IncidentAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
 
 
 @admin.register(ResponsePlan)
-class ResponsePlanAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+class ResponsePlanAdmin(ReadOnlyMixin, HistoryAdmin):
     list_display = ("id", "incident", "status", "approver_role_key", "proposed_by", "decided_by", "decided_at")
     list_filter = ("status",)
 

@@ -1,9 +1,11 @@
-"""Admin: channels (refused when misconfigured), the duty roster, policies, and every delivery attempt."""
+"""Admin: channels (refused when misconfigured), the duty roster and policies are edited here; notifications,
+deliveries and their attempts are what happened, and are only read."""
 
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
+
+from config.admin_mixins import HistoryAdmin, ReadOnlyInline, ReadOnlyMixin
 
 from .models import (
     ChannelConfig,
@@ -36,7 +38,7 @@ class ChannelConfigForm(forms.ModelForm):
 
 
 @admin.register(ChannelConfig)
-class ChannelConfigAdmin(SimpleHistoryAdmin):
+class ChannelConfigAdmin(HistoryAdmin):
     form = ChannelConfigForm
     list_display = ["name", "kind", "role_key", "is_active", "per_minute"]
     list_filter = ["kind", "is_active"]
@@ -44,7 +46,7 @@ class ChannelConfigAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(DutyShift)
-class DutyShiftAdmin(SimpleHistoryAdmin):
+class DutyShiftAdmin(HistoryAdmin):
     list_display = ["role_key", "person", "starts_at", "ends_at"]
     list_filter = ["role_key"]
     date_hierarchy = "starts_at"
@@ -52,57 +54,42 @@ class DutyShiftAdmin(SimpleHistoryAdmin):
     search_fields = ["role_key", "person__username", "person__full_name"]
 
 
-admin.site.register(RolePolicy, SimpleHistoryAdmin, list_display=["role_key", "ack_wait"])
-admin.site.register(LevelPolicy, SimpleHistoryAdmin, list_display=["level_key", "repeat_every", "max_repeats"])
+admin.site.register(RolePolicy, HistoryAdmin, list_display=["role_key", "ack_wait"])
+admin.site.register(LevelPolicy, HistoryAdmin, list_display=["level_key", "repeat_every", "max_repeats"])
 
 
 @admin.register(Preference)
-class PreferenceAdmin(SimpleHistoryAdmin):
+class PreferenceAdmin(HistoryAdmin):
     list_display = ["person", "channels", "quiet_start", "quiet_end"]
     autocomplete_fields = ["person"]
 
 
-class DeliveryAttemptInline(admin.TabularInline):
+class DeliveryAttemptInline(ReadOnlyInline, admin.TabularInline):
     model = DeliveryAttempt
-    extra = 0
-    can_delete = False
     fields = readonly_fields = ["at", "ok", "http_status", "error", "response", "latency_ms"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["id", "kind", "channel", "address", "status", "attempts", "next_attempt_at", "sent_at",
                     "last_error"]
     list_filter = ["status", "kind"]
     search_fields = ["idempotency_key", "address"]
-    raw_id_fields = ["notification", "coalesced_into"]
-    readonly_fields = ["idempotency_key", "attempts", "sent_at", "created_at"]
     inlines = [DeliveryAttemptInline]
 
 
 @admin.register(DeliveryAttempt)
-class DeliveryAttemptAdmin(admin.ModelAdmin):
+class DeliveryAttemptAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["at", "delivery", "channel", "ok", "http_status", "error", "provider_answer", "latency_ms"]
     list_filter = ["ok", "channel"]
-    raw_id_fields = ["delivery"]
 
     @admin.display(description=_("provider's answer"))
     def provider_answer(self, obj):
         return obj.response[:200]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["created_at", "person", "role_key", "ask", "level_key", "is_drill", "title", "acknowledged_at"]
     list_filter = ["ask", "level_key", "is_drill"]
     search_fields = ["title", "dedup_key", "person__username"]
-    raw_id_fields = ["incident", "person"]

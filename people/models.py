@@ -6,7 +6,6 @@ import secrets
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -89,12 +88,15 @@ class ApiToken(models.Model):
         return f"{self.prefix}… ({self.person})"
 
     @classmethod
-    def issue(cls, person, name=""):
-        """Create a token; returns (token, secret). The secret is never stored."""
-        raw = "fh_" + secrets.token_urlsafe(32)
-        token = cls.objects.create(person=person, name=name, prefix=raw[:10], key_hash=hash_token(raw))
-        return token, raw
+    def issue(cls, person, name="", *, by=None, reason="issued"):
+        """Create a token; returns (token, secret). The secret is never stored.
 
-    def revoke(self):
-        self.revoked_at = timezone.now()
-        self.save(update_fields=["revoked_at"])
+        Revoking and rotating are in people.services, which record who did it.
+        """
+        raw = "fh_" + secrets.token_urlsafe(32)
+        token = cls(person=person, name=name, prefix=raw[:10], key_hash=hash_token(raw))
+        token._change_reason = reason
+        if by is not None:
+            token._history_user = by
+        token.save()
+        return token, raw

@@ -1,4 +1,4 @@
-"""Importing staff and managing their roles."""
+"""Importing staff and managing their roles; revoking and rotating their API tokens."""
 
 import csv
 import io
@@ -7,8 +7,9 @@ import re
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils import timezone
 
-from .models import Person, RoleAssignment
+from .models import ApiToken, Person, RoleAssignment
 
 STAFF_HEADER = ["username", "full_name", "email", "phone", "roles"]
 _USERNAME = re.compile(r"^[\w.@+-]{1,150}$")
@@ -88,3 +89,37 @@ def import_staff(rows):
             updated += 1
     return {"created": created, "updated": updated, "unchanged": len(rows) - created - updated}
 
+
+# --- API tokens: issued, revoked and rotated here only, so the history says who did it ---
+
+
+class TokenRevoked(Exception):
+    def __init__(self, token):
+        super().__init__(f"token {token.prefix} is already revoked")
+        self.token = token
+
+
+@transaction.atomic
+def api_token_revoke(*, token, by):
+    """Stop the token working from now on. Revoking twice keeps the first time: that is when it stopped."""
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token._history_user = by
+        token._change_reason = "revoked"
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+@transaction.atomic
+def api_token_rotate(*, token, by):
+    """Revoke the token and issue its successor for the same person and name; returns (new token, secret).
+
+    A revoked token is not rotated: that would quietly give its holder a
+    working token again, which is what revoking it was meant to end.
+    """
+    old = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if old.revoked_at is not None:
+        raise TokenRevoked(old)
+    api_token_revoke(token=old, by=by)
+    return ApiToken.issue(old.person, name=old.name, by=by, reason=f"rotated from {old.prefix}")

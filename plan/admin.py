@@ -1,37 +1,37 @@
 """Plan versions are read and compared here, never edited: a new version is loaded from a file."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
+
+from config.admin_mixins import HistoryAdmin, ReadOnlyMixin
 
 from .models import PlanVersion
 from .services import activate_version, cells, diff_versions, export_version
 
 
 @admin.register(PlanVersion)
-class PlanVersionAdmin(SimpleHistoryAdmin):
+class PlanVersionAdmin(ReadOnlyMixin, HistoryAdmin):
     list_display = ("number", "name_zh", "name_en", "is_active", "loaded_at", "loaded_by", "read_link")
     readonly_fields = ("number", "name_en", "name_zh", "is_active", "loaded_at", "loaded_by", "source", "source_sha256")
     change_form_template = "admin/plan/planversion/change_form.html"
     actions = ["compare_two"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        # Viewing goes through the change page; every field is read-only.
-        return request.user.is_active and request.user.is_staff
+    def has_activate_permission(self, request):
+        """Making a version active changes every response from then on: it takes the right to change versions."""
+        return request.user.has_perm("plan.change_planversion")
 
     @admin.display(description=_("read"))
     def read_link(self, obj):
         return format_html('<a href="{}">{}</a>', reverse("admin:plan_planversion_read", args=[obj.pk]), _("read"))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "can_activate": self.has_activate_permission(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
         return [
@@ -66,6 +66,8 @@ class PlanVersionAdmin(SimpleHistoryAdmin):
 
     def activate_view(self, request, pk):
         version = get_object_or_404(PlanVersion, pk=pk)
+        if not self.has_activate_permission(request):
+            raise PermissionDenied
         if request.method == "POST":
             activate_version(version, by=request.user)
             messages.success(request, _("Plan version %(n)s is now active.") % {"n": version.number})

@@ -50,3 +50,27 @@ def test_an_earlier_version_can_be_made_active_again(admin_client, two_versions)
     first.refresh_from_db()
     second.refresh_from_db()
     assert first.is_active and not second.is_active
+
+
+def test_the_activate_button_is_not_a_form_inside_the_change_form(admin_client, two_versions):
+    """Browsers drop a form nested in another, so its button would submit the change form instead."""
+    first, _second = two_versions
+    page = admin_client.get(f"/admin/plan/planversion/{first.pk}/change/").content.decode()
+    change_form = page.split('id="planversion_form"', 1)[1].split("</form>", 1)[0]
+    assert "<form" not in change_form
+    assert f'formaction="/admin/plan/planversion/{first.pk}/activate/"' in change_form
+
+
+def test_staff_who_may_only_view_plan_versions_cannot_activate_one(client, two_versions, make_person):
+    from django.contrib.auth.models import Permission
+
+    first, second = two_versions
+    viewer = make_person(is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_planversion"))
+    client.force_login(viewer)
+    page = client.get(f"/admin/plan/planversion/{first.pk}/change/")
+    assert page.status_code == 200 and "/activate/" not in page.content.decode()
+    assert client.post(f"/admin/plan/planversion/{first.pk}/activate/").status_code == 403
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert second.is_active and not first.is_active

@@ -17,6 +17,6 @@ class Command(BaseCommand):
             raise CommandError(f"no person with username {username!r}") from None
         if not person.is_active:
             raise CommandError(f"{username!r} is disabled; enable the account first")
-        _token, secret = ApiToken.issue(person, name=name)
+        _token, secret = ApiToken.issue(person, name=name, reason="manage.py issuetoken")
         self.stdout.write("Token created. It is shown only now; store it safely. Use it as: Authorization: Token <token>")
         self.stdout.write(secret)
