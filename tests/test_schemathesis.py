@@ -162,3 +162,25 @@ def test_every_answer_of_every_operation_is_documented_in_the_schema(case, crede
                                                                     _wsgi_keeps_the_test_transaction):
     aim_at_real_data(case, api_data)
     case.call_and_validate(headers=headers_for(case.operation.path, credentials), checks=CHECKS)
+
+
+API_OPERATIONS = [result.ok() for result in schema.get_all_operations()
+                  if not result.ok().path.startswith("/api/v1/alerts/")]
+
+
+@pytest.mark.parametrize("operation", API_OPERATIONS, ids=lambda operation: operation.label)
+def test_a_caller_without_a_token_gets_the_documented_401(operation, api_data, _wsgi_keeps_the_test_transaction):
+    """The generated requests above all carry a valid token: the refusal without one is checked here."""
+    case = operation.Case(path_parameters={"id": 1} if "{id}" in operation.path else None)
+
+    response = case.call()
+
+    assert response.status_code == 401
+    case.validate_response(response, checks=CHECKS[:-1])
+
+
+def test_a_url_no_api_route_matches_is_answered_in_json(client):
+    response = client.get("/api/v1/incidents/0.5/")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
