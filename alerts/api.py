@@ -12,13 +12,21 @@ from django.db import DatabaseError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
+from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config import jsonbody
 from config.middleware import drain_body
+from config.schema import ErrorSerializer
 
 from . import payloads, services
 from .models import Kind
@@ -138,11 +146,57 @@ class _Intake(APIView):
         return alerts
 
 
-_ERRORS = {code: OpenApiResponse(description=text) for code, text in (
-    (400, "malformed JSON, or a field that violates the schema (named in `errors`)"),
-    (401, "missing or unknown token"), (403, "integration disabled, or of another kind"),
-    (413, "body over 1 MB"), (429, "over the integration's rate; see Retry-After"),
-)}
+class HookErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()),
+                                   help_text="The fields at fault (a dotted path, or body), each with its messages.")
+
+
+class AcceptedSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["accepted"])
+    alerts = serializers.IntegerField(help_text="How many alerts the body carried.")
+
+
+class EventErrorSerializer(serializers.Serializer):
+    """PagerDuty's error shape, so its client libraries understand it."""
+
+    status = serializers.CharField()
+    message = serializers.CharField()
+    errors = serializers.ListField(child=serializers.CharField())
+
+
+class EventAcceptedSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["success"])
+    message = serializers.CharField()
+    dedup_key = serializers.CharField()
+
+
+def _hook_responses(accepted, description, error):
+    """What a hook answers. A NUL byte in the URL or in a form body is refused by RejectNulMiddleware first, in
+    the API's own shape; every other refusal is the hook's."""
+    bad_input = PolymorphicProxySerializer("HookBadInput" if error is HookErrorSerializer else "EventBadInput",
+                                           serializers=[error, ErrorSerializer], resource_type_field_name=None)
+    return {
+        202: OpenApiResponse(accepted, description=description),
+        400: OpenApiResponse(bad_input, description="malformed JSON, or a field that violates the schema "
+                                                    "(named in `errors`)"),
+        401: OpenApiResponse(error, description="missing or unknown token"),
+        403: OpenApiResponse(error, description="integration disabled, or of another kind"),
+        413: OpenApiResponse(error, description="body over 1 MB"),
+        429: OpenApiResponse(error, description="over the integration's rate; see Retry-After"),
+        503: OpenApiResponse(error, description="the database is unavailable; retry after Retry-After"),
+    }
+
+
+HOOK_HEADERS = [
+    OpenApiParameter("WWW-Authenticate", str, OpenApiParameter.HEADER, response=[401], required=True,
+                     description="Bearer: send the integration token as `Authorization: Bearer <token>`."),
+    OpenApiParameter("Retry-After", int, OpenApiParameter.HEADER, response=[429, 503], required=True,
+                     description="Seconds to wait before sending again."),
+]
+# The hooks read the raw body themselves (no DRF parser): any JSON value is read, and refused unless an object.
+HOOK_BODY = {"application/json": OpenApiTypes.OBJECT}
+HOOK_AUTH = [{"integrationToken": []}]
 
 
 class AlertmanagerWebhook(_Intake):
@@ -150,9 +204,16 @@ class AlertmanagerWebhook(_Intake):
 
     @extend_schema(
         summary="Prometheus Alertmanager webhook (version 4)",
-        request=OpenApiTypes.OBJECT,
-        responses={202: OpenApiResponse(description="stored; processed into incidents within seconds"), **_ERRORS},
-        tags=["alerts"],
+        request=HOOK_BODY, auth=HOOK_AUTH, parameters=HOOK_HEADERS, tags=["alerts"],
+        examples=[OpenApiExample("one firing alert", request_only=True, value={
+            "version": "4", "groupKey": "{}:{alertname=\"CoreSwitchDown\"}", "status": "firing",
+            "receiver": "fenghuo", "alerts": [{
+                "status": "firing", "labels": {"alertname": "CoreSwitchDown", "category": "network",
+                                               "level": "orange"},
+                "annotations": {"summary": "Core switch 1 is down"}, "startsAt": "2024-05-01T08:00:00Z",
+                "endsAt": "0001-01-01T00:00:00Z", "fingerprint": "a1b2c3d4e5f60718"}]})],
+        responses=_hook_responses(AcceptedSerializer, "stored; processed into incidents within seconds",
+                                  HookErrorSerializer),
     )
     def post(self, request):
         return super().post(request)
@@ -166,12 +227,11 @@ class GenericWebhook(_Intake):
 
     @extend_schema(
         summary="Generic JSON alert (docs/integrations/README.md)",
-        request=OpenApiTypes.OBJECT,
+        request=HOOK_BODY, auth=HOOK_AUTH, parameters=HOOK_HEADERS, tags=["alerts"],
         examples=[OpenApiExample("one alert", request_only=True, value={
             "title": "Core DB replication lag", "status": "firing", "dedup_key": "db-lag",
             "level": "yellow", "category": "system", "source": "nagios"})],
-        responses={202: OpenApiResponse(description="stored"), **_ERRORS},
-        tags=["alerts"],
+        responses=_hook_responses(AcceptedSerializer, "stored", HookErrorSerializer),
     )
     def post(self, request):
         return super().post(request)
@@ -190,14 +250,12 @@ class EventsApi(_Intake):
 
     @extend_schema(
         summary="PagerDuty Events API v2 compatible",
-        request=OpenApiTypes.OBJECT,
+        request=HOOK_BODY, auth=HOOK_AUTH, parameters=HOOK_HEADERS, tags=["alerts"],
         examples=[OpenApiExample("trigger", request_only=True, value={
             "routing_key": "<integration token>", "event_action": "trigger", "dedup_key": "core-switch-1",
             "payload": {"summary": "Core switch down", "source": "zabbix", "severity": "critical",
                         "custom_details": {"category": "network", "level": "orange"}}})],
-        responses={202: OpenApiResponse(description='{"status": "success", "message": "Event processed", '
-                                                    '"dedup_key": "..."}'), **_ERRORS},
-        tags=["alerts"],
+        responses=_hook_responses(EventAcceptedSerializer, "processed", EventErrorSerializer),
     )
     def post(self, request):
         return super().post(request)

@@ -285,7 +285,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",  # documents the refusals every operation can give
     "EXCEPTION_HANDLER": "config.api.exception_handler",
 }
 # /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, it is switched off (404).

@@ -26,3 +26,7 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("", include("dashboard.urls")),
 ]
+
+# Under /api/ a URL no route matches, or a request Django cannot read, is answered in JSON like every API refusal.
+handler404 = "config.api.page_not_found"
+handler400 = "config.api.bad_request"

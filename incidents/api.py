@@ -4,13 +4,15 @@ Refusals (wrong state, wrong role) and validation errors come from the
 services and are turned into JSON by ``config.api.exception_handler``.
 """
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
-from rest_framework import mixins, serializers, status, viewsets
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from . import services
+from config.schema import ErrorSerializer
+
 from .filters import IncidentFilter
 from .models import Incident, ResponsePlan, Source, TimelineEntry
 from .serializers import (
@@ -27,12 +29,10 @@ from .serializers import (
     TimelineEntrySerializer,
 )
 
-ERROR = inline_serializer("Error", {"detail": serializers.CharField(), "code": serializers.CharField()})
+# Refusals every operation can give (400, 401, 403, 404, 406, 415, 429, 503) are added by config.schema.
 REFUSALS = {
-    400: OpenApiResponse(description="Invalid input: an object of field names, each with a list of messages."),
-    403: OpenApiResponse(ERROR, description="The caller's roles may not do this."),
-    404: OpenApiResponse(ERROR, description="No such incident."),
-    409: OpenApiResponse(ERROR, description="Not allowed in the incident's current state."),
+    403: OpenApiResponse(ErrorSerializer, description="The caller's roles may not do this."),
+    409: OpenApiResponse(ErrorSerializer, description="Not allowed in the incident's current state."),
 }
 
 
@@ -53,7 +53,7 @@ def _input(request, serializer_class, **context):
 
 @extend_schema_view(
     list=extend_schema(summary="List incidents", description="Newest first, paginated."),
-    retrieve=extend_schema(summary="One incident, with its deadlines", responses=_responses(IncidentSerializer)),
+    retrieve=extend_schema(summary="One incident, with its deadlines", responses=IncidentSerializer),
 )
 class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = IncidentSerializer
@@ -71,7 +71,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return Response(IncidentSerializer(fresh, context=self.get_serializer_context()).data, status=code)
 
     @extend_schema(summary="Log a fault", request=IncidentCreateSerializer,
-                   responses=_responses(IncidentSerializer, 201))
+                   responses={201: IncidentSerializer, 403: REFUSALS[403]})
     def create(self, request):
         data = _input(request, IncidentCreateSerializer)
         incident = services.log_fault(reporter=request.user, source=Source.API, **data)
@@ -149,7 +149,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return self._answer(services.archive(self._incident(), actor=request.user))
 
     @extend_schema(summary="Everything that happened, oldest first",
-                   responses={200: TimelineEntrySerializer(many=True), 404: REFUSALS[404]})
+                   responses=TimelineEntrySerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def timeline(self, request, pk=None):
         incident = self._incident()
@@ -157,7 +157,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return Response(TimelineEntrySerializer(entries, many=True).data)
 
     @extend_schema(methods=["GET"], summary="The incident's response plans, newest first",
-                   responses={200: ResponsePlanSerializer(many=True), 404: REFUSALS[404]})
+                   responses=ResponsePlanSerializer(many=True))
     @extend_schema(methods=["POST"], summary="Propose a response plan", request=ProposalSerializer,
                    responses=_responses(ResponsePlanSerializer, 201))
     @action(detail=True, methods=["get", "post"], pagination_class=None, filterset_class=None)
@@ -176,7 +176,7 @@ def plans_for_reading():
     return ResponsePlan.objects.select_related("incident", "proposed_by", "decided_by").order_by("-proposed_at", "-id")
 
 
-@extend_schema_view(retrieve=extend_schema(summary="One response plan", responses=_responses(ResponsePlanSerializer)))
+@extend_schema_view(retrieve=extend_schema(summary="One response plan", responses=ResponsePlanSerializer))
 class ResponsePlanViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = ResponsePlanSerializer
     filterset_class = None

@@ -44,7 +44,8 @@ class IncidentSerializer(serializers.ModelSerializer):
     status_name = serializers.CharField(source="get_status_display", read_only=True)
     drill = serializers.BooleanField(source="is_drill", read_only=True)
     plan_version = serializers.IntegerField(source="plan_version.number", read_only=True)
-    reporter = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    # Null for incidents a monitoring integration opened.
+    reporter = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     deadlines = DeadlineSerializer(many=True, read_only=True)
 
     class Meta:
@@ -169,8 +170,9 @@ class PlanStatusField(serializers.ChoiceField):
 
 
 class ResponsePlanSerializer(serializers.ModelSerializer):
-    proposed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    proposed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    # Null until decided, and for plans that needed no approval.
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     approver_role = serializers.CharField(source="approver_role_key", read_only=True)
     incident_status = serializers.CharField(source="incident.status", read_only=True)
     status = PlanStatusField(choices=PlanStatus.choices, read_only=True)

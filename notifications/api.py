@@ -1,7 +1,7 @@
 """The caller's own notifications, and acknowledging one."""
 
 import django_filters
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
@@ -45,7 +45,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(summary="Mark one of the caller's notifications read", request=None,
                    operation_id="v1_notifications_read_one",
-                   responses={200: NotificationSerializer, 404: OpenApiResponse(description="Not the caller's.")})
+                   responses=NotificationSerializer)
     @action(detail=True, methods=["post"], filterset_class=None)
     def read(self, request, pk=None):
         notification = get_object_or_404(self.get_queryset(), pk=pk)
@@ -61,7 +61,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response({"marked": services.mark_read(request.user)})
 
     @extend_schema(summary="Acknowledge a notification", request=None,
-                   responses={200: NotificationSerializer, 404: OpenApiResponse(description="Not the caller's.")})
+                   responses=NotificationSerializer)
     @action(detail=True, methods=["post"], filterset_class=None)
     def ack(self, request, pk=None):
         notification = get_object_or_404(self.get_queryset(), pk=pk)

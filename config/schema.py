@@ -1,0 +1,99 @@
+"""The OpenAPI schema documents every answer an operation can give, refusals included.
+
+drf-spectacular documents what a view declares. The refusals that come from around the view (no
+or a wrong token, a throttle, a NUL byte in the query, a lost database, a body in the wrong media
+type) apply to every operation alike, so they are added here once: a client generated from the
+schema, and schemathesis in CI (tests/test_schemathesis.py), can then rely on every status it gets.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular import openapi
+from drf_spectacular.plumbing import ResolvedComponent
+from rest_framework import serializers
+
+
+class ErrorSerializer(serializers.Serializer):
+    """A refusal (config.api.exception_handler): a message for the person, a stable code for programs."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField(help_text=_("e.g. not_found, forbidden, invalid_transition, throttled."))
+
+
+FIELD_ERRORS = {
+    "type": "object",
+    "description": _("Invalid input: each field name (or non_field_errors) with a list of messages."),
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    "minProperties": 1,
+}
+RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "required": True,
+                               "description": _("Seconds to wait before trying again.")}}
+
+
+INTEGRATION_TOKEN = {
+    "type": "http", "scheme": "bearer",
+    "description": _("The monitoring hooks: the integration's token, `Authorization: Bearer <token>`."),
+}
+
+
+class AutoSchema(openapi.AutoSchema):
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        # The hooks name this scheme (alerts/api.py); it has no DRF authentication class to declare it.
+        if operation and any("integrationToken" in needs for needs in operation.get("security", [])):
+            self.registry.register_on_missing(ResolvedComponent(
+                name="integrationToken", type=ResolvedComponent.SECURITY_SCHEMA, object="integrationToken",
+                schema=INTEGRATION_TOKEN))
+        return operation
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        for code, response in self.common_refusals().items():
+            responses.setdefault(code, response)
+        return responses
+
+    def component(self, name, schema):
+        component = ResolvedComponent(name=name, type=ResolvedComponent.SCHEMA, object=name, schema=schema)
+        self.registry.register_on_missing(component)
+        return component.ref
+
+    def answer(self, description, schema, headers=None):
+        response = {"description": str(description), "content": {"application/json": {"schema": schema}}}
+        if headers:
+            response["headers"] = {name: {**header, "description": str(header["description"])}
+                                   for name, header in headers.items()}
+        return response
+
+    def common_refusals(self):
+        error = self.resolve_serializer(ErrorSerializer(), "response").ref
+        refusals = {
+            # RejectNulMiddleware's refusal, and any body or filter that does not validate.
+            "400": self.answer(_("Invalid input: the fields at fault with their messages, or a single message."),
+                               {"oneOf": [self.component("FieldErrors", FIELD_ERRORS), error]}),
+            "401": self.answer(_("No personal token or session, or a wrong or revoked token."), error,
+                               {"WWW-Authenticate": {"schema": {"type": "string"}, "required": True,
+                                                     "description": _("Token: how to authenticate.")}}),
+            "403": self.answer(_("The caller's roles may not do this (or a session request without its CSRF "
+                                 "token)."), error),
+            "406": self.answer(_("The Accept header asks for something other than JSON."), error),
+            "429": self.answer(_("Too many requests from this caller."), error, RETRY_AFTER),
+            "503": self.answer(_("The database is unavailable; retry."), error, RETRY_AFTER),
+        }
+        if self._has_path_parameters() or self._is_paginated_list():
+            refusals["404"] = self.answer(_("No such object, or no such page."), error)
+        if self.view.parser_classes and self.method in ("POST", "PUT", "PATCH") and self.get_request_serializer():
+            refusals["415"] = self.answer(_("The body is not JSON, a form or multipart."), error)
+        return refusals
+
+    # django-filter ignores a filter sent empty (?incident=), as a form with a blank field sends it, and
+    # DRF reads an empty ?page= as the first page: the schema says so, or clients would think them refused.
+    def _get_filter_parameters(self):
+        return [{**parameter, "allowEmptyValue": True} for parameter in super()._get_filter_parameters()]
+
+    def _get_pagination_parameters(self):
+        return [{**parameter, "allowEmptyValue": True} for parameter in super()._get_pagination_parameters()]
+
+    def _has_path_parameters(self):
+        return "{" in self.path
+
+    def _is_paginated_list(self):
+        return self.method == "GET" and self._is_list_view() and self._get_paginator() is not None
