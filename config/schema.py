@@ -72,8 +72,8 @@ class AutoSchema(openapi.AutoSchema):
             "401": self.answer(_("No personal token or session, or a wrong or revoked token."), error,
                                {"WWW-Authenticate": {"schema": {"type": "string"}, "required": True,
                                                      "description": _("Token: how to authenticate.")}}),
-            "403": self.answer(_("The caller's roles may not do this (or a session request without its CSRF "
-                                 "token)."), error),
+            "403": self.answer(_("The caller holds no plan role (code no_plan_role), the caller's roles may not "
+                                 "do this, or a session request came without its CSRF token."), error),
             "406": self.answer(_("The Accept header asks for something other than JSON."), error),
             "429": self.answer(_("Too many requests from this caller."), error, RETRY_AFTER),
             "503": self.answer(_("The database is unavailable; retry."), error, RETRY_AFTER),
@@ -82,6 +82,8 @@ class AutoSchema(openapi.AutoSchema):
             refusals["404"] = self.answer(_("No such object, or no such page."), error)
         if self.view.parser_classes and self.method in ("POST", "PUT", "PATCH") and self.get_request_serializer():
             refusals["415"] = self.answer(_("The body is not JSON, a form or multipart."), error)
+            refusals["413"] = self.answer(_("The body is larger than the limit (DATA_UPLOAD_MAX_MEMORY_SIZE)."),
+                                          error)
         return refusals
 
     # django-filter ignores a filter sent empty (?incident=), as a form with a blank field sends it, and
