@@ -27,7 +27,6 @@ from .models import Deadline, Kind, State
 
 log = logging.getLogger(__name__)
 
-APPROVAL_WITHIN = timedelta(minutes=30)
 # ETA nudges only for deadlines this close: far below Redis' visibility timeout (1 h), so a
 # held ETA message is never redelivered as a duplicate while still waiting.
 ETA_HORIZON = timedelta(minutes=5)
@@ -152,9 +151,10 @@ def meet_on_site(incident, person, *, at):
 
 
 def start_approval(incident, *, role_key, started_at):
+    """The approver's decision deadline, as long as the incident's cell says (approval.within, default 30 min)."""
     deadline = Deadline.objects.create(
         incident=incident, kind=Kind.APPROVAL, level_key=incident.level.key, role_key=role_key,
-        started_at=started_at, due_at=started_at + APPROVAL_WITHIN,
+        started_at=started_at, due_at=started_at + cell_of(incident).approval_deadline,
     )
     schedule_precise_firing([deadline])
     notify_roles(incident, [role_key], event=f"approval:{deadline.pk}", ask=Ask.APPROVE, due_at=deadline.due_at)

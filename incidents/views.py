@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from escalation.models import Deadline, Kind
-from escalation.services import APPROVAL_WITHIN, cell_of, planned_response
+from escalation.services import cell_of, planned_response
 from notifications.models import Ask, Notification
 from notifications.services import shifts_on_duty
 from people.access import reader_required
@@ -73,7 +73,7 @@ class Preview:
     told: list
     deadlines: list
     approval_by: object = None
-    approval_within: timedelta = APPROVAL_WITHIN
+    approval_within: timedelta | None = None
 
 
 def response_preview(version, category_key, level_key, *, now=None):
@@ -125,7 +125,8 @@ def response_preview(version, category_key, level_key, *, now=None):
         else:
             deadlines.append({"kind": "report", "role": roles[d.role_key], "to_role": roles[d.to_role_key],
                               "within": None, "due_at": d.due_at})
-    return Preview(cell=cell, told=list(told.values()), deadlines=deadlines, approval_by=cell.approval_by)
+    return Preview(cell=cell, told=list(told.values()), deadlines=deadlines, approval_by=cell.approval_by,
+                   approval_within=cell.approval_deadline)
 
 
 def _criteria_by_level(version):

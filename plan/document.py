@@ -308,9 +308,11 @@ def _check_cell(c, value, path, level_key, roles, levels):
     approval = cell.get("approval")
     clean["approval"] = None
     if approval is not None:
-        approval = c.mapping(approval, f"{path}.approval", ("by",))
+        approval = c.mapping(approval, f"{path}.approval", ("by",), ("within",))
         if approval is not None and "by" in approval:
             clean["approval"] = {"by": c.role_ref(approval["by"], f"{path}.approval.by", roles)}
+            if "within" in approval:
+                clean["approval"]["within"] = c.duration(approval["within"], f"{path}.approval.within")
 
     if cell.get("escalate") is not None:
         clean["escalate"] = _check_escalation(c, cell["escalate"], f"{path}.escalate", level_key)

@@ -5,6 +5,8 @@ they opened under, so a plan change can never silently move a running deadline.
 Only ``PlanVersion.is_active`` ever changes, and exactly one version is active.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -112,6 +114,10 @@ class ConditionOperator(models.TextChoices):
     LTE = "lte", "≤"
 
 
+# How long an approver has to decide on a response plan when the plan file does not say (interfaces.md).
+DEFAULT_APPROVAL_WITHIN = timedelta(minutes=30)
+
+
 class Response(BilingualMixin, models.Model):
     """One cell of the plan: what happens for a category at a level."""
 
@@ -121,6 +127,8 @@ class Response(BilingualMixin, models.Model):
     criteria_en = models.TextField()
     criteria_zh = models.TextField()
     approval_by = models.ForeignKey(Role, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # The plan file's approval.within; empty when the file leaves it out (DEFAULT_APPROVAL_WITHIN applies).
+    approval_within = models.DurationField(null=True, blank=True)
     escalate_to = models.ForeignKey(Level, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     escalate_after = models.DurationField(null=True, blank=True)
     escalate_when_field = models.CharField(max_length=64, blank=True)
@@ -139,6 +147,11 @@ class Response(BilingualMixin, models.Model):
 
     def __str__(self):
         return f"{self.category} / {self.level}"
+
+    @property
+    def approval_deadline(self):
+        """How long the approver has to decide on a response plan: the file's approval.within, else 30 min."""
+        return self.approval_within or DEFAULT_APPROVAL_WITHIN
 
     @property
     def criteria(self):

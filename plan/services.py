@@ -95,6 +95,7 @@ def _store_cell(version, category, level, cell, roles, levels):
         criteria_en=cell["criteria"]["en"],
         criteria_zh=cell["criteria"]["zh"],
         approval_by=roles[cell["approval"]["by"]] if cell["approval"] else None,
+        approval_within=(cell["approval"] or {}).get("within"),
         escalate_to=levels[escalate["to"]] if escalate else None,
         escalate_after=escalate["after"] if escalate else None,
         escalate_when_field=when["field"] if when else "",
@@ -184,13 +185,22 @@ def version_document(version):
     return {"format": 1, "name": _text(version), "roles": roles, "levels": levels, "categories": categories}
 
 
+def _approval_document(response):
+    if not response.approval_by:
+        return None
+    approval = {"by": response.approval_by.key}
+    if response.approval_within is not None:  # written only when the file said it, so exports round-trip
+        approval["within"] = format_duration(response.approval_within)
+    return approval
+
+
 def _cell_document(response):
     cell = {
         "criteria": _text(response, "criteria"),
         "notify": [n.role.key for n in response.notify.all()],
         "report": [{"from": d.from_role.key, "to": d.to_role.key} for d in response.reports.all()],
         "on_site": [{"role": d.role.key, "within": format_duration(d.within)} for d in response.on_site.all()],
-        "approval": {"by": response.approval_by.key} if response.approval_by else None,
+        "approval": _approval_document(response),
     }
     if response.escalate_to:
         rule = {"to": response.escalate_to.key, "after": format_duration(response.escalate_after)}

@@ -435,3 +435,32 @@ def test_a_missed_on_site_deadline_costs_the_same_queries_however_many_people_ar
         for role in ORANGE_ROLES:
             make_person(role, username=f"{role}-{n}")
     assert miss_first_on_site_deadline() == few <= 16
+
+
+def test_a_response_plan_is_due_30_minutes_after_it_is_proposed_when_the_plan_sets_no_approval_window(
+        start, reporter, make_person):
+    incident = open_at(start, reporter, "system", "orange")
+    with time_machine.travel(start, tick=False):
+        services.propose_plan(incident, actor=make_person("system_technicians"), text="restart the batch")
+    assert timed(incident, Kind.APPROVAL).due_at == start + timedelta(minutes=30)
+
+
+def test_the_approval_window_is_the_plan_files_approval_within(db, make_person):
+    from plan.services import load_plan_text
+    from plan.tests.documents import as_yaml, minimal_plan
+
+    document = minimal_plan()
+    document["categories"][2]["responses"]["orange"]["approval"] = {"by": "leadership", "within": "10m"}
+    version = load_plan_text(as_yaml(document), source="ten-minute approvals")
+    start = timezone.now().replace(microsecond=0)
+    with time_machine.travel(start, tick=False):
+        incident = services.log_fault(reporter=make_person("tech_group"), plan_version=version, category="system",
+                                      level="orange", title="batch stuck")
+        services.propose_plan(incident, actor=make_person("tech_group"), text="restart the batch")
+    approval = timed(incident, Kind.APPROVAL)
+    assert approval.due_at == start + timedelta(minutes=10)
+
+    assert sweep_at(approval.due_at - SECOND) == 0
+    sweep_at(approval.due_at)
+    approval.refresh_from_db()
+    assert approval.state == State.MISSED

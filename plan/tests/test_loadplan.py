@@ -1,6 +1,9 @@
 """loadplan: a good file becomes the active version; a bad one changes nothing and says where it is wrong."""
 
+from datetime import timedelta
+
 import pytest
+import yaml
 from django.core.management import CommandError, call_command
 
 from plan.models import PlanVersion, Response
@@ -162,3 +165,21 @@ def test_loadplan_records_who_loaded_the_version(tmp_path, django_user_model):
     assert version.history.first().history_user == chen
     with pytest.raises(CommandError, match="--by: no person with username 'ghost'"):
         call_command("loadplan", write(tmp_path, as_yaml(minimal_plan())), "--by", "ghost")
+
+
+def test_an_approval_window_is_stored_and_exported_as_written(tmp_path, capsys):
+    document = minimal_plan()
+    document["categories"][2]["responses"]["orange"]["approval"] = {"by": "leadership", "within": "45m"}
+    call_command("loadplan", write(tmp_path, as_yaml(document)))
+    cell = Response.objects.get(category__key="system", level__key="orange")
+    assert cell.approval_within == timedelta(minutes=45) and cell.approval_deadline == timedelta(minutes=45)
+    capsys.readouterr()
+    call_command("exportplan")
+    assert yaml.safe_load(capsys.readouterr().out)["categories"][2]["responses"]["orange"]["approval"] == {
+        "by": "leadership", "within": "45m"}
+
+
+def test_a_bad_approval_window_is_refused_with_its_path(tmp_path):
+    document = minimal_plan()
+    document["categories"][2]["responses"]["orange"]["approval"] = {"by": "leadership", "within": "soon"}
+    assert "categories.system.responses.orange.approval.within" in load_errors(tmp_path, as_yaml(document))
