@@ -53,19 +53,20 @@ def test_robot_messages_show_injected_markdown_literally(make_person, open_incid
     hook = receiver(kind, secret=secret)
     ChannelConfig.objects.create(name=f"{kind} robot", kind=kind, url=f"{hook.base}{path}", secret=secret,
                                  role_key="tech_group")
-    make_person("tech_group")
+    # Outside text in the markdown itself: the title (DingTalk, WeCom) and the names of who was told (all three;
+    # Feishu shows the title in its plain-text header, so the name is what reaches its markdown).
+    make_person("tech_group", full_name=EVIL)
     incident = open_incident(title=EVIL)
     services.deliver_due()
     robot = Delivery.objects.get(kind=kind)
     assert robot.status == DeliveryStatus.SENT, robot.last_error
     [request] = hook.requests
     doc = json.loads(request["body"])
-    # The rendered markdown (DingTalk's "title" and Feishu's plain_text header are shown as plain text).
     body = {"dingtalk": lambda: doc["markdown"]["text"], "wecom": lambda: doc["markdown"]["content"],
             "feishu": lambda: doc["card"]["elements"][0]["content"]}[kind]()
     assert "](http://evil.example)" not in body
     assert "<font color=red>" not in body and "**x**" not in body
-    if kind != "feishu":  # Feishu shows the title in the plain-text header, not in the markdown
-        assert "&lt;font color=red&gt;" in body
-    # The product's own link stays a link.
+    # Shown literally: escaped, not dropped.
+    assert "\\[click\\]\\(http://evil\\.example\\)" in body
+    assert "&lt;font color=red&gt;" in body
     assert f"(https://fenghuo.example.test/incidents/{incident.pk}/)" in body
