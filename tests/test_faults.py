@@ -243,6 +243,10 @@ class Stack:
             self.web_log.close()
         self.hook.close()
 
+    def rows(self, query, *params):
+        with psycopg.connect(self.database_url, autocommit=True, connect_timeout=5) as conn:
+            return conn.execute(query, params).fetchall()
+
     def sql(self, query, *params):
         """One value (or row) read in a fresh connection: the server may have restarted since the last one."""
         with psycopg.connect(self.database_url, autocommit=True, connect_timeout=5) as conn:
@@ -377,9 +381,12 @@ def test_redis_stopped_30_s_loses_no_accepted_alert_fires_each_due_deadline_once
     timed = "kind <> 'report'"
     due_in_outage = stack.sql(f"SELECT count(*) FROM escalation_deadline WHERE {timed} AND due_at > %s AND due_at < %s",
                               stopped_at, restarted_at)
-    fired_after_restart = stack.sql(
-        f"SELECT count(*) FROM escalation_deadline WHERE {timed} AND due_at > %s AND due_at < %s AND acted_at > %s",
-        stopped_at, restarted_at, restarted_at)
+    # The worker keeps the ETA nudges it already held and PostgreSQL is up: some act on time during the
+    # outage. The rest wait for the sweep once Redis is back. Either way each acts exactly once.
+    acted_in_outage = stack.rows(
+        f"SELECT count(*) FILTER (WHERE acted_at < %s), count(*) FILTER (WHERE acted_at >= %s) "
+        f"FROM escalation_deadline WHERE {timed} AND due_at > %s AND due_at < %s AND state <> 'pending'",
+        restarted_at, restarted_at, stopped_at, restarted_at)[0]
     due = stack.sql(f"SELECT count(*) FROM escalation_deadline WHERE {timed} AND due_at <= now()")
     acted = stack.sql(f"SELECT count(*) FROM escalation_deadline WHERE {timed} AND state <> 'pending'")
     effects = stack.sql(f"SELECT count(DISTINCT deadline_id) FROM incidents_timelineentry t "
@@ -393,7 +400,8 @@ def test_redis_stopped_30_s_loses_no_accepted_alert_fires_each_due_deadline_once
         "alerts_stored": _stored(stack, load.accepted),
         "webhook_answers": load.statuses("/api/v1/alerts/alertmanager"), "api_answers": load.statuses("/api/v1/incidents/"),
         "deadlines_due": due, "deadlines_due_during_outage": due_in_outage,
-        "fired_after_restart": fired_after_restart, "deadlines_acted": acted, "doubled": doubled,
+        "of_those_acted_during_outage": acted_in_outage[0],
+        "of_those_acted_after_restart": acted_in_outage[1], "deadlines_acted": acted, "doubled": doubled,
         "deliveries_sent": sent, "sent_after_restart": sent_after_restart,
         "receiver_accepted": len(stack.hook.accepted), "receiver_accepted_before_restart": sent_before_restart,
         "settled_seconds_after_restart": round(recovered_after, 1),
@@ -402,9 +410,11 @@ def test_redis_stopped_30_s_loses_no_accepted_alert_fires_each_due_deadline_once
     assert set(load.statuses("/api/v1/alerts/alertmanager")) == {202}, "PostgreSQL stores alerts while Redis is down"
     assert set(load.statuses("/api/v1/incidents/")) == {200}, "the staff API reads PostgreSQL, not Redis"
     assert _stored(stack, load.accepted) == len(load.accepted) == len(load.sent)
-    assert stack.sql("SELECT count(*) FROM incidents_incident") == len(load.accepted)
+    # One new group per post: each accepted alert opened its own incident, once.
+    assert stack.sql("SELECT count(DISTINCT incident_id) FROM alerts_alert WHERE fingerprint = ANY(%s)",
+                     load.accepted) == len(load.accepted)
     assert due_in_outage > 0, "no deadline came due during the outage; the test proves nothing"
-    assert fired_after_restart == due_in_outage
+    assert sum(acted_in_outage) == due_in_outage and acted_in_outage[1] > 0
     assert acted == effects == due and doubled == 0
     assert sent_after_restart > 0 and len(stack.hook.accepted) == sent
 
