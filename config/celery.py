@@ -50,6 +50,44 @@ app.conf.update(
 app.autodiscover_tasks()
 
 
+def _detached_channels_raise_connection_errors():
+    """Keep the worker alive when Redis goes away while it holds unacknowledged messages.
+
+    With late acks a worker always holds some (the task it runs, the ETA nudges
+    it waits on). When Redis drops, Celery 5.7 collects the broken connection,
+    which detaches its channels from it, then closes it; closing a channel
+    restores its unacknowledged messages, and a task that finishes after the
+    reconnect acks its message on the old channel. Both reach kombu 5.7's
+    ``_connparams`` on the detached channel, which raises AttributeError, and
+    Celery treats that as unrecoverable: the worker exited and stayed down once
+    Redis was back (tests/test_faults.py showed both).
+
+    Raised as a connection error instead, kombu and Celery handle it as they
+    handle any broker outage: the restore is skipped, the ack is logged as
+    failed. Nothing is lost: Redis keeps an unacknowledged message in its
+    unacked set and delivers it again after the visibility timeout (the tasks
+    are idempotent), and the deadline and outbox tables, not the broker, say
+    what is due; the sweeps act on them.
+    """
+    import redis
+    from kombu.transport import redis as redis_transport
+
+    connparams = redis_transport.Channel._connparams
+    if getattr(connparams, "detached_is_a_connection_error", False):
+        return
+
+    def connparams_of_attached_channel(channel, *args, **kwargs):
+        if channel.connection is None or channel.connection.client is None:
+            raise redis.exceptions.ConnectionError("this broker channel's connection was closed")
+        return connparams(channel, *args, **kwargs)
+
+    connparams_of_attached_channel.detached_is_a_connection_error = True
+    redis_transport.Channel._connparams = connparams_of_attached_channel
+
+
+_detached_channels_raise_connection_errors()
+
+
 _flags_client = None
 
 

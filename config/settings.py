@@ -248,7 +248,8 @@ def _cache_location(broker_url):
 # the embedded default keeps them in each process's memory. CACHE_URL overrides (redis://host:6379/N).
 if os.environ.get("CACHE_URL") or CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CACHES = {"default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's RedisCache, except that Redis being down is a cache miss, not a 500 (config/cache.py).
+        "BACKEND": "config.cache.ForgivingRedisCache",
         "LOCATION": os.environ.get("CACHE_URL") or _cache_location(CELERY_BROKER_URL),
         "KEY_PREFIX": FENGHUO_QUEUE_PREFIX,
     }}
