@@ -252,6 +252,8 @@ if os.environ.get("CACHE_URL") or CELERY_BROKER_URL.startswith(("redis://", "red
         "BACKEND": "config.cache.ForgivingRedisCache",
         "LOCATION": os.environ.get("CACHE_URL") or _cache_location(CELERY_BROKER_URL),
         "KEY_PREFIX": FENGHUO_QUEUE_PREFIX,
+        # A Redis host that drops packets (rather than refusing) is a miss after a second, not a hung request.
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fenghuo"}}
