@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from config.admin_mixins import HistoryAdmin, ReadOnlyMixin
+from core.admin_mixins import HistoryAdmin, ReadOnlyMixin
 
 from . import services
 from .models import Alert, AlertGroup, Integration

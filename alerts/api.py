@@ -24,9 +24,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config import jsonbody
-from config.middleware import drain_body
-from config.schema import ErrorSerializer
+from core import jsonbody
+from core.http import drain_body
+from core.schema import ErrorSerializer
 
 from . import payloads, services
 from .models import Kind

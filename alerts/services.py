@@ -30,10 +30,10 @@ from django.db.models import Case, Count, F, Min, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.celery import broker_redis
+from core.broker import broker_redis
+from core.errors import Refused
 from escalation.services import cell_of
 from incidents import services as incident_services
-from incidents.errors import Refused
 from incidents.models import Incident, TimelineEntry, TimelineKind
 from incidents.states import OPEN_STATUSES
 from notifications.models import Ask

@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.conf import settings
 
-from config.celery import INTAKE_QUEUE
+from core.broker import INTAKE_QUEUE
 
 from . import services
 

@@ -1,6 +1,6 @@
 """API-wide error handling: every error is JSON a person can act on, never a 500 for bad input.
 
-Two shapes, both in the schema (config/schema.py): field errors, ``{"field": ["message", ...]}``, and
+Two shapes, both in the schema (core/schema.py): field errors, ``{"field": ["message", ...]}``, and
 every other refusal, ``{"detail": "message", "code": "stable_code"}``.
 """
 
@@ -13,7 +13,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from incidents.errors import Refused
+from core.errors import Refused
 
 
 def exception_handler(exc, context):

@@ -19,10 +19,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 
 from django.conf import settings  # noqa: E402  (needs DJANGO_SETTINGS_MODULE above)
 
-_prefix = settings.FENGHUO_QUEUE_PREFIX
-ESCALATION_QUEUE = f"{_prefix}.escalation"
-NOTIFICATION_QUEUE = f"{_prefix}.notifications"
-INTAKE_QUEUE = f"{_prefix}.intake"
+from core.broker import ESCALATION_QUEUE, INTAKE_QUEUE, NOTIFICATION_QUEUE  # noqa: E402
 
 app.conf.update(
     task_acks_late=True,
@@ -86,23 +83,3 @@ def _detached_channels_raise_connection_errors():
 
 
 _detached_channels_raise_connection_errors()
-
-
-_flags_client = None
-
-
-def broker_redis():
-    """The broker's Redis server, for short-lived coordination flags; None when the embedded broker is in use.
-
-    Short timeouts: a flag is only an optimisation, and every caller carries on
-    without it (the periodic sweeps are the safety nets).
-    """
-    global _flags_client
-    url = settings.CELERY_BROKER_URL
-    if not url.startswith(("redis://", "rediss://")):
-        return None
-    if _flags_client is None:
-        import redis
-
-        _flags_client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
-    return _flags_client

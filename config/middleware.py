@@ -8,34 +8,11 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils.translation import gettext as _
 
+from core.http import content_length, drain_body
+
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-
-# A refused body is read and thrown away up to this much, so the client reads the 413 instead of
-# a connection reset while it is still sending (a "broken pipe"). Beyond it the connection is
-# simply closed: nginx in front refuses such bodies itself (deploy/nginx.conf, client_max_body_size).
-DRAIN_MAX_BYTES = 16 * 1024 * 1024
+# The monitoring hooks keep their own, lower body limit (alerts/api.py).
 HOOKS_PREFIX = "/api/v1/alerts/"
-
-
-def content_length(request):
-    try:
-        return max(int(request.META.get("CONTENT_LENGTH") or 0), 0)
-    except ValueError:
-        return 0
-
-
-def drain_body(request):
-    """Read and discard what is left of the body (bounded by DRAIN_MAX_BYTES)."""
-    if content_length(request) > DRAIN_MAX_BYTES:
-        return
-    stream = request.META.get("wsgi.input")
-    remaining = content_length(request)
-    while stream is not None and remaining > 0:
-        chunk = stream.read(min(remaining, 64 * 1024))
-        if not chunk:
-            break
-        remaining -= len(chunk)
-
 
 class BodyLimitMiddleware:
     """A body announced as larger than DATA_UPLOAD_MAX_MEMORY_SIZE is answered 413, after draining it.

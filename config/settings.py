@@ -266,7 +266,7 @@ API_THROTTLE_RATES = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_THROTTLE_CLASSES": ["config.throttles.AnonRateThrottle", "config.throttles.UserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttles.AnonRateThrottle", "core.throttles.UserRateThrottle"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "people.authentication.PersonalTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -275,20 +275,20 @@ REST_FRAMEWORK = {
     # 0, not None: DRF would otherwise believe whatever X-Forwarded-For a client sends.
     "NUM_PROXIES": PROXY_COUNT,
     "DEFAULT_PERMISSION_CLASSES": [
-        "config.throttles.IsAuthenticatedAfterAnonThrottle",
+        "core.throttles.IsAuthenticatedAfterAnonThrottle",
         # Signed in is not enough: a plan role, staff or the auditor permission (issue 13, finding 8).
         "people.access.ReadsIncidents",
     ],
     # One JSON path with the hooks: poison bodies (surrogates, NaN, deep nesting) are a 400, never a 500.
     "DEFAULT_PARSER_CLASSES": [
-        "config.jsonbody.SafeJSONParser",
+        "core.jsonbody.SafeJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",  # documents the refusals every operation can give
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",  # documents the refusals every operation can give
     "EXCEPTION_HANDLER": "config.api.exception_handler",
 }
 # /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, it is switched off (404).

@@ -11,8 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import Refused
 from incidents import permissions
-from incidents.errors import Refused
 from notifications.models import Ask
 from notifications.services import notify_roles
 

@@ -8,8 +8,8 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -18,9 +18,9 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import condition, require_GET, require_POST
 
+from core.errors import Refused
 from incidents import permissions
 from incidents import services as incident_services
-from incidents.errors import Refused
 from incidents.models import Incident, ResponsePlan
 from people.access import may_read_incidents, reader_required
 

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from config.admin_mixins import HistoryAdmin, ReadOnlyInline, ReadOnlyMixin
+from core.admin_mixins import HistoryAdmin, ReadOnlyInline, ReadOnlyMixin
 
 from .models import Incident, ResponsePlan, TimelineEntry
 

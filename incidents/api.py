@@ -10,9 +10,9 @@ from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
-from . import services
-from config.schema import ErrorSerializer
+from core.schema import ErrorSerializer
 
+from . import services
 from .filters import IncidentFilter
 from .models import Incident, ResponsePlan, Source, TimelineEntry
 from .serializers import (
@@ -29,7 +29,7 @@ from .serializers import (
     TimelineEntrySerializer,
 )
 
-# Refusals every operation can give (400, 401, 403, 404, 406, 415, 429, 503) are added by config.schema.
+# Refusals every operation can give (400, 401, 403, 404, 406, 415, 429, 503) are added by core.schema.
 REFUSALS = {
     403: OpenApiResponse(ErrorSerializer, description="The caller's roles may not do this."),
     409: OpenApiResponse(ErrorSerializer, description="Not allowed in the incident's current state."),

@@ -12,12 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
+from core.errors import Refused
 from escalation import services as engine
 from escalation.models import Kind
 from plan.models import Category, Level, PlanVersion
 
 from . import permissions, states
-from .errors import Refused
 from .models import Incident, PlanStatus, ResponsePlan, Source, TimelineEntry, TimelineKind
 from .states import Status
 

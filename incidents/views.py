@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.errors import Refused
 from escalation.models import Deadline, Kind
 from escalation.services import cell_of, planned_response
 from notifications.models import Ask, Notification
@@ -30,7 +31,6 @@ from plan.models import Category, Level, PlanVersion, Response
 from plan.services import cells
 
 from . import services
-from .errors import Refused
 from .filters import IncidentFilter
 from .forms import LogFaultForm
 from .models import Incident, PlanStatus, ResponsePlan, TimelineEntry

@@ -5,7 +5,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from config.admin_mixins import HistoryAdmin, ReadOnlyInline, ReadOnlyMixin
+from core.admin_mixins import HistoryAdmin, ReadOnlyInline, ReadOnlyMixin
 
 from .models import (
     ChannelConfig,

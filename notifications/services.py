@@ -24,8 +24,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from config.celery import broker_redis
-from incidents.errors import Refused
+from core.broker import broker_redis
+from core.errors import Refused
 from incidents.states import OPEN_STATUSES
 from people.models import Person, RoleAssignment
 

@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from incidents.errors import Refused
+from core.errors import Refused
 from people.access import reader_required
 
 from . import services

@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from config.admin_mixins import HistoryAdmin, ReadOnlyMixin
+from core.admin_mixins import HistoryAdmin, ReadOnlyMixin
 
 from . import services
 from .models import ApiToken, Person, RoleAssignment

@@ -2,6 +2,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
+from core.throttles import count_anonymous
+
 from .models import ApiToken, hash_token
 
 
@@ -15,8 +17,6 @@ class PersonalTokenAuthentication(authentication.TokenAuthentication):
             return super().authenticate(request)
         except exceptions.AuthenticationFailed:
             # A wrong token spends the caller's anonymous budget: guessing ends in 429, not endless 401s.
-            from config.throttles import count_anonymous
-
             count_anonymous(request)
             raise
 

@@ -8,7 +8,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from config.admin_mixins import HistoryAdmin, ReadOnlyMixin
+from core.admin_mixins import HistoryAdmin, ReadOnlyMixin
 
 from .models import PlanVersion
 from .services import activate_version, cells, diff_versions, export_version

@@ -6,15 +6,15 @@ from html.parser import HTMLParser
 import pytest
 from django.contrib import admin
 from django.utils import timezone
+from simple_history.admin import SimpleHistoryAdmin
 
 from alerts.models import Alert, AlertGroup
 from alerts.services import integration_create
-from config.admin_mixins import HistoryAdmin
+from core.admin_mixins import HistoryAdmin
 from incidents import services as incident_services
 from incidents.models import Incident, ResponsePlan, TimelineEntry
 from notifications.models import Delivery, DeliveryAttempt, Notification
 from plan.models import PlanVersion
-from simple_history.admin import SimpleHistoryAdmin
 
 pytestmark = pytest.mark.django_db
 

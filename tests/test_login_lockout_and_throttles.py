@@ -134,7 +134,7 @@ django.setup()
 from axes.helpers import get_client_ip_address
 from django.test import RequestFactory
 from rest_framework.request import Request
-from config.throttles import AnonRateThrottle
+from core.throttles import AnonRateThrottle
 
 request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR=XFF)
 print(get_client_ip_address(request), AnonRateThrottle().get_ident(Request(request)))

@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 
 from alerts import services as alert_services
 from alerts.models import Alert
-from config.jsonbody import MAX_DEPTH
+from core.jsonbody import MAX_DEPTH
 from incidents.models import Incident
 
 AM, EVENTS = "/api/v1/alerts/alertmanager", "/api/v1/alerts/events"
@@ -86,7 +86,7 @@ def test_poison_body_on_the_incidents_api_is_400_naming_the_problem(shipped_plan
 
 
 def test_a_body_nested_to_the_limit_and_brackets_inside_strings_are_accepted():
-    from config.jsonbody import parse_json
+    from core.jsonbody import parse_json
 
     value = parse_json(("[" * MAX_DEPTH + "]" * MAX_DEPTH).encode())
     for _level in range(MAX_DEPTH - 1):

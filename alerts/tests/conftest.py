@@ -4,7 +4,7 @@ from django.utils import translation
 from rest_framework.test import APIClient
 
 from alerts import services
-from config.celery import broker_redis
+from core.broker import broker_redis
 
 
 @pytest.fixture(autouse=True)

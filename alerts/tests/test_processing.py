@@ -4,13 +4,13 @@ import pytest
 
 from alerts import services
 from alerts.models import Alert, AlertGroup
+from core.broker import broker_redis
 from incidents import services as incident_services
 from incidents.models import Incident, TimelineKind
 from incidents.states import Status
 from notifications.models import Notification
 
 from .conftest import am_alert, am_webhook
-from config.celery import broker_redis
 
 pytestmark = pytest.mark.django_db
 

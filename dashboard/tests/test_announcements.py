@@ -4,10 +4,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from core.errors import Refused
 from dashboard import services as dashboard_services
 from dashboard.models import Announcement
 from incidents import services
-from incidents.errors import Refused
 from notifications.models import Ask, Notification
 
 pytestmark = pytest.mark.django_db

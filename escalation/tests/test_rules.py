@@ -13,15 +13,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from plan.tests.documents import SHIPPED_PLAN
+from core.errors import Refused
 from escalation import services as engine
 from escalation.models import Deadline, Kind, State
 from incidents import services
-from incidents.errors import Refused
 from incidents.models import TimelineEntry, TimelineKind
 from incidents.states import Status
 from notifications.models import Ask, Notification
 from plan.durations import parse_duration
+from plan.tests.documents import SHIPPED_PLAN
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import translation
 
+from core.errors import Refused
 from incidents import services
-from incidents.errors import Refused
 from incidents.models import Incident, ResponsePlan, TimelineEntry, TimelineKind
 
 # Real concurrent connections and pg_stat_activity: SQLite serialises writers, so there is no race to prove.

@@ -3,9 +3,9 @@
 import pytest
 from django.utils import translation
 
+from core.errors import Refused
 from escalation.models import Deadline
 from incidents import services
-from incidents.errors import Refused
 from incidents.models import PlanStatus, ResponsePlan, TimelineEntry, TimelineKind
 from incidents.states import ACTION_NAMES, TRANSITIONS, Status, target_status
 

@@ -3,7 +3,8 @@
 import pytest
 from django.conf import settings
 
-from config.celery import NOTIFICATION_QUEUE, app
+from config.celery import app
+from core.broker import NOTIFICATION_QUEUE
 
 
 def test_delivery_and_follow_up_run_on_the_beat_schedule():

@@ -52,7 +52,7 @@ def test_a_committed_notification_is_delivered_by_a_real_worker_exactly_once(set
 
 
 def test_kicks_while_a_delivery_run_waits_in_the_queue_enqueue_nothing_more(settings, monkeypatch):
-    from config.celery import broker_redis
+    from core.broker import broker_redis
     from notifications import services
     from notifications.tasks import deliver_pending
 
