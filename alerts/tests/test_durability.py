@@ -11,13 +11,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-import redis
 from django.conf import settings
 from django.db import connection
 
 from alerts import services
 from alerts.models import Alert, AlertGroup
-from escalation.testing import CeleryProcesses, database_url, wait_until
+from escalation.testing import CeleryProcesses, database_url, own_broker, wait_until
 from incidents.models import Incident, TimelineKind
 
 from .conftest import am_alert, am_webhook
@@ -32,17 +31,12 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def _database_url():
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture
 def gunicorn():
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": _database_url(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-           "FENGHUO_QUEUE_PREFIX": settings.FENGHUO_QUEUE_PREFIX, "CONN_MAX_AGE": "60"}
+    env = {**os.environ, "DATABASE_URL": database_url(connection.settings_dict),
+           "CELERY_BROKER_URL": settings.CELERY_BROKER_URL, "FENGHUO_QUEUE_PREFIX": settings.FENGHUO_QUEUE_PREFIX,
+           "CONN_MAX_AGE": "60"}
     process = subprocess.Popen(
         [str(Path(sys.executable).with_name("gunicorn")), "config.wsgi", "--bind", f"127.0.0.1:{port}",
          "--worker-class", "gthread", "--workers", "2", "--threads", "4"],
@@ -95,11 +89,8 @@ def test_sigkilled_web_process_right_after_202_loses_no_alert(minimal_plan_versi
 
 @pytest.fixture
 def celery(tmp_path):
-    if not settings.CELERY_BROKER_URL.startswith("redis://"):
-        pytest.skip("needs CELERY_BROKER_URL=redis://.../<your db>")
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    assert client.connection_pool.connection_kwargs.get("db", 0) not in (13, 14, 15), "Redis 13-15 belong to others"
-    client.flushdb()  # this run's own database: nothing queued by earlier tests
+    client = own_broker(settings)
+    client.flushdb()  # this run's own broker: nothing queued by earlier tests
     processes = CeleryProcesses(workdir=tmp_path, env={
         "DATABASE_URL": database_url(connection.settings_dict), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "FENGHUO_QUEUE_PREFIX": settings.FENGHUO_QUEUE_PREFIX})
