@@ -1,5 +1,8 @@
 """Fixtures shared by every app's tests: plans, people with plan roles, API clients."""
 
+import importlib
+from pathlib import Path
+
 import pytest
 
 from plan.tests.documents import SHIPPED_PLAN
@@ -101,3 +104,50 @@ def _fresh_plan_caches():
                   alerts.services._category_keys_by_version, alerts.services._level_ranks,
                   alerts.services._last_touched):
         cache.clear()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """On SQLite the test database is a file beside the configured one (test_<name>, as on PostgreSQL).
+
+    Django's default for SQLite is an in-memory database, which the Celery
+    worker, beat and gunicorn processes the tests start could never open.
+    """
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] == "django.db.backends.sqlite3" and not db.get("TEST", {}).get("NAME"):
+        name = Path(db["NAME"])
+        db.setdefault("TEST", {})["NAME"] = str(name.with_name(f"test_{name.name}"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _sqlite_test_flush_lifts_the_append_only_triggers():
+    """Let the test runner's flush (after every transactional test) empty the timeline on SQLite.
+
+    PostgreSQL's flush is a TRUNCATE, which its row-level append-only trigger
+    (incidents/migrations/0003) never sees. SQLite's flush is DELETE FROM, which
+    the triggers of 0004 refuse: the flush failed and left that test's rows in
+    the database for every later test. Here, for this test session only, the
+    flush drops the two triggers, deletes, and creates them again, all in the
+    flush's one transaction, so no statement outside it ever finds them gone.
+    Production code has no such path: `manage.py flush` on SQLite is refused.
+    """
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        yield
+        return
+    operations = type(connection.ops)
+    triggers = importlib.import_module("incidents.migrations.0004_timeline_append_only_sqlite")
+    plain_sql_flush = operations.sql_flush
+
+    def sql_flush(self, style, tables, **options):
+        statements = plain_sql_flush(self, style, tables, **options)
+        if "incidents_timelineentry" not in tables:
+            return statements
+        return [*triggers.ALLOW, *statements, *triggers.FORBID]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(operations, "sql_flush", sql_flush)
+        yield

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 
 import redis
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Case, Count, F, Min, Q, Value, When
@@ -110,21 +111,26 @@ def rate_limit_retry_after(integration, *, now=None):
     Returns None when it may proceed, else the seconds until the window resets.
     A fixed one-minute window in Redis: one round trip per request. If Redis is
     unreachable the request proceeds: dropping alerts is worse than a flood.
+    The embedded default has no Redis: there the window is counted in Django's
+    cache (this process's memory, and ./scripts/run.sh runs one web process),
+    so the limit the integration page shows holds there too.
     """
-    client = broker_redis()
-    if client is None:
-        return None
     now = now or time.time()
     window = int(now // 60)
     key = _key("rate", integration.pk, window)
-    try:
-        pipe = client.pipeline()
-        pipe.incr(key)
-        pipe.expire(key, 120)
-        count, _ok = pipe.execute()
-    except redis.RedisError:
-        log.warning("rate limit not applied to %s: Redis unreachable", integration)
-        return None
+    client = broker_redis()
+    if client is None:
+        cache.add(key, 0, timeout=120)
+        count = cache.incr(key)
+    else:
+        try:
+            pipe = client.pipeline()
+            pipe.incr(key)
+            pipe.expire(key, 120)
+            count, _ok = pipe.execute()
+        except redis.RedisError:
+            log.warning("rate limit not applied to %s: Redis unreachable", integration)
+            return None
     if count <= integration.rate_limit_per_minute:
         return None
     return max(1, int((window + 1) * 60 - now + 0.999))

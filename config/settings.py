@@ -125,6 +125,17 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default has several writers (web, worker, beat). In SQLite's default DEFERRED
+    # transaction a writer that read first takes the write lock only at its first write, and if another
+    # process holds it then, fails at once with "database is locked" (waiting could deadlock). IMMEDIATE
+    # takes the lock at BEGIN, where SQLite waits for it (up to `timeout` seconds); WAL lets readers go
+    # on while one process writes. tests/test_embedded_database.py.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL",
+    })
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "people.Person"
 

@@ -1,7 +1,8 @@
 """Real Celery and gunicorn processes for the integration tests and the benchmark.
 
 ``celery -A config worker``, ``celery -A config beat`` and gunicorn run as
-subprocesses against the database and Redis DB the caller names, exactly as
+subprocesses against the database and broker the caller names (PostgreSQL and
+a Redis DB, or the embedded SQLite file and filesystem broker), exactly as
 operators run them; each in its own process group so a SIGKILL takes the
 prefork children too.
 """
@@ -23,6 +24,8 @@ CELERY = str(Path(sys.executable).with_name("celery"))
 
 def database_url(settings_dict):
     """DATABASE_URL for the database Django is connected to now (the test database under pytest)."""
+    if settings_dict["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{settings_dict['NAME']}"
     user = quote(settings_dict.get("USER") or "", safe="")
     password = quote(settings_dict.get("PASSWORD") or "", safe="")
     auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
@@ -61,6 +64,47 @@ def gunicorn(env, *, workers=2, threads=4, timeout=60):
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+class FolderBroker:
+    """kombu's filesystem broker (the embedded default) with the two Redis calls the tests make of a broker.
+
+    Only the messages of queues named with ``prefix`` count: a folder may hold another deployment's queues.
+    """
+
+    def __init__(self, folder, prefix):
+        self.folder = Path(folder)
+        self.prefix = prefix
+
+    def _messages(self):
+        # kombu names each message <time>_<uuid>.<queue>.msg
+        return list(self.folder.glob(f"*.{self.prefix}.*.msg"))
+
+    def dbsize(self):
+        return len(self._messages())
+
+    def flushdb(self):
+        for message in self._messages():
+            message.unlink(missing_ok=True)
+
+
+def own_broker(settings):
+    """The broker these tests may empty: this run's own Redis database, or the filesystem broker's folder.
+
+    Anything else (a shared broker) would lose another run's work, so the test is skipped.
+    """
+    import pytest
+    import redis
+
+    url = settings.CELERY_BROKER_URL
+    if url.startswith("filesystem://"):
+        # FENGHUO_VAR_DIR is the test run's own folder (scripts/test.sh), shared with the processes it starts.
+        return FolderBroker(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"], settings.FENGHUO_QUEUE_PREFIX)
+    if not url.startswith("redis://"):
+        pytest.skip("needs CELERY_BROKER_URL=redis://.../<your db> or filesystem://")
+    client = redis.Redis.from_url(url)
+    assert client.connection_pool.connection_kwargs.get("db", 0) not in (13, 14, 15), "Redis 13-15 belong to others"
+    return client
 
 
 class CeleryProcesses:

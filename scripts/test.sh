@@ -110,21 +110,24 @@ unset EMAIL_URL
 # Two passes, both in CI. First the production stack (PostgreSQL and Redis). Then
 # the embedded default that ./scripts/run.sh uses (a SQLite file and kombu's
 # filesystem broker, no servers), so nothing PostgreSQL-only can break it
-# unseen: the plan, people, incident pages and API, escalation timers and
-# dashboard tests not marked postgres_only (each such mark says why).
+# unseen: the whole suite again, pages, API, browser flows and the timers with
+# real Celery worker and beat processes on the filesystem broker, except tests
+# marked postgres_only (each such mark says why) and the fault-injection tests
+# (faults). A few tests of Redis-only coordination flags skip themselves there.
 # FENGHUO_TEST_PASSES=postgres or =sqlite runs just one of them;
-# FENGHUO_SQLITE_TESTS changes what the second pass runs.
+# FENGHUO_SQLITE_TESTS (paths) narrows what the second pass runs.
 passes="${FENGHUO_TEST_PASSES:-both}"
 status=0
 if [ "$passes" != sqlite ]; then
   .venv/bin/python -m pytest "$@" || status=$?
 fi
 if [ "$passes" != postgres ]; then
-  sqlite_tests=${FENGHUO_SQLITE_TESTS:-plan people incidents escalation dashboard}
+  sqlite_tests=${FENGHUO_SQLITE_TESTS:-}
   embedded=$(mktemp -d)
   trap 'rm -rf "$embedded"' EXIT
   echo "Embedded default: the same tests on SQLite with the filesystem broker (in $embedded)..."
+  # shellcheck disable=SC2086  # FENGHUO_SQLITE_TESTS is a list of paths
   DATABASE_URL="sqlite:///$embedded/fenghuo.sqlite3" CELERY_BROKER_URL=filesystem:// FENGHUO_VAR_DIR="$embedded" \
-    .venv/bin/python -m pytest -m "not postgres_only and not browser and not faults" $sqlite_tests "$@" || status=$?
+    .venv/bin/python -m pytest -m "not postgres_only and not faults" $sqlite_tests "$@" || status=$?
 fi
 exit "$status"

@@ -6,13 +6,12 @@ import signal
 import urllib.request
 
 import pytest
-import redis
 from django.conf import settings
 from django.db import connection
 
 from alerts import services
 from alerts.models import Alert, AlertGroup
-from escalation.testing import CeleryProcesses, database_url, wait_until
+from escalation.testing import CeleryProcesses, database_url, own_broker, wait_until
 from escalation.testing import gunicorn as gunicorn_server
 from incidents.models import Incident, TimelineKind
 
@@ -61,11 +60,8 @@ def test_sigkilled_web_process_right_after_202_loses_no_alert(minimal_plan_versi
 
 @pytest.fixture
 def celery(tmp_path):
-    if not settings.CELERY_BROKER_URL.startswith("redis://"):
-        pytest.skip("needs CELERY_BROKER_URL=redis://.../<your db>")
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    assert client.connection_pool.connection_kwargs.get("db", 0) not in (13, 14, 15), "Redis 13-15 belong to others"
-    client.flushdb()  # this run's own database: nothing queued by earlier tests
+    client = own_broker(settings)
+    client.flushdb()  # this run's own broker: nothing queued by earlier tests
     processes = CeleryProcesses(workdir=tmp_path, env={
         "DATABASE_URL": database_url(connection.settings_dict), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "FENGHUO_QUEUE_PREFIX": settings.FENGHUO_QUEUE_PREFIX})

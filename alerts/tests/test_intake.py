@@ -218,25 +218,25 @@ def test_event_schema_violation_is_a_pagerduty_style_400(minimal_plan_version, m
 
 def test_event_errors_for_token_json_size_and_rate(minimal_plan_version, make_integration, bearer, client):
     integration, token = make_integration(kind="events", rate_limit_per_minute=2)
-    traveller = time_machine.travel(timezone.datetime(2024, 5, 1, 8, 0, 0, tzinfo=timezone.get_current_timezone()))
-    traveller.start()  # one rate window for the whole test (2 requests: the malformed one counts)
-    unknown = client.post(EVENTS, trigger(routing_key="nope"), content_type="application/json")
-    assert unknown.status_code == 401 and unknown.json()["status"] == "unauthorized"
-    missing = client.post(EVENTS, trigger(), content_type="application/json")
-    assert missing.status_code == 401
-    malformed = bearer(token).post(EVENTS, b"{nope", content_type="application/json")
-    assert malformed.status_code == 400 and malformed.json()["status"] == "invalid event"
-    huge = bearer(token).post(EVENTS, "x" * (1024 * 1024 + 1), content_type="application/json")
-    assert huge.status_code == 413
-    ok = bearer(token).post(EVENTS, trigger(), format="json")
-    throttled = client.post(EVENTS, trigger(routing_key=token, dedup_key="other"), content_type="application/json")
-    assert ok.status_code == 202
-    assert throttled.status_code == 429 and throttled.json()["status"] == "throttle event"
-    assert int(throttled["Retry-After"]) >= 1
-    Integration.objects.filter(pk=integration.pk).update(enabled=False)
-    disabled = client.post(EVENTS, trigger(routing_key=token), content_type="application/json")
-    assert disabled.status_code == 403 and disabled.json()["status"] == "forbidden"
-    traveller.stop()
+    # One rate window for the whole test (2 requests: the malformed one counts). A `with`, so a failed
+    # assertion cannot leave the clock in 2024 for every later test of the run.
+    with time_machine.travel(timezone.datetime(2024, 5, 1, 8, 0, 0, tzinfo=timezone.get_current_timezone())):
+        unknown = client.post(EVENTS, trigger(routing_key="nope"), content_type="application/json")
+        assert unknown.status_code == 401 and unknown.json()["status"] == "unauthorized"
+        missing = client.post(EVENTS, trigger(), content_type="application/json")
+        assert missing.status_code == 401
+        malformed = bearer(token).post(EVENTS, b"{nope", content_type="application/json")
+        assert malformed.status_code == 400 and malformed.json()["status"] == "invalid event"
+        huge = bearer(token).post(EVENTS, "x" * (1024 * 1024 + 1), content_type="application/json")
+        assert huge.status_code == 413
+        ok = bearer(token).post(EVENTS, trigger(), format="json")
+        throttled = client.post(EVENTS, trigger(routing_key=token, dedup_key="other"), content_type="application/json")
+        assert ok.status_code == 202
+        assert throttled.status_code == 429 and throttled.json()["status"] == "throttle event"
+        assert int(throttled["Retry-After"]) >= 1
+        Integration.objects.filter(pk=integration.pk).update(enabled=False)
+        disabled = client.post(EVENTS, trigger(routing_key=token), content_type="application/json")
+        assert disabled.status_code == 403 and disabled.json()["status"] == "forbidden"
     assert Alert.objects.count() == 1
 
 
