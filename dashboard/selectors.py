@@ -14,10 +14,10 @@ from django.utils.translation import gettext as _
 from escalation.models import Deadline, Kind, State
 from incidents.models import Incident, PlanStatus, ResponsePlan, TimelineEntry, TimelineKind
 from incidents.states import OPEN_STATUSES, Status
+from notifications.models import Announcement
 from plan.models import Category, Level, Role
 from plan.text import current_language_is_chinese
 
-from .models import Announcement
 
 # The plan format fixes these four keys; rank 1 is the most severe.
 DEFAULT_RANKS = {"red": 1, "orange": 2, "yellow": 3, "blue": 4}

@@ -24,7 +24,7 @@ from incidents import services as incident_services
 from incidents.models import Incident, ResponsePlan
 from people.access import may_read_incidents, reader_required
 
-from . import rows, selectors, services
+from . import rows, selectors
 
 FRAGMENT_CACHE_SECONDS = 30
 
@@ -190,7 +190,7 @@ def announcement_new(request):
         return redirect("dashboard")
     incident = get_object_or_404(Incident.objects.with_plan(), pk=int(incident_id))
     try:
-        services.announcement_post(incident=incident, author=request.user, text_en=request.POST.get("text_en", ""),
+        incident_services.announce(incident, author=request.user, text_en=request.POST.get("text_en", ""),
                                    text_zh=request.POST.get("text_zh", ""))
     except Refused as refused:
         messages.error(request, refused.message)

@@ -15,8 +15,8 @@ from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 
-from dashboard.services import announce_level
 from incidents.models import Incident, TimelineEntry, TimelineKind
+from notifications.announcements import announce_level
 from notifications.models import Ask
 from notifications.services import notify_many, notify_roles
 from plan.conditions import condition_holds

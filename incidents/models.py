@@ -134,6 +134,7 @@ class TimelineKind(models.TextChoices):
     REPORTED_TO = "reported_to", _("Reported up")
     ALERT = "alert", _("Monitoring alert")
     NOTE = "note", _("Note")
+    ANNOUNCED = "announced", _("Level announced to the business departments")
 
 
 class TimelineEntryQuerySet(models.QuerySet):

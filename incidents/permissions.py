@@ -48,7 +48,7 @@ def refusal(person, action, incident=None, cell=None, plan=None):
         if role not in held:
             return _("only %(role)s may decide on this response plan") % {"role": role_name(role, incident, cell)}
         return None
-    if action in {"deescalate", "review", "archive"}:
+    if action in {"deescalate", "review", "archive", "announce"}:
         if held & ({OFFICE} | LEADERS):
             return None
         return _("only the emergency office or the leadership group may do this")

@@ -15,6 +15,7 @@ from simple_history.utils import bulk_create_with_history
 from core.errors import Refused
 from escalation import services as engine
 from escalation.models import Kind
+from notifications import announcements
 from plan.models import Category, Level, PlanVersion
 
 from . import permissions, states
@@ -414,6 +415,19 @@ def archive(incident, *, actor):
     _move(incident, "archive")
     _entry(incident, TimelineKind.ARCHIVED, actor=actor)
     return incident
+
+
+@transaction.atomic
+def announce(incident, *, author, text_en="", text_zh=""):
+    """The office or the leadership group announces the level by hand (plan 4.1.3); it goes on the timeline."""
+    incident = _lock(incident)
+    _check(author, "announce", incident)
+    announcement = announcements.announcement_create(incident=incident, author=author, text_en=text_en,
+                                                     text_zh=text_zh)
+    _entry(incident, TimelineKind.ANNOUNCED, actor=author, at=announcement.created_at,
+           detail={"announcement": announcement.pk, "level": announcement.level_key, "automatic": False,
+                   "text": (announcement.text_zh or announcement.text_en)[:500]})
+    return announcement
 
 
 @transaction.atomic

@@ -67,6 +67,8 @@ TRANSITIONS = {
     "escalate": (set(OPEN_STATUSES), None),
     "deescalate": (set(OPEN_STATUSES), None),
     "update": (set(OPEN_STATUSES), None),
+    # The office's own announcement of the level to the business departments (plan 4.1.3).
+    "announce": (set(OPEN_STATUSES), None),
 }
 
 ACTION_NAMES = {
@@ -83,6 +85,7 @@ ACTION_NAMES = {
     "escalate": _("escalate"),
     "deescalate": _("lower the level"),
     "update": _("update"),
+    "announce": _("announce the level"),
 }
 
 

@@ -54,7 +54,7 @@ def alarm(page):
 
 def test_fault_sounds_on_the_dashboard_escalates_is_approved_on_a_phone_and_resolved(
         live_server, make_person, settings):
-    from dashboard.models import Announcement
+    from notifications.models import Announcement
     from escalation import services as engine
     from incidents import services
     from incidents.models import Incident, PlanStatus

@@ -5,10 +5,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from core.errors import Refused
-from dashboard import services as dashboard_services
-from dashboard.models import Announcement
 from incidents import services
-from notifications.models import Ask, Notification
+from incidents.models import TimelineKind
+from notifications import announcements
+from notifications.models import Announcement, Ask, Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -25,8 +25,8 @@ def business(make_person):
 
 def test_orange_incident_is_announced_once_and_every_business_department_is_told(office, business):
     incident = services.log_fault(reporter=office, category="system", level="orange", title="savings host blocked")
-    announcement = dashboard_services.announce_level(incident, timezone.now())
-    again = dashboard_services.announce_level(incident, timezone.now())
+    announcement = announcements.announce_level(incident, timezone.now())
+    again = announcements.announce_level(incident, timezone.now())
 
     assert announcement == again and announcement.created_by is None
     assert Announcement.objects.filter(incident=incident).count() == 1
@@ -37,10 +37,10 @@ def test_orange_incident_is_announced_once_and_every_business_department_is_told
 
 def test_rise_to_red_is_announced_again(office, business):
     incident = services.log_fault(reporter=office, category="system", level="orange", title="down")
-    dashboard_services.announce_level(incident, timezone.now())
+    announcements.announce_level(incident, timezone.now())
     services.escalate(incident, "red", actor=office, reason="province-wide")
     incident.refresh_from_db()
-    dashboard_services.announce_level(incident, timezone.now())
+    announcements.announce_level(incident, timezone.now())
     assert list(Announcement.objects.filter(incident=incident).order_by("id").values_list("level_key", flat=True)) == [
         "orange", "red"]
 
@@ -48,7 +48,7 @@ def test_rise_to_red_is_announced_again(office, business):
 def test_blue_and_yellow_are_not_announced(office, business):
     for level in ("blue", "yellow"):
         incident = services.log_fault(reporter=office, category="system", level=level, title="slow")
-        assert dashboard_services.announce_level(incident, timezone.now()) is None
+        assert announcements.announce_level(incident, timezone.now()) is None
     assert not Announcement.objects.exists()
     assert not Notification.objects.filter(ask=Ask.ANNOUNCE).exists()
 
@@ -64,17 +64,28 @@ def test_office_posts_an_announcement_by_hand_from_the_dashboard(office, busines
     assert Notification.objects.filter(ask=Ask.ANNOUNCE, person__username="biz0").exists()
 
 
+def test_an_announcement_by_hand_is_on_the_incidents_timeline_with_who_made_it(office, business):
+    incident = services.log_fault(reporter=office, category="network", level="yellow", title="trunk line down")
+    announcement = services.announce(incident, author=office, text_zh="请各部门注意")
+    [entry] = incident.timeline.filter(kind=TimelineKind.ANNOUNCED)
+    assert entry.actor == office
+    assert entry.detail == {"announcement": announcement.pk, "level": "yellow", "automatic": False,
+                            "text": "请各部门注意"}
+
+
 def test_only_the_office_or_leadership_announce(office, business, make_person):
     incident = services.log_fault(reporter=office, category="network", level="orange", title="down")
     with pytest.raises(Refused):
-        dashboard_services.announcement_post(incident=incident, author=make_person("duty_staff"), text_en="hello")
+        services.announce(incident, author=make_person("duty_staff"), text_en="hello")
     with pytest.raises(ValidationError):
-        dashboard_services.announcement_post(incident=incident, author=office, text_en=" ", text_zh="")
+        services.announce(incident, author=office, text_en=" ", text_zh="")
+    assert not Announcement.objects.filter(created_by__isnull=False).exists()
+    assert not incident.timeline.filter(kind=TimelineKind.ANNOUNCED).exists()
 
 
 def test_business_departments_read_announcements_after_signing_in(office, business, client):
     incident = services.log_fault(reporter=office, category="system", level="red", title="province-wide outage")
-    dashboard_services.announce_level(incident, timezone.now())
+    announcements.announce_level(incident, timezone.now())
     assert client.get("/announcements/").status_code == 302
     client.force_login(business[0])
     html = client.get("/announcements/").content.decode()

@@ -189,6 +189,10 @@ def timeline_detail(context, entry):
                 if name == "affected_system":
                     old, new = _system(old), _system(new)
                 lines.append((FIELD_NAMES.get(name, name), f"{_value(old)} → {_value(new)}"))
+    elif kind == "announced":
+        lines.append((_("Level"), names.level(d.get("level"))))
+        lines.append((_("How"), _("by the plan, when the level started") if d.get("automatic") else _("by a person")))
+        lines.append((_("Announcement"), d.get("text", "")))
     elif kind == "reported_to":
         lines.append((_("Report"), f"{names.role(d.get('from'))} → {names.role(d.get('to'))}"))
     else:

@@ -31,6 +31,7 @@ ENTRY_OF = {
     "mark_recovered": TimelineKind.RECOVERED, "resolve": TimelineKind.RESOLVED, "review": TimelineKind.REVIEWED,
     "archive": TimelineKind.ARCHIVED, "escalate": TimelineKind.LEVEL_CHANGED,
     "deescalate": TimelineKind.LEVEL_CHANGED, "update": TimelineKind.UPDATED,
+    "announce": TimelineKind.ANNOUNCED,
 }
 
 
@@ -51,6 +52,7 @@ def act(action, incident, actor):
         "escalate": lambda: services.escalate(incident, "red", actor=actor, reason="Worse."),
         "deescalate": lambda: services.deescalate(incident, "yellow", actor=actor, reason="Better."),
         "update": lambda: services.update_details(incident, actor=actor, changes={"title": "Savings host down"}),
+        "announce": lambda: services.announce(incident, author=actor, text_zh="请各业务部门注意"),
     }
     return calls[action]()
 

@@ -1,8 +1,9 @@
 """Announcements of the warning level to the business departments (plan 4.1.3, 4.2.3, 4.3.3).
 
-``announce_level`` is what the escalation engine calls when a level starts;
-``announcement_post`` is the office writing one by hand from the dashboard.
-Both record the announcement and tell the ``business_departments`` role in one
+``announce_level`` is what the engine calls when a level starts;
+``announcement_create`` records one the office wrote by hand (who may, and
+when, is the incidents layer's rule: ``incidents.services.announce``). Both
+record the announcement and tell the ``business_departments`` role in one
 transaction, so nobody who must be told is lost in between.
 """
 
@@ -11,12 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.errors import Refused
-from incidents import permissions
-from notifications.models import Ask
-from notifications.services import notify_roles
-
-from .models import Announcement
+from .models import Announcement, Ask
+from .services import notify_roles
 
 # Orange and red are announced (plan 4.1.3, 4.2.3, 4.3.3); blue and yellow stay with the responders.
 ANNOUNCED_LEVELS = frozenset({"orange", "red"})
@@ -37,7 +34,7 @@ def announce_level(incident, at):
     """Announce the incident's current level if it is orange or red; at most once per level.
 
     Called inside the transaction that opened the incident or raised its level
-    (``escalation.services.start_level_response``). Returns the announcement, or
+    (the level's response start). Returns the announcement, or
     None when the level is not announced.
     """
     level_key = incident.level.key
@@ -55,15 +52,8 @@ def announce_level(incident, at):
 
 
 @transaction.atomic
-def announcement_post(*, incident, author, text_en="", text_zh=""):
-    """The office (or the leadership group) announces by hand; either language may be left empty."""
-    held = author.role_keys()
-    if not (held & ({permissions.OFFICE} | permissions.LEADERS) or author.is_superuser):
-        raise Refused(_("cannot announce: only the emergency office or the leadership group announces levels"),
-                      code="forbidden", status_code=403)
-    if not incident.is_open:
-        raise Refused(_("cannot announce: the incident is %(status)s") % {"status": incident.get_status_display()},
-                      code="invalid_transition")
+def announcement_create(*, incident, author, text_en="", text_zh=""):
+    """Record the office's own announcement and tell the audience; either language may be left empty."""
     text_en, text_zh = (text_en or "").strip(), (text_zh or "").strip()
     if not (text_en or text_zh):
         raise ValidationError({"text_zh": [_("write the announcement in Chinese, English or both")]})
