@@ -97,9 +97,10 @@ def _fresh_plan_caches():
     """
     import alerts.services
     import escalation.services
+    import incidents.deadlines
     import incidents.services
 
-    escalation.services._role.cache_clear()
+    incidents.deadlines._role.cache_clear()
     for cache in (escalation.services._cells, incidents.services._plan_items,
                   alerts.services._category_keys_by_version, alerts.services._level_ranks,
                   alerts.services._last_touched):

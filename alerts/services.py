@@ -35,7 +35,7 @@ from core.broker import broker_redis
 from core.errors import Refused
 from escalation.services import cell_of
 from incidents import services as incident_services
-from incidents.models import Incident, TimelineEntry, TimelineKind
+from incidents.models import TimelineEntry, TimelineKind
 from incidents.states import OPEN_STATUSES
 from notifications.models import Ask
 from notifications.services import notify_roles
@@ -762,12 +762,8 @@ def _fault(integration, firing, version, *, use_defaults=False, known_keys=False
 
 def raise_level_from_alert(incident, *, level_key, integration, summary=""):
     """A more severe alert joined the incident: raise it through the same path as a timed escalation."""
-    incident = Incident.objects.select_for_update(of=("self",)).with_plan().get(pk=incident.pk)
-    target = Level.objects.get(version=incident.plan_version, key=level_key)
-    if not incident.is_open or not target.is_more_severe_than(incident.level):
-        return incident
-    return incident_services.change_level(
-        incident, level_key, actor=None, at=timezone.now(), manual=False,
+    return incident_services.raise_level(
+        incident, level_key,
         reason=_("monitoring alert from %(name)s: %(summary)s") % {"name": integration.name, "summary": summary},
     )
 

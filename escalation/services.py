@@ -1,4 +1,10 @@
-"""The escalation engine: obligations derived from the plan, and their enforcement.
+"""The escalation engine: the plan's deadlines, and the sweep that finds the ones come due.
+
+This layer knows *when*: which deadlines a level's response starts, which
+are met, cancelled or due. What a due deadline *does* to its incident (a new
+level, a missed duty reported up) is the incident workflow's rule, one layer
+up: ``incidents.deadlines.act_on_due``, registered at start-up with
+``act_on_due_deadlines_with`` (docs/architecture.md, "Calls up the layers").
 
 Lock order everywhere is incident row first, then its deadline rows: the
 sweeper and people's actions therefore never deadlock, and whoever commits
@@ -8,19 +14,14 @@ first wins (a cancel or a "met" beats a firing, and the reverse).
 import logging
 import time
 from datetime import timedelta
-from functools import lru_cache
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 
-from incidents.models import Incident, TimelineEntry, TimelineKind
-from notifications.announcements import announce_level
 from notifications.models import Ask
-from notifications.services import notify_many, notify_roles
-from plan.conditions import condition_holds
-from plan.models import Role
 from plan.services import response_for
 
 from .models import Deadline, Kind, State
@@ -86,48 +87,22 @@ def planned_response(cell, *, started_at):
     return deadlines, told
 
 
-def start_level_response(incident, *, started_at, actor=None):
-    """Start the full response of the incident's current level (plan 3.1.2, digest 7).
+def create_level_deadlines(incidents, *, started_at):
+    """Write the deadlines of each incident's current level, counted from ``started_at``; one statement for all.
 
-    Called inside the transaction that opened the incident or changed its level.
-    Every deadline counts from ``started_at``, the event that started it.
+    Returns, per incident, who the plan tells what (``planned_response``'s second half): the caller
+    tells them and records it (incidents.levels.start_level_responses).
     """
-    start_level_responses([incident], started_at=started_at)
-
-
-def start_level_responses(incidents, *, started_at):
-    """``start_level_response`` for several incidents started at the same moment (an alert storm opening many).
-
-    Deadlines, notifications, deliveries and timeline rows are written in one
-    statement each for all of them.
-    """
-    deadlines, items = [], []
+    deadlines, told = [], []
     for incident in incidents:
-        cell = cell_of(incident)
-        own, plan_told = planned_response(cell, started_at=started_at)
+        own, plan_told = planned_response(cell_of(incident), started_at=started_at)
         for deadline in own:
             deadline.incident = incident
         deadlines += own
-        # One event for the whole level start: a person in two of its roles is told once, by the first.
-        items.append((incident, plan_told, f"level:{incident.level.key}:{started_at.isoformat()}"))
+        told.append(plan_told)
     Deadline.objects.bulk_create(deadlines)
     schedule_precise_firing([d for d in deadlines if d.state == State.PENDING])
-
-    entries = []
-    for (incident, plan_told, _event), (told, _nobody) in zip(items, notify_many(items), strict=True):
-        level = incident.level.key
-        entries.append(TimelineEntry(
-            incident=incident, kind=TimelineKind.NOTIFIED, at=started_at, actor_label="Fenghuo",
-            detail={"level": level, "roles": list(dict.fromkeys(role_key for role_key, _ask, _due in plan_told)),
-                    "people": sorted({p.username for p in told})}))
-        entries += [TimelineEntry(incident=incident, kind=TimelineKind.REPORTED_TO, at=started_at,
-                                  actor_label="Fenghuo",
-                                  detail={"from": duty.from_role.key, "to": duty.to_role.key, "level": level})
-                    for duty in cell_of(incident).reports.all()]
-    TimelineEntry.objects.bulk_create(entries)  # in this order: the timeline reads by (at, id)
-    # Orange and red are announced to the related business departments (plan 4.1.3, 4.2.3).
-    for incident in incidents:
-        announce_level(incident, started_at)
+    return told
 
 
 def cancel_pending(incident, *, reason, kinds=None):
@@ -157,7 +132,6 @@ def start_approval(incident, *, role_key, started_at):
         started_at=started_at, due_at=started_at + cell_of(incident).approval_deadline,
     )
     schedule_precise_firing([deadline])
-    notify_roles(incident, [role_key], event=f"approval:{deadline.pk}", ask=Ask.APPROVE, due_at=deadline.due_at)
     return deadline
 
 
@@ -168,17 +142,11 @@ def meet_approval(incident, person, *, at):
         deadline.save(update_fields=["state", "acted_at", "met_by"])
 
 
-def reevaluate_conditions(incident):
-    """Details changed: an escalation that came due while its condition was false may now apply."""
-    waiting = Deadline.objects.filter(
+def waiting_escalation(incident):
+    """The latest escalation of the current level that came due while its condition was false, or None."""
+    return Deadline.objects.filter(
         incident=incident, kind=Kind.ESCALATION, state=State.CONDITION_NOT_MET, level_key=incident.level.key,
     ).order_by("-due_at").first()
-    if waiting and condition_holds(waiting.condition_field, waiting.condition_op, waiting.condition_value,
-                                   incident.condition_values()):
-        from incidents.services import change_level
-
-        change_level(incident, waiting.target_level_key, actor=None, at=timezone.now(),
-                     reason=f"escalation condition now met ({waiting.condition_field})", manual=False)
 
 
 # --- enforcement -----------------------------------------------------------------
@@ -248,93 +216,21 @@ def nudge(deadline_id, incident_id=None):
     return int(act_on(deadline_id, incident_id)) + sweep()
 
 
+# What a due deadline does to its incident: set once at start-up by the incidents layer
+# (incidents.apps.IncidentsConfig.ready → incidents.deadlines.act_on_due).
+_act_on_due = None
+
+
+def act_on_due_deadlines_with(handler):
+    """Register ``handler(deadline_id, incident_id) -> Outcome``: lock, re-check, act, mark the row, one transaction."""
+    global _act_on_due
+    _act_on_due = handler
+
+
 def _act(deadline_id, incident_id):
-    """One transaction: lock the incident, then the deadline, re-check, do the effect, mark the row.
-
-    Both locks SKIP LOCKED: a row held elsewhere is being acted on, cancelled
-    or met by whoever holds it, and whichever transaction commits first wins;
-    the loser finds the row no longer pending. The effect and the state change
-    commit together or not at all (a killed worker leaves the row pending for
-    the next sweep). The effect's timeline row is unique per deadline, so even
-    a logic error cannot act twice: the second insert fails and rolls back.
-    """
-    with transaction.atomic():
-        incident = (
-            Incident.objects.select_for_update(of=("self",), skip_locked=True).with_plan()
-            .filter(pk=incident_id).first()
-        )
-        if incident is None:
-            return Outcome.BUSY
-        deadline = (
-            Deadline.objects.select_for_update(skip_locked=True)
-            .filter(pk=deadline_id, incident_id=incident_id, state=State.PENDING, due_at__lte=timezone.now())
-            .first()
-        )
-        if deadline is None:
-            return Outcome.NOT_DUE
-        now = timezone.now()
-        if not incident.is_open or incident.level.key != deadline.level_key:
-            # Resolution and level changes cancel their deadlines themselves; this catches a row they missed.
-            deadline.state, deadline.acted_at, deadline.note = State.CANCELLED, now, "incident closed or level changed"
-            deadline.save(update_fields=["state", "acted_at", "note"])
-            return Outcome.ACTED
-        if deadline.kind == Kind.ESCALATION:
-            _fire_escalation(incident, deadline, now)
-        else:
-            _record_missed(incident, deadline, now)
-        return Outcome.ACTED
-
-
-def _fire_escalation(incident, deadline, now):
-    from incidents.services import change_level
-
-    lateness = (now - deadline.due_at).total_seconds()
-    if deadline.condition_field and not condition_holds(
-        deadline.condition_field, deadline.condition_op, deadline.condition_value, incident.condition_values()
-    ):
-        deadline.state, deadline.acted_at = State.CONDITION_NOT_MET, now
-        deadline.save(update_fields=["state", "acted_at"])
-        _timeline(incident, TimelineKind.CONDITION_NOT_MET, at=now, deadline=deadline, detail={
-            "field": deadline.condition_field, "op": deadline.condition_op, "value": deadline.condition_value,
-            "actual": incident.condition_values().get(deadline.condition_field),
-            "target": deadline.target_level_key, "lateness_seconds": round(lateness, 3),
-        })
-        return
-    deadline.state, deadline.acted_at = State.FIRED, now
-    deadline.save(update_fields=["state", "acted_at"])
-    # The new level starts at the due time, not when the sweeper got here: no drift.
-    change_level(incident, deadline.target_level_key, actor=None, at=deadline.due_at, deadline=deadline,
-                 reason="not resolved within the plan's time limit", manual=False,
-                 lateness_seconds=round(lateness, 3))
-
-
-def _record_missed(incident, deadline, now):
-    deadline.state, deadline.acted_at = State.MISSED, now
-    deadline.save(update_fields=["state", "acted_at"])
-    role = _role(incident.plan_version_id, deadline.role_key)
-    # The role's superior in the plan's hierarchy, and the office that coordinates every response.
-    reported_to = list(dict.fromkeys(([role.reports_to.key] if role and role.reports_to else []) + ["office"]))
-    told, _nobody = notify_roles(incident, reported_to, event=f"deadline:{deadline.pk}", ask=Ask.MISSED,
-                                 note=f"{deadline.get_kind_display()}: {role.name if role else deadline.role_key}")
-    if deadline.kind == Kind.APPROVAL:
-        # Still undecided: remind the approvers too.
-        notify_roles(incident, [deadline.role_key], event=f"deadline:{deadline.pk}:remind", ask=Ask.APPROVE)
-    _timeline(incident, TimelineKind.DEADLINE_MISSED, at=now, deadline=deadline, detail={
-        "deadline_kind": deadline.kind, "role": deadline.role_key, "due_at": deadline.due_at.isoformat(),
-        "lateness_seconds": round((now - deadline.due_at).total_seconds(), 3),
-        "reported_to": reported_to, "people": sorted(p.username for p in told),
-    })
-
-
-@lru_cache(maxsize=1024)
-def _role(version_id, role_key):
-    # A plan version never changes once stored (a new plan is a new version), so its roles cache safely.
-    return Role.objects.select_related("reports_to").filter(version_id=version_id, key=role_key).first()
-
-
-def _timeline(incident, kind, *, at, detail, deadline=None, actor=None):
-    return TimelineEntry.objects.create(incident=incident, kind=kind, at=at, detail=detail, deadline=deadline,
-                                        actor=actor, actor_label="" if actor else "Fenghuo")
+    if _act_on_due is None:
+        raise ImproperlyConfigured("nothing acts on due deadlines: the incidents app registers it in ready()")
+    return _act_on_due(deadline_id, incident_id)
 
 
 def schedule_precise_firing(deadlines):

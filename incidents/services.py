@@ -14,29 +14,14 @@ from simple_history.utils import bulk_create_with_history
 
 from core.errors import Refused
 from escalation import services as engine
-from escalation.models import Kind
 from notifications import announcements
 from plan.models import Category, Level, PlanVersion
 
-from . import permissions, states
-from .models import Incident, PlanStatus, ResponsePlan, Source, TimelineEntry, TimelineKind
+from . import deadlines, levels, permissions, states, timeline
+from .models import Incident, PlanStatus, ResponsePlan, Source, TimelineKind
 from .states import Status
 
 DETAIL_FIELDS = ("title", "description", "affected_branches", "total_branches", "affected_system", "host_fault")
-
-
-def _entry(incident, kind, *, actor=None, actor_label="", at=None, detail=None, deadline=None):
-    entry = _entry_row(incident, kind, actor=actor, actor_label=actor_label, at=at, detail=detail, deadline=deadline)
-    entry.save()
-    return entry
-
-
-def _entry_row(incident, kind, *, actor=None, actor_label="", at=None, detail=None, deadline=None):
-    return TimelineEntry(
-        incident=incident, kind=kind, actor=actor if actor and actor.is_authenticated else None,
-        actor_label=actor_label or ("" if actor else "Fenghuo"), at=at or timezone.now(),
-        detail=detail or {}, deadline=deadline,
-    )
 
 
 def _lock(incident):
@@ -113,13 +98,13 @@ def log_faults(faults):
             incidents[0].save()  # history by the post_save signal, with the request's user
         else:
             bulk_create_with_history(incidents, Incident, default_date=now)
-        TimelineEntry.objects.bulk_create([
-            _entry_row(incident, TimelineKind.OPENED, actor=incident.reporter, actor_label=actor_label, at=now,
+        timeline.record_rows([
+            timeline.row(incident, TimelineKind.OPENED, actor=incident.reporter, actor_label=actor_label, at=now,
                        detail={"category": incident.category.key, "level": incident.level.key,
                                "plan_version": incident.plan_version.number, "drill": incident.is_drill,
                                "source": incident.source})
             for incident, (_fields, _discovered_at, actor_label) in zip(incidents, checked, strict=True)])
-        engine.start_level_responses(incidents, started_at=now)
+        levels.start_level_responses(incidents, started_at=now)
     return incidents
 
 
@@ -188,51 +173,6 @@ def _check_branches(affected, total, errors):
 # --- level ----------------------------------------------------------------------
 
 
-def change_level(incident, level_key, *, actor, at, reason, manual, deadline=None, lateness_seconds=None):
-    """Move to another level and start that level's full response. Caller holds the incident lock."""
-    old = incident.level
-    new = Level.objects.get(version=incident.plan_version, key=level_key)
-    engine.cancel_pending(incident, reason=f"level changed to {new.key}", kinds=[Kind.ON_SITE, Kind.ESCALATION,
-                                                                                 Kind.REPORT])
-    incident.level, incident.level_since = new, at
-    incident.save(update_fields=["level", "level_since"])
-    detail = {"from": old.key, "to": new.key, "reason": reason, "manual": manual}
-    if lateness_seconds is not None:
-        detail["lateness_seconds"] = lateness_seconds
-    _entry(incident, TimelineKind.LEVEL_CHANGED, actor=actor, at=at, detail=detail, deadline=deadline)
-    engine.start_level_response(incident, started_at=at, actor=actor)
-    _reassign_pending_approval(incident, at=at, actor=actor)
-    return incident
-
-
-def _reassign_pending_approval(incident, *, at, actor):
-    """A level change re-asks the pending response plan's approval of the new level (plan rule 7).
-
-    The approver becomes the new cell's approval role, its deadline restarts
-    from the level change and the new approvers are told. When the new cell
-    needs no approval (a level lowered to one without a gate), the plan stays
-    pending with the approver already asked: nobody approved it, so clearing it
-    would let an unapproved plan pass as approved; work is not held back meanwhile,
-    since the new cell no longer gates starting the implementation.
-    """
-    pending = ResponsePlan.objects.select_for_update().filter(incident=incident, status=PlanStatus.PENDING).first()
-    if pending is None:
-        return
-    cell = engine.cell_of(incident)
-    old_role = pending.approver_role_key
-    new_role = cell.approval_by.key if cell.approval_by_id else old_role
-    engine.cancel_pending(incident, reason=f"level changed to {incident.level.key}", kinds=[Kind.APPROVAL])
-    if new_role != old_role:
-        pending.approver_role_key = new_role
-        pending._history_user = actor
-        pending.save(update_fields=["approver_role_key"])
-    approval = engine.start_approval(incident, role_key=new_role, started_at=at)
-    _entry(incident, TimelineKind.NOTE, actor=actor, at=at, detail={
-        "plan": pending.pk, "approver_role_from": old_role, "approver_role": new_role,
-        "approval_due_at": approval.due_at.isoformat(), "level": incident.level.key,
-        "note": "approval re-asked at the new level"})
-
-
 @transaction.atomic
 def escalate(incident, level_key, *, actor, reason):
     """Manual escalation ("worsening", plan 4.3.1/4.3.2): the same path as a timed one."""
@@ -247,7 +187,17 @@ def escalate(incident, level_key, *, actor, reason):
                                          {"new": target.name, "old": incident.level.name}]})
     if not (reason or "").strip():
         raise ValidationError({"reason": [_("say why the level rises")]})
-    return change_level(incident, level_key, actor=actor, at=timezone.now(), reason=reason.strip(), manual=True)
+    return levels.change_level(incident, level_key, actor=actor, at=timezone.now(), reason=reason.strip(), manual=True)
+
+
+@transaction.atomic
+def raise_level(incident, level_key, *, reason):
+    """A monitoring source saw worse: the level rises through the one path, if more severe and still open."""
+    incident = _lock(incident)
+    target = Level.objects.get(version=incident.plan_version, key=level_key)
+    if not incident.is_open or not target.is_more_severe_than(incident.level):
+        return incident
+    return levels.change_level(incident, level_key, actor=None, at=timezone.now(), reason=reason, manual=False)
 
 
 @transaction.atomic
@@ -263,7 +213,7 @@ def deescalate(incident, level_key, *, actor, reason):
                                          {"new": target.name, "old": incident.level.name}]})
     if not (reason or "").strip():
         raise ValidationError({"reason": [_("say why the level is lowered")]})
-    return change_level(incident, level_key, actor=actor, at=timezone.now(), reason=reason.strip(), manual=True)
+    return levels.change_level(incident, level_key, actor=actor, at=timezone.now(), reason=reason.strip(), manual=True)
 
 
 # --- working it ---------------------------------------------------------------------
@@ -275,7 +225,7 @@ def acknowledge(incident, *, actor):
     _check(actor, "acknowledge", incident)
     incident.acknowledged_at, incident.acknowledged_by = timezone.now(), actor
     _move(incident, "acknowledge", ["acknowledged_at", "acknowledged_by"])
-    _entry(incident, TimelineKind.ACKNOWLEDGED, actor=actor)
+    timeline.record(incident, TimelineKind.ACKNOWLEDGED, actor=actor)
     return incident
 
 
@@ -290,7 +240,7 @@ def check_in(incident, *, actor):
         # Whoever arrives first has taken the incident on.
         incident.acknowledged_at, incident.acknowledged_by = now, actor
     _move(incident, "check_in", ["acknowledged_at", "acknowledged_by"])
-    _entry(incident, TimelineKind.CHECKED_IN, actor=actor, at=now, detail={
+    timeline.record(incident, TimelineKind.CHECKED_IN, actor=actor, at=now, detail={
         "deadlines_met": [{"role": d.role_key, "due_at": d.due_at.isoformat(),
                            "early_seconds": round((d.due_at - now).total_seconds(), 1)} for d in met],
     })
@@ -309,11 +259,11 @@ def propose_plan(incident, *, actor, text):
                                        approver_role_key=approver,
                                        status=PlanStatus.PENDING if approver else PlanStatus.APPROVED,
                                        decided_at=None if approver else now)
-    _entry(incident, TimelineKind.PLAN_PROPOSED, actor=actor, at=now,
+    timeline.record(incident, TimelineKind.PLAN_PROPOSED, actor=actor, at=now,
            detail={"plan": plan.pk, "approver_role": approver, "text": plan.text[:500]})
     if approver:
         incident.status = Status.PLAN_PROPOSED
-        engine.start_approval(incident, role_key=approver, started_at=now)
+        levels.start_approval(incident, role_key=approver, started_at=now)
     else:
         # The cell needs no approval: the plan is simply recorded and work goes on.
         incident.status = Status.IMPLEMENTING
@@ -339,7 +289,7 @@ def _decide(plan, *, actor, comment, approve):
     plan.save()
     engine.meet_approval(incident, actor, at=now)
     _move(incident, action)
-    _entry(incident, TimelineKind.PLAN_APPROVED if approve else TimelineKind.PLAN_REJECTED, actor=actor, at=now,
+    timeline.record(incident, TimelineKind.PLAN_APPROVED if approve else TimelineKind.PLAN_REJECTED, actor=actor, at=now,
            detail={"plan": plan.pk, "comment": plan.decision_comment})
     return plan
 
@@ -362,7 +312,7 @@ def start_implementing(incident, *, actor):
         raise Refused(_("cannot start implementing: the plan requires %(role)s to approve a response plan first")
                       % {"role": cell.approval_by.name}, code="approval_required")
     _move(incident, "start_implementing")
-    _entry(incident, TimelineKind.IMPLEMENTING, actor=actor)
+    timeline.record(incident, TimelineKind.IMPLEMENTING, actor=actor)
     return incident
 
 
@@ -372,7 +322,7 @@ def mark_recovered(incident, *, actor, note=""):
     incident = _lock(incident)
     _check(actor, "mark_recovered", incident)
     _move(incident, "mark_recovered")
-    _entry(incident, TimelineKind.RECOVERED, actor=actor, detail={"note": note})
+    timeline.record(incident, TimelineKind.RECOVERED, actor=actor, detail={"note": note})
     return incident
 
 
@@ -388,7 +338,7 @@ def resolve(incident, *, actor, summary, actor_label=""):
     was = incident.status
     incident.resolved_at, incident.resolved_by, incident.resolution_summary = now, actor, summary.strip()
     _move(incident, "resolve", ["resolved_at", "resolved_by", "resolution_summary"])
-    _entry(incident, TimelineKind.RESOLVED, actor=actor, actor_label=actor_label, at=now, detail={
+    timeline.record(incident, TimelineKind.RESOLVED, actor=actor, actor_label=actor_label, at=now, detail={
         "summary": incident.resolution_summary, "stability_confirmed": was == Status.RECOVERED,
         "deadlines_cancelled": cancelled,
     })
@@ -404,7 +354,7 @@ def review(incident, *, actor, notes):
         raise ValidationError({"notes": [_("write the review")]})
     incident.review_notes = notes.strip()
     _move(incident, "review", ["review_notes"])
-    _entry(incident, TimelineKind.REVIEWED, actor=actor, detail={"notes": incident.review_notes[:1000]})
+    timeline.record(incident, TimelineKind.REVIEWED, actor=actor, detail={"notes": incident.review_notes[:1000]})
     return incident
 
 
@@ -413,7 +363,7 @@ def archive(incident, *, actor):
     incident = _lock(incident)
     _check(actor, "archive", incident)
     _move(incident, "archive")
-    _entry(incident, TimelineKind.ARCHIVED, actor=actor)
+    timeline.record(incident, TimelineKind.ARCHIVED, actor=actor)
     return incident
 
 
@@ -424,7 +374,7 @@ def announce(incident, *, author, text_en="", text_zh=""):
     _check(author, "announce", incident)
     announcement = announcements.announcement_create(incident=incident, author=author, text_en=text_en,
                                                      text_zh=text_zh)
-    _entry(incident, TimelineKind.ANNOUNCED, actor=author, at=announcement.created_at,
+    timeline.record(incident, TimelineKind.ANNOUNCED, actor=author, at=announcement.created_at,
            detail={"announcement": announcement.pk, "level": announcement.level_key, "automatic": False,
                    "text": (announcement.text_zh or announcement.text_en)[:500]})
     return announcement
@@ -458,8 +408,8 @@ def update_details(incident, *, actor, changes, actor_label=""):
         return incident
     incident._history_user = actor
     incident.save(update_fields=list(diff))
-    _entry(incident, TimelineKind.UPDATED, actor=actor, actor_label=actor_label, detail=diff)
-    engine.reevaluate_conditions(incident)
+    timeline.record(incident, TimelineKind.UPDATED, actor=actor, actor_label=actor_label, detail=diff)
+    deadlines.reevaluate_conditions(incident)
     return incident
 
 

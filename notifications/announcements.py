@@ -34,8 +34,8 @@ def announce_level(incident, at):
     """Announce the incident's current level if it is orange or red; at most once per level.
 
     Called inside the transaction that opened the incident or raised its level
-    (the level's response start). Returns the announcement, or
-    None when the level is not announced.
+    (incidents.levels.start_level_responses). Returns the announcement this
+    call made, or None when the level is not announced or already was.
     """
     level_key = incident.level.key
     if level_key not in ANNOUNCED_LEVELS:
@@ -48,7 +48,7 @@ def announce_level(incident, at):
         )
         if created:
             _tell(announcement)
-    return announcement
+    return announcement if created else None
 
 
 @transaction.atomic

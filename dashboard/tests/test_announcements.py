@@ -25,10 +25,13 @@ def business(make_person):
 
 def test_orange_incident_is_announced_once_and_every_business_department_is_told(office, business):
     incident = services.log_fault(reporter=office, category="system", level="orange", title="savings host blocked")
-    announcement = announcements.announce_level(incident, timezone.now())
-    again = announcements.announce_level(incident, timezone.now())
+    # Opening at orange announced it; asking again announces nothing more.
+    assert announcements.announce_level(incident, timezone.now()) is None
+    announcement = Announcement.objects.get(incident=incident)
 
-    assert announcement == again and announcement.created_by is None
+    assert announcement.created_by is None
+    [entry] = incident.timeline.filter(kind=TimelineKind.ANNOUNCED)
+    assert entry.actor is None and entry.detail["automatic"] and entry.detail["announcement"] == announcement.pk
     assert Announcement.objects.filter(incident=incident).count() == 1
     assert "orange" in announcement.text_en and "严重预警" in announcement.text_zh
     told = Notification.objects.filter(incident=incident, ask=Ask.ANNOUNCE)
@@ -80,7 +83,7 @@ def test_only_the_office_or_leadership_announce(office, business, make_person):
     with pytest.raises(ValidationError):
         services.announce(incident, author=office, text_en=" ", text_zh="")
     assert not Announcement.objects.filter(created_by__isnull=False).exists()
-    assert not incident.timeline.filter(kind=TimelineKind.ANNOUNCED).exists()
+    assert not incident.timeline.filter(kind=TimelineKind.ANNOUNCED, actor__isnull=False).exists()
 
 
 def test_business_departments_read_announcements_after_signing_in(office, business, client):
