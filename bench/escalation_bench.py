@@ -48,7 +48,7 @@ def seed(far_count):
     from django.utils import timezone
 
     from plan.tests.documents import SHIPPED_PLAN
-    from escalation.testing import DUTY_ROLES, make_incidents_with_deadlines
+    from tests.support.processes import DUTY_ROLES, make_incidents_with_deadlines
     from people.models import Person, RoleAssignment
     from plan.services import load_plan_text
 
@@ -64,7 +64,7 @@ def seed(far_count):
 
 def run_scenario(version, *, name, due_times, eta):
     from escalation.models import Deadline, State
-    from escalation.testing import make_incidents_with_deadlines, wait_until
+    from tests.support.processes import make_incidents_with_deadlines, wait_until
 
     deadlines = make_incidents_with_deadlines(version=version, due_times=due_times, schedule_eta=eta)
     ids = [d.pk for d in deadlines]
@@ -102,7 +102,7 @@ def main():
     from django.conf import settings
     from django.utils import timezone
 
-    from escalation.testing import CeleryProcesses, database_url
+    from tests.support.processes import CeleryProcesses, database_url
 
     load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     connection = setup_database(migrate=not args.no_migrations)

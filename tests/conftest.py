@@ -3,9 +3,9 @@
 import pytest
 from django.db import connection
 
-from plan.tests.documents import fast_plan_text
-from escalation.testing import CeleryProcesses, database_url, own_broker
 from plan.services import load_plan_text
+from plan.tests.documents import fast_plan_text
+from tests.support.processes import CeleryProcesses, database_url, own_broker
 
 
 @pytest.fixture

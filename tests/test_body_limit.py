@@ -8,8 +8,8 @@ import socket
 import pytest
 from django.conf import settings
 
-from escalation.testing import gunicorn
 from incidents.models import Incident
+from tests.support.processes import gunicorn
 
 
 @pytest.fixture

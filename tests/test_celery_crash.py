@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 
 from escalation.models import Deadline, State
-from escalation.testing import acted_exactly_once, make_incidents_with_deadlines, wait_until
 from incidents.models import TimelineEntry
+from tests.support.processes import acted_exactly_once, make_incidents_with_deadlines, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.celery_worker]
 

@@ -7,14 +7,14 @@ import pytest
 from django.utils import timezone
 
 from escalation.models import Deadline, Kind, State
-from escalation.testing import (
+from incidents import services
+from incidents.models import TimelineEntry, TimelineKind
+from notifications.models import Ask, Notification
+from tests.support.processes import (
     acted_exactly_once,
     make_incidents_with_deadlines,
     wait_until,
 )
-from incidents import services
-from incidents.models import TimelineEntry, TimelineKind
-from notifications.models import Ask, Notification
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.celery_worker]
 

@@ -32,8 +32,8 @@ import pytest
 import redis
 
 from alerts.tests.conftest import am_alert, am_webhook
-from escalation.testing import CeleryProcesses, wait_until
 from notifications.tests.receivers import Receiver
+from tests.support.processes import CeleryProcesses, wait_until
 
 pytestmark = pytest.mark.faults
 

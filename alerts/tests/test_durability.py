@@ -11,9 +11,9 @@ from django.db import connection
 
 from alerts import services
 from alerts.models import Alert, AlertGroup
-from escalation.testing import CeleryProcesses, database_url, own_broker, wait_until
-from escalation.testing import gunicorn as gunicorn_server
 from incidents.models import Incident, TimelineKind
+from tests.support.processes import CeleryProcesses, database_url, own_broker, wait_until
+from tests.support.processes import gunicorn as gunicorn_server
 
 from .conftest import am_alert, am_webhook
 
