@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from core.errors import Refused
 from incidents import permissions
 from notifications.models import Ask
-from notifications.services import notify_roles
+from notifications.recipients import notify_roles
 
 from .models import Announcement
 

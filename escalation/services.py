@@ -18,7 +18,7 @@ from django.utils import timezone
 from dashboard.services import announce_level
 from incidents.models import Incident, TimelineEntry, TimelineKind
 from notifications.models import Ask
-from notifications.services import notify_many, notify_roles
+from notifications.recipients import notify_many, notify_roles
 from plan.conditions import condition_holds
 from plan.models import Role
 from plan.services import response_for
