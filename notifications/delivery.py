@@ -30,12 +30,12 @@ _KICK_TTL_MS = 10_000
 
 
 def max_attempts():
-    return int(getattr(settings, "NOTIFICATIONS_MAX_ATTEMPTS", 5))
+    return settings.NOTIFICATIONS_MAX_ATTEMPTS
 
 
 def backoff(attempt):
     """Wait before attempt ``attempt + 1``: 10 s, 30 s, 90 s, … capped at an hour."""
-    base = float(getattr(settings, "NOTIFICATIONS_RETRY_BASE_SECONDS", 10))
+    base = settings.NOTIFICATIONS_RETRY_BASE_SECONDS
     return timedelta(seconds=min(base * 3 ** (attempt - 1), 3600))
 
 
@@ -213,11 +213,10 @@ def _fall_back(delivery):
 
 
 def _sms_over_daily_cap(delivery):
-    cap = int(getattr(settings, "NOTIFICATIONS_SMS_DAILY_CAP", 40))
     since = timezone.now() - timedelta(days=1)
     sent = Delivery.objects.filter(kind=ChannelKind.SMS, address=delivery.address, status=DeliveryStatus.SENT,
                                    sent_at__gte=since).count()
-    return sent >= cap
+    return sent >= settings.NOTIFICATIONS_SMS_DAILY_CAP
 
 
 # --- asking a worker to deliver -----------------------------------------------------------------------
@@ -239,7 +238,7 @@ def kick_delivery():
     anything, so it also delivers the rows of every kick it absorbed. Opening
     100 incidents in a storm thus queues a few delivery runs, not 100.
     """
-    if not getattr(settings, "NOTIFICATIONS_KICK_ON_COMMIT", True):
+    if not settings.NOTIFICATIONS_KICK_ON_COMMIT:
         return
     from .tasks import deliver_pending
 

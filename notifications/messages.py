@@ -1,4 +1,4 @@
-"""What is said: a notification's title and body, the message each channel sends, and the signed acknowledgement link."""
+"""What is said: a notification's title and body, the message a channel sends, the signed acknowledgement link."""
 
 from django.conf import settings
 from django.core import signing
@@ -51,9 +51,8 @@ def ack_url(notification):
 
 def notification_from_token(token):
     """The notification a signed link names; ``Refused`` when the link is forged (400) or expired (410)."""
-    max_age = getattr(settings, "NOTIFICATIONS_ACK_LINK_MAX_AGE", 7 * 24 * 3600)
     try:
-        pk = signing.TimestampSigner(salt=ACK_SALT).unsign(token, max_age=max_age)
+        pk = signing.TimestampSigner(salt=ACK_SALT).unsign(token, max_age=settings.NOTIFICATIONS_ACK_LINK_MAX_AGE)
     except signing.SignatureExpired:
         raise Refused(_("This acknowledgement link has expired. Open Fenghuo and acknowledge there."),
                       code="expired", status_code=410) from None

@@ -128,7 +128,7 @@ def _people_by_role(role_keys):
 
 
 def _duty_ack_waits(role_keys):
-    default = timedelta(seconds=getattr(settings, "NOTIFICATIONS_DUTY_ACK_WAIT_SECONDS", 300))
+    default = timedelta(seconds=settings.NOTIFICATIONS_DUTY_ACK_WAIT_SECONDS)
     waits = dict.fromkeys(role_keys, default)
     if role_keys:
         waits.update(RolePolicy.objects.filter(role_key__in=role_keys).values_list("role_key", "ack_wait"))
