@@ -119,14 +119,6 @@ def _claimed(ids):
             .filter(pk__in=ids, status=DeliveryStatus.SENDING).order_by("next_attempt_at", "id"))
 
 
-def deliver_one(delivery_id, *, now=None):
-    """Send one claimed delivery (no transaction held during the call) and record the outcome."""
-    delivery = _claimed([delivery_id]).first()
-    if delivery is None:
-        return None
-    return _deliver(delivery, now=now)
-
-
 def _deliver(delivery, *, now=None):
     notification = delivery.notification
     if delivery.kind in PERSONAL_KINDS:

@@ -18,12 +18,11 @@ from .models import ROBOT_KINDS, Ask, DutyShift, RolePolicy
 from .outbox import active_channels, add_robot_deliveries, record_many
 
 
-def shifts_on_duty(role_key=None, *, at=None):
+def shifts_on_duty(*, at=None):
+    """The shifts running at ``at`` (now), by role: the roster page, and whom ``notify_roles`` tells first."""
     at = at or timezone.now()
-    shifts = DutyShift.objects.filter(starts_at__lte=at, ends_at__gt=at, person__is_active=True)
-    if role_key:
-        shifts = shifts.filter(role_key=role_key)
-    return shifts.select_related("person").order_by("role_key", "starts_at")
+    return (DutyShift.objects.filter(starts_at__lte=at, ends_at__gt=at, person__is_active=True)
+            .select_related("person").order_by("role_key", "starts_at"))
 
 
 def on_duty(role_key, *, at=None):
