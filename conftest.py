@@ -68,7 +68,7 @@ def _fast_password_hashing(settings):
 @pytest.fixture(autouse=True)
 def _no_queued_delivery_run():
     """A delivery kick of an earlier test (never consumed) must not absorb this test's kicks."""
-    from notifications.services import delivery_run_started
+    from notifications.delivery import delivery_run_started
 
     delivery_run_started()
 

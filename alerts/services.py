@@ -38,7 +38,7 @@ from incidents import services as incident_services
 from incidents.models import TimelineEntry, TimelineKind
 from incidents.states import OPEN_STATUSES
 from notifications.models import Ask
-from notifications.services import notify_roles
+from notifications.recipients import notify_roles
 from plan.models import Category, Level, PlanVersion
 
 from .models import Alert, AlertGroup, AlertStatus, Integration, LEVEL_KEYS

@@ -6,7 +6,7 @@ Not a test. Two figures:
    ``incidents.services.log_fault``) to the commit of the last notification row
    (and its outbox deliveries) for a 50-person role. p50/p95 over ``--runs``.
 2. Throughput: ``--deliveries`` webhook deliveries drained by
-   ``notifications.services.deliver_due`` (the task body) in 1 and 2 processes
+   ``notifications.delivery.deliver_due`` (the task body) in 1 and 2 processes
    against a ThreadingHTTPServer on loopback that checks every HMAC signature.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/fenghuo_notif \\
@@ -135,7 +135,7 @@ def drain(_worker):
     django.setup()
     connections.close_all()
     quiet_settings()
-    from notifications.services import deliver_due
+    from notifications.delivery import deliver_due
 
     return deliver_due(limit=50, rounds=100000)
 

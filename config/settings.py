@@ -247,6 +247,24 @@ NOTIFICATION_BACKLOG_SECONDS = int(os.environ.get("NOTIFICATION_BACKLOG_SECONDS"
 DUE_UNFIRED_MAX_COUNT = int(os.environ.get("DUE_UNFIRED_MAX_COUNT", "0"))
 # /approvals/ shows a response plan as overdue once it has waited this long for a decision.
 APPROVAL_OVERDUE_MINUTES = int(os.environ.get("APPROVAL_OVERDUE_MINUTES", "30"))
+# Each near deadline is also sent as a Celery task with an ETA, so it acts on the second; off (tests and benches
+# without a worker), only the sweep every ESCALATION_SWEEP_SECONDS acts (escalation/services.py).
+ESCALATION_ETA_TASKS = env_bool("ESCALATION_ETA_TASKS", True)
+
+# Notifications (docs/notifications.md). A failed delivery is tried again after NOTIFICATIONS_RETRY_BASE_SECONDS,
+# three times longer each time (capped at an hour), until NOTIFICATIONS_MAX_ATTEMPTS attempts have failed.
+NOTIFICATIONS_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATIONS_MAX_ATTEMPTS", "5"))
+NOTIFICATIONS_RETRY_BASE_SECONDS = float(os.environ.get("NOTIFICATIONS_RETRY_BASE_SECONDS", "10"))
+# Seconds to wait for a provider's answer (robots, SMS gateway, webhooks).
+NOTIFICATIONS_HTTP_TIMEOUT = float(os.environ.get("NOTIFICATIONS_HTTP_TIMEOUT", "10"))
+# The people on duty have this long to acknowledge before the rest of the role is told (a role's policy overrides).
+NOTIFICATIONS_DUTY_ACK_WAIT_SECONDS = int(os.environ.get("NOTIFICATIONS_DUTY_ACK_WAIT_SECONDS", "300"))
+# Lifetime of the signed acknowledgement links in messages (a week).
+NOTIFICATIONS_ACK_LINK_MAX_AGE = int(os.environ.get("NOTIFICATIONS_ACK_LINK_MAX_AGE", str(7 * 24 * 3600)))
+# SMS sent to one number in 24 hours; the rest are suppressed, so the carrier does not block it in a long outage.
+NOTIFICATIONS_SMS_DAILY_CAP = int(os.environ.get("NOTIFICATIONS_SMS_DAILY_CAP", "40"))
+# Ask a worker to deliver as soon as a notification commits; off (tests without a worker), beat's 5 s sweep delivers.
+NOTIFICATIONS_KICK_ON_COMMIT = env_bool("NOTIFICATIONS_KICK_ON_COMMIT", True)
 
 def _cache_location(broker_url):
     """The broker's Redis server, on the next database number: cache.clear() must never flush the queues."""

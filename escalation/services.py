@@ -235,7 +235,7 @@ def _act(deadline_id, incident_id):
 
 def schedule_precise_firing(deadlines):
     """Ask a worker to act at the due second. Only an optimisation: the sweeper is the safety net."""
-    if not getattr(settings, "ESCALATION_ETA_TASKS", True):
+    if not settings.ESCALATION_ETA_TASKS:
         return
     # Only near deadlines: an ETA message beyond Redis' visibility timeout would be redelivered.
     horizon = timezone.now() + ETA_HORIZON

@@ -17,7 +17,7 @@ from escalation import services as engine
 from escalation.models import Deadline, Kind, State
 from escalation.services import Outcome
 from notifications.models import Ask
-from notifications.services import notify_roles
+from notifications.recipients import notify_roles
 from plan.conditions import condition_holds
 from plan.models import Role
 

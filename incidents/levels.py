@@ -12,7 +12,7 @@ from escalation import services as engine
 from escalation.models import Kind
 from notifications.announcements import announce_level
 from notifications.models import Ask
-from notifications.services import notify_many, notify_roles
+from notifications.recipients import notify_many, notify_roles
 from plan.models import Level
 
 from . import timeline

@@ -24,7 +24,7 @@ from core.errors import Refused
 from escalation.models import Deadline, Kind
 from escalation.services import cell_of, planned_response
 from notifications.models import Ask, Notification
-from notifications.services import shifts_on_duty
+from notifications.recipients import shifts_on_duty
 from people.access import reader_required
 from people.models import RoleAssignment
 from plan.models import Category, Level, PlanVersion, Response

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import Announcement, Ask
-from .services import notify_roles
+from .recipients import notify_roles
 
 # Orange and red are announced (plan 4.1.3, 4.2.3, 4.3.3); blue and yellow stay with the responders.
 ANNOUNCED_LEVELS = frozenset({"orange", "red"})

@@ -7,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
-from . import services
+from . import answers
 from .models import Notification
 
 
@@ -49,7 +49,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], filterset_class=None)
     def read(self, request, pk=None):
         notification = get_object_or_404(self.get_queryset(), pk=pk)
-        services.mark_read(request.user, notification_id=notification.pk)
+        answers.mark_read(request.user, notification_id=notification.pk)
         notification.refresh_from_db()
         return Response(NotificationSerializer(notification).data)
 
@@ -58,12 +58,12 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                    responses={200: inline_serializer("MarkedRead", {"marked": serializers.IntegerField()})})
     @action(detail=False, methods=["post"], url_path="read", filterset_class=None, pagination_class=None)
     def read_all(self, request):
-        return Response({"marked": services.mark_read(request.user)})
+        return Response({"marked": answers.mark_read(request.user)})
 
     @extend_schema(summary="Acknowledge a notification", request=None,
                    responses=NotificationSerializer)
     @action(detail=True, methods=["post"], filterset_class=None)
     def ack(self, request, pk=None):
         notification = get_object_or_404(self.get_queryset(), pk=pk)
-        notification = services.acknowledge(notification, request.user)
+        notification = answers.acknowledge(notification, request.user)
         return Response(NotificationSerializer(notification).data)

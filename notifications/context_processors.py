@@ -2,7 +2,7 @@
 
 from django.utils.functional import SimpleLazyObject
 
-from .services import unread_count
+from .answers import unread_count
 
 
 def unread(request):

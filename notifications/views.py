@@ -8,13 +8,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.errors import Refused
 from people.access import reader_required
 
-from . import services
+from . import answers
+from .messages import notification_from_token
 from .models import Notification
+from .recipients import shifts_on_duty
 
 
 @reader_required
 def notification_list(request):
-    items = list(services.notifications_for(request.user)[:200])
+    items = list(answers.notifications_for(request.user)[:200])
     # Reading changes nothing: marking read is the POST below (prefetchers and reloads must not clear unread).
     return render(request, "notifications/list.html", {"items": items})
 
@@ -22,7 +24,7 @@ def notification_list(request):
 @reader_required
 @require_POST
 def mark_all_read(request):
-    services.mark_read(request.user)
+    answers.mark_read(request.user)
     return redirect("notifications:list")
 
 
@@ -30,7 +32,7 @@ def mark_all_read(request):
 @require_POST
 def acknowledge(request, pk):
     notification = get_object_or_404(Notification, pk=pk, person=request.user)
-    services.acknowledge(notification, request.user)
+    answers.acknowledge(notification, request.user)
     messages.success(request, _("Acknowledged: %(title)s") % {"title": notification.title})
     return redirect("notifications:list")
 
@@ -39,15 +41,15 @@ def acknowledge(request, pk):
 @require_http_methods(["GET", "POST"])
 def acknowledge_link(request, token):
     try:
-        notification = services.notification_from_token(token)
+        notification = notification_from_token(token)
     except Refused as refusal:
         return render(request, "notifications/ack_link.html", {"error": refusal.message},
                       status=refusal.status_code)
     if request.method == "POST":
-        notification = services.acknowledge_by_token(token)
+        notification = answers.acknowledge_by_token(token)
     return render(request, "notifications/ack_link.html", {"notification": notification, "token": token})
 
 
 @reader_required
 def roster(request):
-    return render(request, "notifications/roster.html", {"shifts": services.shifts_on_duty()})
+    return render(request, "notifications/roster.html", {"shifts": shifts_on_duty()})

@@ -101,7 +101,7 @@ def truncate_bytes(text, limit, suffix=""):
 
 
 def http_timeout():
-    return float(getattr(settings, "NOTIFICATIONS_HTTP_TIMEOUT", 10))
+    return settings.NOTIFICATIONS_HTTP_TIMEOUT
 
 
 def post_json(url, payload, *, headers=None, body=None):

@@ -4,7 +4,8 @@ import pytest
 from django.core import signing
 from django.test import Client
 
-from notifications import services
+from notifications.answers import acknowledge
+from notifications.messages import ack_url
 from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +60,7 @@ def test_nobody_can_acknowledge_someone_elses_notification_from_the_page(wang_no
 
 def test_the_signed_link_shows_a_button_on_get_and_acknowledges_on_post(wang_notified):
     _wang, notification = wang_notified
-    path = services.ack_url(notification).removeprefix("https://fenghuo.example.test")
+    path = ack_url(notification).removeprefix("https://fenghuo.example.test")
     client = Client()
     page = client.get(path)
     assert page.status_code == 200
@@ -76,7 +77,7 @@ def test_an_expired_link_is_refused_with_a_reason(wang_notified, time_machine, s
     _wang, notification = wang_notified
     time_machine.move_to(timezone.now(), tick=False)
     settings.NOTIFICATIONS_ACK_LINK_MAX_AGE = 3600
-    path = services.ack_url(notification).removeprefix("https://fenghuo.example.test")
+    path = ack_url(notification).removeprefix("https://fenghuo.example.test")
     time_machine.shift(7200)
     response = Client(HTTP_ACCEPT_LANGUAGE="en").post(path)
     assert response.status_code == 410
@@ -96,10 +97,10 @@ def test_a_forged_link_is_refused(wang_notified):
 def test_acknowledge_service_refuses_another_person_with_a_permission_error(wang_notified, make_person):
     _wang, notification = wang_notified
     with pytest.raises(PermissionError):
-        services.acknowledge(notification, make_person("office"))
+        acknowledge(notification, make_person("office"))
 
 
 def test_acknowledging_twice_keeps_the_first_time(wang_notified):
     wang, notification = wang_notified
-    first = services.acknowledge(notification, wang).acknowledged_at
-    assert services.acknowledge(notification, wang).acknowledged_at == first
+    first = acknowledge(notification, wang).acknowledged_at
+    assert acknowledge(notification, wang).acknowledged_at == first

@@ -5,11 +5,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from notifications import services
 from notifications.channels.base import truncate_bytes
 from notifications.channels.dingtalk import dingtalk_sign, signed_url
 from notifications.channels.feishu import feishu_sign
+from notifications.delivery import deliver_due
 from notifications.models import ChannelConfig, Delivery, DeliveryAttempt, DeliveryStatus
+from notifications.recipients import notify_roles
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +48,7 @@ def test_dingtalk_robot_posts_signed_markdown_that_mentions_the_people_told(make
     _robot("dingtalk", f"{ding.base}/robot/send?access_token=T", DING_SECRET)
     make_person("tech_group", username="wang", full_name="王工", phone="13800000001")
     incident = open_incident(level="orange")
-    services.deliver_due()
+    deliver_due()
     robot = Delivery.objects.get(kind="dingtalk")
     assert robot.status == DeliveryStatus.SENT, robot.last_error
     [doc] = ding.accepted
@@ -62,7 +63,7 @@ def test_dingtalk_robot_with_a_wrong_secret_records_the_vendors_error_and_retrie
     ding = receiver("dingtalk", secret=DING_SECRET)
     _robot("dingtalk", f"{ding.base}/robot/send?access_token=T", "SECsomethingelse")
     open_incident()
-    services.deliver_due()
+    deliver_due()
     robot = Delivery.objects.get(kind="dingtalk")
     assert robot.status == DeliveryStatus.PENDING
     attempt = DeliveryAttempt.objects.get(delivery=robot)
@@ -75,7 +76,7 @@ def test_wecom_robot_posts_markdown_with_the_key_in_the_url(make_person, open_in
     _robot("wecom", f"{wecom.base}/cgi-bin/webhook/send", secret="KEY-693a91f6")
     make_person("tech_group")
     open_incident(level="red", drill=True)
-    services.deliver_due()
+    deliver_due()
     assert Delivery.objects.get(kind="wecom").status == DeliveryStatus.SENT
     [request] = wecom.requests
     assert parse_qs(urlsplit(request["path"]).query)["key"] == ["KEY-693a91f6"]
@@ -88,7 +89,7 @@ def test_feishu_bot_posts_a_signed_card_in_the_level_colour(make_person, open_in
     feishu = receiver("feishu", secret="test-secret")
     _robot("feishu", f"{feishu.base}/open-apis/bot/v2/hook/HOOK", "test-secret")
     open_incident(level="yellow")
-    services.deliver_due()
+    deliver_due()
     assert Delivery.objects.get(kind="feishu").status == DeliveryStatus.SENT
     [card] = feishu.accepted
     assert card["card"]["header"]["template"] == "yellow"
@@ -99,7 +100,7 @@ def test_feishu_bad_signature_answer_is_recorded(open_incident, receiver, settin
     feishu = receiver("feishu", secret="test-secret")
     _robot("feishu", f"{feishu.base}/open-apis/bot/v2/hook/HOOK", "not-the-secret")
     open_incident()
-    services.deliver_due()
+    deliver_due()
     robot = Delivery.objects.get(kind="feishu")
     assert robot.status == DeliveryStatus.FAILED
     assert "19021" in robot.last_error
@@ -109,7 +110,7 @@ def test_webhook_is_signed_with_hmac_sha256_over_timestamp_and_body(make_person,
     hook = receiver("webhook", secret=WEBHOOK_SECRET)
     _robot("webhook", f"{hook.base}/hooks/fenghuo", WEBHOOK_SECRET, role_key="tech_group")
     incident = open_incident(level="orange")
-    services.deliver_due()
+    deliver_due()
     [doc] = hook.accepted
     assert doc["incident"] == incident.pk and doc["level"] == "orange" and doc["color"] == "#d1570a"
     assert doc["link"] == f"https://fenghuo.example.test/incidents/{incident.pk}/"
@@ -126,11 +127,11 @@ def test_a_failing_receiver_is_retried_and_then_recorded_as_failed(open_incident
     url = f"{hook.base}/robot/send?access_token=T" if kind == "dingtalk" else f"{hook.base}/hook"
     _robot(kind, url, secret)
     open_incident()
-    services.deliver_due()
+    deliver_due()
     delivery = Delivery.objects.get(kind=kind)
     for _attempt in range(2):
         assert delivery.status == DeliveryStatus.PENDING
-        services.deliver_due(now=delivery.next_attempt_at)
+        deliver_due(now=delivery.next_attempt_at)
         delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.FAILED
     assert delivery.attempts == 3 and len(hook.requests) == 3
@@ -143,10 +144,10 @@ def test_a_retry_after_a_500_delivers_exactly_once_with_the_same_delivery_id(ope
     hook = receiver("webhook", secret=WEBHOOK_SECRET, answers=[(500, {"error": "boom"}), (200, {"ok": True})])
     _robot("webhook", f"{hook.base}/hook", WEBHOOK_SECRET)
     open_incident()
-    services.deliver_due()
+    deliver_due()
     delivery = Delivery.objects.get(kind="webhook")
-    services.deliver_due(now=delivery.next_attempt_at)
-    services.deliver_due(now=delivery.next_attempt_at)
+    deliver_due(now=delivery.next_attempt_at)
+    deliver_due(now=delivery.next_attempt_at)
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SENT
     assert len(hook.accepted) == 1
@@ -163,7 +164,7 @@ def test_sms_gateway_gets_the_phone_the_text_and_the_ack_link(make_person, open_
     person = make_person("tech_group", phone="13800000001", language="en")
     Preference.objects.create(person=person, channels=["sms"])
     open_incident(level="yellow")
-    services.deliver_due()
+    deliver_due()
     [doc] = gateway.accepted
     assert doc["to"] == "13800000001"
     assert "/notifications/ack/" in doc["text"] and len(doc["text"].encode()) <= 400
@@ -176,8 +177,8 @@ def test_over_the_robot_limit_an_incidents_updates_are_coalesced_into_one_messag
     _robot("wecom", f"{hook.base}/cgi-bin/webhook/send?key=K", per_minute=2, role_key="")
     incident = open_incident()
     for n in range(4):
-        services.notify_roles(incident, ["tech_group"], event=f"update:{n}", ask=Ask.FYI, note=f"update {n}")
-    services.deliver_due()
+        notify_roles(incident, ["tech_group"], event=f"update:{n}", ask=Ask.FYI, note=f"update {n}")
+    deliver_due()
     assert len(hook.requests) == 1
     content = json.loads(hook.requests[0]["body"])["markdown"]["content"]
     assert "5" in content and "update 3" in content
@@ -190,10 +191,10 @@ def test_over_the_robot_limit_other_incidents_wait_for_the_next_minute(open_inci
     _robot("wecom", f"{hook.base}/cgi-bin/webhook/send?key=K", per_minute=1, role_key="")
     open_incident(title="first")
     open_incident(title="second")
-    services.deliver_due()
+    deliver_due()
     assert len(hook.requests) == 1
     waiting = Delivery.objects.get(kind="wecom", status=DeliveryStatus.PENDING)
-    services.deliver_due(now=waiting.next_attempt_at)
+    deliver_due(now=waiting.next_attempt_at)
     assert len(hook.requests) == 2
 
 
@@ -203,8 +204,8 @@ def test_a_long_message_is_cut_to_the_wecom_limit_and_keeps_the_link(open_incide
     hook = receiver("wecom")
     _robot("wecom", f"{hook.base}/cgi-bin/webhook/send?key=K", role_key="office")
     incident = open_incident()
-    services.notify_roles(incident, ["office"], event="long", ask=Ask.FYI, note="系统日志" * 2000)
-    services.deliver_due()
+    notify_roles(incident, ["office"], event="long", ask=Ask.FYI, note="系统日志" * 2000)
+    deliver_due()
     assert Delivery.objects.get(kind="wecom").status == DeliveryStatus.SENT
     content = hook.accepted[0]["markdown"]["content"]
     assert len(content.encode()) <= 4096
@@ -223,7 +224,7 @@ def test_sms_beyond_the_daily_cap_for_a_number_is_suppressed_not_sent(make_perso
     Preference.objects.create(person=person, channels=["sms"])
     incident = open_incident()
     for n in range(3):
-        services.notify_roles(incident, ["tech_group"], event=f"update:{n}", ask=Ask.FYI)
-    services.deliver_due()
+        notify_roles(incident, ["tech_group"], event=f"update:{n}", ask=Ask.FYI)
+    deliver_due()
     assert len(gateway.accepted) == 2
     assert sorted(Delivery.objects.values_list("status", flat=True)) == ["sent", "sent", "suppressed", "suppressed"]

@@ -5,8 +5,9 @@ import email
 import pytest
 from django.db import transaction
 
-from notifications import services
+from notifications.delivery import deliver_due
 from notifications.models import Ask, Delivery, DeliveryAttempt, DeliveryStatus, Notification, Preference
+from notifications.recipients import notify_roles
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +27,7 @@ def test_notifying_the_same_event_twice_creates_no_second_notification_or_delive
     make_person("tech_group")
     incident = open_incident()
     before = (Notification.objects.count(), Delivery.objects.count())
-    told, _nobody = services.notify_roles(incident, ["tech_group"], event=Notification.objects.first().event,
+    told, _nobody = notify_roles(incident, ["tech_group"], event=Notification.objects.first().event,
                                           ask=Ask.ON_SITE)
     assert told == []
     assert (Notification.objects.count(), Delivery.objects.count()) == before
@@ -36,7 +37,7 @@ def test_a_rolled_back_event_leaves_neither_notification_nor_delivery(make_perso
     make_person("tech_group")
     incident = open_incident()
     with pytest.raises(RuntimeError), transaction.atomic():
-        services.notify_roles(incident, ["tech_group"], event="rolled-back", ask=Ask.FYI)
+        notify_roles(incident, ["tech_group"], event="rolled-back", ask=Ask.FYI)
         assert Delivery.objects.filter(notification__event="rolled-back").exists()
         raise RuntimeError("the caller's transaction fails")
     assert not Notification.objects.filter(event="rolled-back").exists()
@@ -53,7 +54,7 @@ def test_email_reaches_a_real_smtp_server_in_the_persons_language_with_link_and_
         make_person, open_incident, smtp):
     make_person("tech_group", username="wang", language="en", email="wang@bank.test")
     incident = open_incident(level="yellow")
-    assert services.deliver_due() == 1
+    assert deliver_due() == 1
     [envelope] = smtp.messages
     assert envelope.rcpt_tos == ["wang@bank.test"]
     message = email.message_from_bytes(envelope.content)
@@ -71,7 +72,7 @@ def test_email_reaches_a_real_smtp_server_in_the_persons_language_with_link_and_
 def test_email_to_a_chinese_speaker_is_in_chinese(make_person, open_incident, smtp):
     make_person("tech_group", language="zh-hans")
     open_incident(level="yellow")
-    services.deliver_due()
+    deliver_due()
     message = email.message_from_bytes(smtp.messages[0].content)
     subject = str(email.header.make_header(email.header.decode_header(message["Subject"])))
     assert "较重预警" in subject
@@ -80,7 +81,7 @@ def test_email_to_a_chinese_speaker_is_in_chinese(make_person, open_incident, sm
 def test_drill_is_marked_as_a_drill_in_the_message(make_person, open_incident, smtp):
     make_person("tech_group", language="en")
     open_incident(drill=True)
-    services.deliver_due()
+    deliver_due()
     message = email.message_from_bytes(smtp.messages[0].content)
     subject = str(email.header.make_header(email.header.decode_header(message["Subject"])))
     assert subject.startswith("[DRILL]")
@@ -90,8 +91,8 @@ def test_drill_is_marked_as_a_drill_in_the_message(make_person, open_incident, s
 def test_delivering_again_after_success_sends_nothing_more(make_person, open_incident, smtp):
     make_person("tech_group")
     open_incident()
-    assert services.deliver_due() == 1
-    assert services.deliver_due() == 0
+    assert deliver_due() == 1
+    assert deliver_due() == 0
     assert len(smtp.messages) == 1
     assert DeliveryAttempt.objects.count() == 1
 
@@ -102,10 +103,10 @@ def test_an_unreachable_smtp_server_is_retried_then_recorded_as_failed(make_pers
     settings.NOTIFICATIONS_MAX_ATTEMPTS = 2
     make_person("tech_group")
     open_incident()
-    services.deliver_due()
+    deliver_due()
     delivery = Delivery.objects.get()
     assert delivery.status == DeliveryStatus.PENDING and delivery.next_attempt_at > delivery.created_at
-    services.deliver_due(now=delivery.next_attempt_at)
+    deliver_due(now=delivery.next_attempt_at)
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.FAILED
     assert "ConnectionRefused" in delivery.last_error
@@ -152,7 +153,7 @@ def test_a_failed_first_channel_falls_back_to_the_next_in_priority_order(make_pe
     person = make_person("tech_group", phone="13800000001")
     Preference.objects.create(person=person, channels=["sms", "email"])
     open_incident(level="yellow")
-    services.deliver_due()
+    deliver_due()
     assert sorted(Delivery.objects.values_list("kind", "status")) == [("email", "sent"), ("sms", "failed")]
     assert len(gateway.requests) == 1
     assert [m.to for m in mailoutbox] == [[person.email]]

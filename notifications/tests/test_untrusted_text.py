@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from notifications import services
 from notifications.channels import ADAPTERS
+from notifications.delivery import deliver_due
 from notifications.models import ChannelConfig, Delivery, DeliveryAttempt, DeliveryStatus
 
 EVIL = "[click](http://evil.example) **x** <font color=red>"
@@ -17,7 +17,7 @@ EVIL = "[click](http://evil.example) **x** <font color=red>"
 def test_email_subject_is_one_line_when_title_has_line_breaks(make_person, open_incident, smtp):
     make_person("tech_group", email="wang@example.test")
     open_incident(title="line1\nline2")
-    services.deliver_due()
+    deliver_due()
     delivery = Delivery.objects.get(kind="email")
     assert delivery.status == DeliveryStatus.SENT, delivery.last_error
     [envelope] = smtp.messages
@@ -34,8 +34,8 @@ def test_an_unexpected_exception_in_a_channel_fails_the_delivery_and_schedules_a
     make_person("tech_group", email="wang@example.test")
     open_incident()
     monkeypatch.setattr(ADAPTERS["email"], "send", explode)
-    with caplog.at_level(logging.ERROR, logger="notifications.services"):
-        services.deliver_due()
+    with caplog.at_level(logging.ERROR, logger="notifications.delivery"):
+        deliver_due()
     delivery = Delivery.objects.get(kind="email")
     assert delivery.status == DeliveryStatus.PENDING and delivery.sent_at is None
     assert "RuntimeError: adapter bug" in delivery.last_error
@@ -57,7 +57,7 @@ def test_robot_messages_show_injected_markdown_literally(make_person, open_incid
     # Feishu shows the title in its plain-text header, so the name is what reaches its markdown).
     make_person("tech_group", full_name=EVIL)
     incident = open_incident(title=EVIL)
-    services.deliver_due()
+    deliver_due()
     robot = Delivery.objects.get(kind=kind)
     assert robot.status == DeliveryStatus.SENT, robot.last_error
     [request] = hook.requests

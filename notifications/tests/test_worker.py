@@ -53,7 +53,7 @@ def test_a_committed_notification_is_delivered_by_a_real_worker_exactly_once(set
 
 def test_kicks_while_a_delivery_run_waits_in_the_queue_enqueue_nothing_more(settings, monkeypatch):
     from core.broker import broker_redis
-    from notifications import services
+    from notifications.delivery import delivery_run_started, kick_delivery
     from notifications.tasks import deliver_pending
 
     if broker_redis() is None:
@@ -62,11 +62,11 @@ def test_kicks_while_a_delivery_run_waits_in_the_queue_enqueue_nothing_more(sett
     queued = []
     monkeypatch.setattr(deliver_pending, "delay", lambda: queued.append("run"))
 
-    services.kick_delivery()
-    services.kick_delivery()
-    services.kick_delivery()
+    kick_delivery()
+    kick_delivery()
+    kick_delivery()
     assert queued == ["run"]
 
-    services.delivery_run_started()  # the queued run starts: it may claim before the next rows commit
-    services.kick_delivery()
+    delivery_run_started()  # the queued run starts: it may claim before the next rows commit
+    kick_delivery()
     assert queued == ["run", "run"]

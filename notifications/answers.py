@@ -1,0 +1,156 @@
+"""Answers: acknowledging and reading notifications, and following up on those nobody answered.
+
+``follow_up`` (the ``notifications.follow_up`` task) repeats an unanswered
+notification at its level's interval and then tells the role's superior.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from core.errors import Refused
+
+from .delivery import kick_delivery
+from .messages import notification_from_token
+from .models import ASKS_NEEDING_ANSWER, Ask, Delivery, DeliveryStatus, LevelPolicy, Notification
+from .outbox import add_personal_deliveries
+from .recipients import notify_roles
+
+# Repeat interval and repeats before the superior role is told, per level, when no LevelPolicy row says otherwise.
+DEFAULT_REPEAT = {
+    "red": (timedelta(minutes=5), 3),
+    "orange": (timedelta(minutes=10), 3),
+    "yellow": (timedelta(minutes=30), 2),
+    "blue": (timedelta(hours=1), 1),
+}
+
+
+class NotYourNotification(Refused, PermissionError):
+    """Someone tried to acknowledge another person's notification (a PermissionError for older callers)."""
+
+
+@transaction.atomic
+def acknowledge(notification, person):
+    if notification.person_id != person.pk:
+        raise NotYourNotification(_("This notification was sent to someone else."), code="forbidden",
+                                  status_code=403)
+    notification = Notification.objects.select_for_update().get(pk=notification.pk)
+    if notification.acknowledged_at is None:
+        now = timezone.now()
+        notification.acknowledged_at = now
+        notification.read_at = notification.read_at or now
+        notification.save(update_fields=["acknowledged_at", "read_at"])
+        _withdraw_held_back(notification, now)
+    return notification
+
+
+def acknowledge_by_token(token):
+    notification = notification_from_token(token)
+    return acknowledge(notification, notification.person)
+
+
+def _withdraw_held_back(notification, now):
+    """Someone on duty answered: the rest of the role, still held back, need not be told."""
+    held = Notification.objects.filter(
+        incident_id=notification.incident_id, event=notification.event, role_key=notification.role_key,
+        visible_from__gt=now, cancelled_at__isnull=True, acknowledged_at__isnull=True,
+    )
+    held_ids = list(held.values_list("pk", flat=True))
+    if held_ids:
+        Notification.objects.filter(pk__in=held_ids).update(cancelled_at=now)
+        Delivery.objects.filter(notification_id__in=held_ids, status=DeliveryStatus.PENDING).update(
+            status=DeliveryStatus.CANCELLED, last_error="a colleague on duty answered first")
+
+
+def mark_read(person, *, now=None, notification_id=None):
+    """Mark the person's visible unread notifications read (only ``notification_id`` when given); return how many."""
+    unread = Notification.objects.visible(now).filter(person=person, read_at__isnull=True)
+    if notification_id is not None:
+        unread = unread.filter(pk=notification_id)
+    return (unread
+            .update(read_at=now or timezone.now()))
+
+
+def unread_count(person):
+    return Notification.objects.visible().filter(person=person, read_at__isnull=True).count()
+
+
+def notifications_for(person):
+    return (Notification.objects.visible().filter(person=person)
+            .select_related("incident").order_by("-created_at", "-id"))
+
+
+# --- repeating and escalating ----------------------------------------------------------------------
+
+
+def repeat_policy(level_key):
+    policy = LevelPolicy.objects.filter(level_key=level_key).first()
+    if policy:
+        return policy.repeat_every, policy.max_repeats
+    return DEFAULT_REPEAT.get(level_key, (timedelta(minutes=30), 1))
+
+
+def follow_up(*, now=None):
+    """Repeat unanswered notifications at their level's interval; past the maximum, tell the superior role.
+
+    Returns (repeated, escalated) counts. Safe to run concurrently: each
+    notification is locked (SKIP LOCKED) and re-checked before acting.
+    """
+    now = now or timezone.now()
+    repeated = escalated = 0
+    # Only while the incident is open: resolving it is what sets resolved_at (and nothing reopens one).
+    candidates = (
+        Notification.objects.visible(now)
+        .filter(ask__in=ASKS_NEEDING_ANSWER, acknowledged_at__isnull=True, escalated_at__isnull=True,
+                person__isnull=False, incident__resolved_at__isnull=True)
+        .values_list("pk", "level_key", "last_told_at", "visible_from")
+    )
+    for pk, level_key, last_told_at, visible_from in candidates:
+        every, _max = repeat_policy(level_key)
+        if (last_told_at or visible_from) + every > now:
+            continue
+        outcome = _follow_up_one(pk, now)
+        repeated += outcome == "repeated"
+        escalated += outcome == "escalated"
+    return repeated, escalated
+
+
+@transaction.atomic
+def _follow_up_one(pk, now):
+    n = (Notification.objects.select_for_update(skip_locked=True, of=("self",))
+         .select_related("incident__plan_version", "incident__level", "incident__category", "person")
+         .filter(pk=pk, acknowledged_at__isnull=True, escalated_at__isnull=True).first())
+    if n is None:
+        return None
+    every, max_repeats = repeat_policy(n.level_key)
+    if (n.last_told_at or n.visible_from) + every > now:
+        return None
+    answered = Notification.objects.filter(incident_id=n.incident_id, event=n.event, role_key=n.role_key,
+                                           acknowledged_at__isnull=False).exists()
+    if answered:
+        # A colleague answered for the role: nobody else needs nagging.
+        n.escalated_at = now
+        n.save(update_fields=["escalated_at"])
+        return None
+    if n.repeats < max_repeats:
+        n.repeats += 1
+        n.last_told_at = now
+        n.save(update_fields=["repeats", "last_told_at"])
+        add_personal_deliveries([n], suffix=f":repeat{n.repeats}")
+        transaction.on_commit(kick_delivery)
+        return "repeated"
+    role = n.incident.plan_version.roles.select_related("reports_to").filter(key=n.role_key).first()
+    superiors = [role.reports_to.key] if role and role.reports_to else []
+    n.escalated_at = now
+    n.save(update_fields=["escalated_at"])
+    if superiors:
+        unanswered = Notification.objects.filter(incident_id=n.incident_id, event=n.event, role_key=n.role_key,
+                                                 acknowledged_at__isnull=True)
+        with translation.override(settings.LANGUAGE_CODE):
+            note = _("Nobody in %(role)s acknowledged: %(names)s.") % {
+                "role": role.name, "names": "、".join(sorted(str(u.person) for u in unanswered if u.person))}
+        notify_roles(n.incident, superiors, event=f"unanswered:{n.event}:{n.role_key}", ask=Ask.MISSED, note=note)
+    return "escalated"

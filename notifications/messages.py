@@ -1,0 +1,118 @@
+"""What is said: a notification's title and body, the message a channel sends, the signed acknowledgement link."""
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from core.errors import Refused
+
+from .channels import Message
+from .models import Ask, Delivery, Notification
+
+ACK_SALT = "notifications.ack"
+
+
+def title_and_body(incident, ask, due_at, note):
+    """The stored text of a notification, in the active language (the caller overrides it per reader)."""
+    drill = _("[DRILL] ") if incident.is_drill else ""
+    level = incident.level.name
+    title = f"{drill}{level} · {incident.category.name} · #{incident.pk} {incident.title}"
+    if ask == Ask.ON_SITE and due_at:
+        request = _("Be on site by %(time)s.") % {"time": timezone.localtime(due_at).strftime("%H:%M")}
+    elif ask == Ask.APPROVE:
+        request = _("Approve or reject the response plan.")
+    elif ask == Ask.MISSED:
+        request = _("A deadline was missed.")
+    elif ask == Ask.ACKNOWLEDGE:
+        request = _("Acknowledge and respond.")
+    elif ask == Ask.ANNOUNCE:
+        request = _("Announcement of the warning level.")
+    else:
+        request = _("For your information.")
+    drill_note = _("This is a drill.") if incident.is_drill else ""
+    body = " ".join(part for part in (request, note, drill_note) if part)
+    return title, body
+
+
+def incident_link(incident_id):
+    return f"{settings.SITE_URL.rstrip('/')}/incidents/{incident_id}/"
+
+
+def ack_token(notification):
+    return signing.TimestampSigner(salt=ACK_SALT).sign(str(notification.pk))
+
+
+def ack_url(notification):
+    path = reverse("notifications:ack_link", kwargs={"token": ack_token(notification)})
+    return f"{settings.SITE_URL.rstrip('/')}{path}"
+
+
+def notification_from_token(token):
+    """The notification a signed link names; ``Refused`` when the link is forged (400) or expired (410)."""
+    try:
+        pk = signing.TimestampSigner(salt=ACK_SALT).unsign(token, max_age=settings.NOTIFICATIONS_ACK_LINK_MAX_AGE)
+    except signing.SignatureExpired:
+        raise Refused(_("This acknowledgement link has expired. Open Fenghuo and acknowledge there."),
+                      code="expired", status_code=410) from None
+    except signing.BadSignature:
+        raise Refused(_("This acknowledgement link is not valid."), code="bad_link", status_code=400) from None
+    notification = Notification.objects.select_related("person", "incident").filter(pk=pk).first()
+    if notification is None or notification.person is None:
+        raise Refused(_("This acknowledgement link is not valid."), code="bad_link", status_code=400)
+    return notification
+
+
+def _level(incident, level_key):
+    if incident.level.key == level_key:
+        return incident.level
+    return incident.plan_version.levels.filter(key=level_key).first() or incident.level
+
+
+def message_for(notification, *, language=None, with_ack=True):
+    """The message for one notification, in ``language`` (else its person's, else the site's)."""
+    person = notification.person
+    language = language or (person.language if person and person.language else settings.LANGUAGE_CODE)
+    incident = notification.incident
+    with translation.override(language):
+        level = _level(incident, notification.level_key)
+        text = notification.body
+        if notification.person is None:
+            text = " ".join([_("Nobody holds this role: %(role)s.") % {"role": notification.role_key}, text])
+        return Message(
+            title=notification.title, text=text, link=incident_link(incident.pk),
+            ack_url=ack_url(notification) if with_ack and person is not None and notification.needs_answer else "",
+            level_key=level.key, level_name=level.name, color=level.color, is_drill=notification.is_drill,
+            link_label=_("Open the incident"), ack_label=_("Acknowledge"), incident_id=incident.pk,
+            event=notification.event,
+        )
+
+
+def robot_message(delivery):
+    """A group-chat message: who in the role was told, or several of an incident's updates merged into one."""
+    config = delivery.channel
+    merged = [delivery, *Delivery.objects.filter(coalesced_into=delivery).select_related("notification").order_by("id")]
+    notifications = [d.notification for d in merged]
+    with translation.override(config.language):
+        first = message_for(notifications[0], language=config.language, with_ack=False)
+        lines, mentions = [], []
+        for n in notifications:
+            told = list(Notification.objects.filter(incident_id=n.incident_id, event=n.event, role_key=n.role_key,
+                                                    person__isnull=False).select_related("person"))
+            names = "、".join(sorted(str(t.person) for t in told))
+            mentions += [t.person.phone for t in told if t.person.phone and t.visible_from <= timezone.now()]
+            who = _("Told: %(names)s") % {"names": names} if names else _("Nobody holds role %(role)s!") % {
+                "role": n.role_key}
+            if len(notifications) > 1:
+                lines.append(f"- {n.title}: {n.body} ({who})")
+            else:
+                lines.append(f"{n.body}\n\n{who}")
+        if len(notifications) > 1:
+            drill = _("[DRILL] ") if first.is_drill else ""
+            first.title = _("%(drill)s#%(id)s: %(count)s updates") % {
+                "drill": drill, "id": first.incident_id, "count": len(notifications)}
+        first.text = "\n".join(lines)
+        first.mentions = sorted(set(mentions))
+        first.idempotency_key = delivery.idempotency_key
+        return first

@@ -1,0 +1,138 @@
+"""Recording: the ``Notification`` rows and their ``Delivery`` outbox rows, written in the caller's transaction.
+
+Nothing here sends anything or asks a worker to; ``recipients`` decides who is
+told and ``delivery`` sends what this recorded.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+
+from .messages import title_and_body
+from .models import URGENT_LEVELS, ChannelConfig, ChannelKind, Delivery, Notification, Preference
+
+DEFAULT_CHANNELS = [ChannelKind.EMAIL, ChannelKind.SMS]
+
+
+def record_many(batches, *, note, channels):
+    """Write the notifications (and their personal deliveries) not yet recorded.
+
+    ``batches``: (incident, event, wanted) each; returns the notifications created, a list per batch.
+    """
+    keyed = [{_dedup_key(incident, event, w.person, w.role_key): w for w in wanted}
+             for incident, event, wanted in batches]
+    existing = set(Notification.objects.filter(dedup_key__in=[key for keys in keyed for key in keys])
+                   .values_list("dedup_key", flat=True))
+    per_batch = []
+    for (incident, event, _wanted), keys in zip(batches, keyed, strict=True):
+        messages, rows = {}, []
+        for key, w in keys.items():
+            if key in existing:
+                continue
+            language = (w.person.language if w.person and w.person.language else settings.LANGUAGE_CODE)
+            if (language, w.ask, w.due_at) not in messages:
+                with translation.override(language):
+                    messages[language, w.ask, w.due_at] = title_and_body(incident, w.ask, w.due_at, note)
+            title, body = messages[language, w.ask, w.due_at]
+            rows.append(Notification(
+                incident=incident, person=w.person, role_key=w.role_key, event=event, ask=w.ask, due_at=w.due_at,
+                level_key=incident.level.key, is_drill=incident.is_drill, title=title[:300], body=body,
+                visible_from=w.visible_from, last_told_at=w.visible_from, dedup_key=key,
+            ))
+        per_batch.append(rows)
+    rows = [row for batch in per_batch for row in batch]
+    if not rows:
+        return per_batch
+    try:
+        # A savepoint: a concurrent caller recording the same event must not abort our caller's transaction.
+        with transaction.atomic():
+            Notification.objects.bulk_create(rows)
+    except IntegrityError:
+        per_batch = [[n for n in batch if not Notification.objects.filter(dedup_key=n.dedup_key).exists()]
+                     for batch in per_batch]
+        for n in (n for batch in per_batch for n in batch):
+            n.pk = None
+            n.save()
+        rows = [row for batch in per_batch for row in batch]
+    add_personal_deliveries(rows, channels=channels)
+    return per_batch
+
+
+def _dedup_key(incident, event, person, role_key):
+    who = person.pk if person else f"role:{role_key}"
+    return f"incident:{incident.pk}:{event}:{who}"
+
+
+def active_channels():
+    return list(ChannelConfig.objects.filter(is_active=True))
+
+
+def add_personal_deliveries(notifications, *, suffix="", channels=None):
+    """Outbox rows for each person's own channels (email, SMS), in the same transaction as the notifications."""
+    people = [n.person for n in notifications if n.person is not None]
+    if not people:
+        return []
+    preferences = {p.person_id: p for p in Preference.objects.filter(person__in=people)}
+    channels = active_channels() if channels is None else channels
+    sms_gateway = next((c for c in channels if c.kind == ChannelKind.SMS), None)
+    rows = []
+    for n in notifications:
+        if n.person is None:
+            continue
+        preference = preferences.get(n.person_id)
+        usable = usable_channels(n.person, preference, sms_gateway)
+        # Urgent levels go out on every channel at once; otherwise the first usable one, the next only if it fails.
+        chosen = usable if n.level_key in URGENT_LEVELS else usable[:1]
+        start = _after_quiet_hours(preference, n.visible_from, n.level_key)
+        for kind, address in chosen:
+            rows.append(Delivery(
+                notification=n, kind=kind, address=address, next_attempt_at=start,
+                channel=sms_gateway if kind == ChannelKind.SMS else None,
+                idempotency_key=f"{n.dedup_key}:{kind}{suffix}",
+            ))
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    return rows
+
+
+def usable_channels(person, preference, sms_gateway):
+    """The person's channels in their order of preference, leaving out those they have no address for."""
+    order = (preference.channels if preference and preference.channels else DEFAULT_CHANNELS)
+    usable = []
+    for kind in order:
+        if kind == ChannelKind.EMAIL and person.email:
+            usable.append((ChannelKind.EMAIL, person.email))
+        elif kind == ChannelKind.SMS and person.phone and sms_gateway is not None:
+            usable.append((ChannelKind.SMS, person.phone))
+    return usable
+
+
+def in_quiet_hours(preference, at):
+    if preference is None or preference.quiet_start is None or preference.quiet_end is None:
+        return False
+    local = timezone.localtime(at).time()
+    start, end = preference.quiet_start, preference.quiet_end
+    return start <= local < end if start < end else (local >= start or local < end)
+
+
+def _after_quiet_hours(preference, at, level_key):
+    """When a non-urgent message may go out: ``at``, or the end of the person's quiet hours."""
+    if level_key in URGENT_LEVELS or not in_quiet_hours(preference, at):
+        return at
+    local = timezone.localtime(at)
+    end = local.replace(hour=preference.quiet_end.hour, minute=preference.quiet_end.minute, second=0, microsecond=0)
+    if end <= local:
+        end += timedelta(days=1)
+    return end
+
+
+def add_robot_deliveries(notifications, robots):
+    """One robot message per role told (the first notification of each role carries it)."""
+    rows = [
+        Delivery(notification=n, kind=config.kind, channel=config, next_attempt_at=n.visible_from,
+                 idempotency_key=f"robot:{config.pk}:{n.dedup_key.rsplit(':', 1)[0]}:{n.role_key}")
+        for n in notifications for config in robots if config.role_key in ("", n.role_key)
+    ]
+    if rows:
+        Delivery.objects.bulk_create(rows, ignore_conflicts=True)

@@ -1,0 +1,134 @@
+"""Who is told: plan roles resolved to people now (the duty roster first), recorded once per event and person.
+
+The escalation engine calls ``notify_roles``; nothing else is needed from it.
+The notifications and their outbox rows are written in the caller's
+transaction, and a worker is asked to deliver once that commits.
+"""
+
+from datetime import timedelta
+from typing import NamedTuple
+
+from django.conf import settings
+from django.utils import timezone
+
+from people.models import RoleAssignment
+
+from .delivery import kick_delivery_on_commit
+from .models import ROBOT_KINDS, Ask, DutyShift, RolePolicy
+from .outbox import active_channels, add_robot_deliveries, record_many
+
+
+def shifts_on_duty(*, at=None):
+    """The shifts running at ``at`` (now), by role: the roster page, and whom ``notify_roles`` tells first."""
+    at = at or timezone.now()
+    return (DutyShift.objects.filter(starts_at__lte=at, ends_at__gt=at, person__is_active=True)
+            .select_related("person").order_by("role_key", "starts_at"))
+
+
+def on_duty(role_key, *, at=None):
+    """The people on duty for ``role_key`` at ``at`` (now), in shift order."""
+    return _on_duty_by_role([role_key], at=at or timezone.now()).get(role_key, [])
+
+
+def notify_roles(incident, role_keys, *, event, ask=Ask.FYI, due_at=None, note=""):
+    """Record one notification per person holding each role; return (who was told, roles with nobody).
+
+    ``event`` identifies the cause (``opened``, ``level:orange``, ``deadline:42``):
+    with the person it forms the deduplication key, so calling this twice for
+    the same event tells nobody twice. A person in two of the roles is told once.
+    When a role has people on duty now, they are told first and the rest of the
+    role only if none of them acknowledges within the role's wait.
+    """
+    return notify_requests(incident, [(role_key, ask, due_at) for role_key in role_keys], event=event, note=note)
+
+
+def notify_requests(incident, requests, *, event, note=""):
+    """``notify_roles`` for several ``(role_key, ask, due_at)`` at once, each role asked its own thing.
+
+    A level start tells a handful of roles; this reads who holds them, who is on
+    duty, the channels and what was already recorded once for all of them, so
+    the cost does not grow with the number of roles. A person in two of the
+    roles is told once, by the first request naming one of them.
+    """
+    return notify_many([(incident, requests, event)], note=note)[0]
+
+
+def notify_many(items, *, note=""):
+    """``notify_requests`` for several ``(incident, requests, event)`` at once; a (told, nobody) per item.
+
+    Opening many incidents together (an alert storm) reads roles, duty roster,
+    channels and what was already recorded once for all of them, and writes
+    every notification and delivery in one statement each.
+    """
+    now = timezone.now()
+    items = [(incident, list({role_key: (role_key, ask, due_at)
+                              for role_key, ask, due_at in reversed(requests)}.values())[::-1], event)
+             for incident, requests, event in items]
+    role_keys = list(dict.fromkeys(role_key for _incident, requests, _event in items for role_key, _a, _d in requests))
+    channels = active_channels()
+    duty_by_role = _on_duty_by_role(role_keys, at=now)
+    members_by_role = _people_by_role(role_keys)
+    waits = _duty_ack_waits([key for key in role_keys if duty_by_role.get(key)])
+    batches, nobodies = [], []
+    for incident, requests, event in items:
+        wanted, nobody, seen = [], [], set()
+        for role_key, ask, due_at in requests:
+            duty = duty_by_role.get(role_key, [])
+            duty_ids = {p.pk for p in duty}
+            people = duty + [p for p in members_by_role.get(role_key, []) if p.pk not in duty_ids]
+            if not people:
+                nobody.append(role_key)
+                wanted.append(_Wanted(role_key, ask, due_at, None, now))
+                continue
+            held_until = now + waits[role_key] if duty else now
+            for person in people:
+                if person.pk in seen:
+                    continue
+                seen.add(person.pk)
+                wanted.append(_Wanted(role_key, ask, due_at, person,
+                                      now if person.pk in duty_ids or not duty else held_until))
+        batches.append((incident, event, wanted))
+        nobodies.append(nobody)
+    created_per_item = record_many(batches, note=note, channels=channels)
+    first_of_role = {}
+    for created in created_per_item:
+        for notification in created:
+            key = (notification.incident_id, notification.event, notification.role_key)
+            first_of_role.setdefault(key, notification)
+    add_robot_deliveries(first_of_role.values(), [c for c in channels if c.kind in ROBOT_KINDS])
+    if any(created_per_item) or any(nobodies):
+        kick_delivery_on_commit()
+    return [([n.person for n in created if n.person is not None], nobody)
+            for created, nobody in zip(created_per_item, nobodies, strict=True)]
+
+
+class _Wanted(NamedTuple):
+    role_key: str
+    ask: str
+    due_at: object
+    person: object
+    visible_from: object
+
+
+def _on_duty_by_role(role_keys, *, at):
+    by_role = {}
+    for shift in shifts_on_duty(at=at).filter(role_key__in=role_keys):
+        by_role.setdefault(shift.role_key, {})[shift.person] = None  # Person hashes by pk: one entry each
+    return {key: list(people) for key, people in by_role.items()}
+
+
+def _people_by_role(role_keys):
+    by_role = {}
+    assignments = (RoleAssignment.objects.filter(role_key__in=role_keys, person__is_active=True)
+                   .select_related("person").order_by("person_id"))
+    for assignment in assignments:
+        by_role.setdefault(assignment.role_key, []).append(assignment.person)
+    return by_role
+
+
+def _duty_ack_waits(role_keys):
+    default = timedelta(seconds=settings.NOTIFICATIONS_DUTY_ACK_WAIT_SECONDS)
+    waits = dict.fromkeys(role_keys, default)
+    if role_keys:
+        waits.update(RolePolicy.objects.filter(role_key__in=role_keys).values_list("role_key", "ack_wait"))
+    return waits
