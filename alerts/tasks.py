@@ -5,13 +5,13 @@ from django.conf import settings
 
 from core.broker import INTAKE_QUEUE
 
-from . import services
+from .processing import alerts_process_pending_in_turn
 
 
 @shared_task(name="alerts.process_pending", queue=INTAKE_QUEUE, acks_late=True)
 def process_pending(lane=0):
     """Nudged after an alert is committed. Idempotent: it only processes rows still pending in its lane."""
-    _done, again = services.alerts_process_pending_in_turn(lane)
+    _done, again = alerts_process_pending_in_turn(lane)
     if again:
         # Stopped at its time budget with work left, or alerts arrived while another runner had the turn.
         process_pending.delay(lane)
@@ -21,4 +21,4 @@ def process_pending(lane=0):
 def sweep_pending():
     """The safety net (celery beat): alerts whose nudge was lost are processed here, lane by lane."""
     for lane in range(settings.ALERTS_LANES):
-        services.alerts_process_pending_in_turn(lane)
+        alerts_process_pending_in_turn(lane)
