@@ -52,7 +52,7 @@ def integration_for_token(raw):
     return integration
 
 
-def rate_limit_retry_after(integration, *, now=None):
+def rate_limit_retry_after(integration):
     """Count this request against the integration's per-minute limit.
 
     Returns None when it may proceed, else the seconds until the window resets.
@@ -62,7 +62,7 @@ def rate_limit_retry_after(integration, *, now=None):
     cache (this process's memory, and ./scripts/run.sh runs one web process),
     so the limit the integration page shows holds there too.
     """
-    now = now or time.time()
+    now = time.time()
     window = int(now // 60)
     key = redis_key("rate", integration.pk, window)
     client = broker_redis()

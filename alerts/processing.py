@@ -26,6 +26,8 @@ RUN_SECONDS = 30
 # New groups whose incidents open in one transaction: big enough to share the work, small enough that the
 # first of them is visible soon.
 OPEN_CHUNK = 20
+# Groups one pass looks at, oldest first: a storm's backlog is taken in passes that each start with new groups.
+GROUPS_PER_PASS = 1000
 
 
 def alerts_process_pending_in_turn(lane=0):
@@ -41,7 +43,7 @@ def alerts_process_pending_in_turn(lane=0):
     return done, rerun or time.monotonic() - started >= RUN_SECONDS
 
 
-def pending_groups(*, lane=None, limit=1000):
+def pending_groups(*, lane=None):
     """The alert groups with pending alerts, oldest first, and how many alerts those hold.
 
     With ``lane``, only the groups of that lane. Read without locks.
@@ -55,18 +57,17 @@ def pending_groups(*, lane=None, limit=1000):
             continue
         groups.append((integration_id, group_key))
         alerts += count
-        if len(groups) >= limit:
+        if len(groups) >= GROUPS_PER_PASS:
             break
     return groups, alerts
 
 
-def alerts_process_pending(*, lane=None, limit=1000, run_seconds=RUN_SECONDS, pass_interval=0.0, keep_turn=None,
-                           before_exit=None):
+def alerts_process_pending(*, lane=None, pass_interval=0.0, keep_turn=None, before_exit=None):
     """Process every pending alert (of ``lane``, or all), group by group, oldest first. Returns how many.
 
     Each pass first opens the incidents of groups that have none (what the
     office waits for), then joins the alerts of the others. Returns early
-    (leaving the rest for the next run) after ``run_seconds``. Safe to run
+    (leaving the rest for the next run) after ``RUN_SECONDS``. Safe to run
     concurrently: groups are serialised by their row lock and alerts claimed
     with SKIP LOCKED. ``keep_turn`` is called at the start of every pass and
     every few groups. ``before_exit`` runs when nothing is left, followed by
@@ -79,11 +80,11 @@ def alerts_process_pending(*, lane=None, limit=1000, run_seconds=RUN_SECONDS, pa
     started = time.monotonic()
     done = 0
     failed = set()  # tried once in this run; the next run (sweep) tries again
-    while time.monotonic() - started < run_seconds:
+    while time.monotonic() - started < RUN_SECONDS:
         pass_started = time.monotonic()
         if keep_turn is not None:
             keep_turn()
-        groups, waiting = pending_groups(lane=lane, limit=limit)
+        groups, waiting = pending_groups(lane=lane)
         groups = [group for group in groups if group not in failed]
         if not groups:
             if before_exit is None:
@@ -121,11 +122,11 @@ def _groups_with_open_incident(groups):
     return {row for row in rows if row in wanted}
 
 
-def _open_in_chunks(groups, failed, keep_turn, chunk=OPEN_CHUNK):
-    """Open the incidents of new groups, ``chunk`` per transaction; what a chunk leaves goes one by one."""
+def _open_in_chunks(groups, failed, keep_turn):
+    """Open the incidents of new groups, ``OPEN_CHUNK`` per transaction; what a chunk leaves goes one by one."""
     progress = 0
-    for start in range(0, len(groups), chunk):
-        some = groups[start:start + chunk]
+    for start in range(0, len(groups), OPEN_CHUNK):
+        some = groups[start:start + OPEN_CHUNK]
         try:
             opened_alerts, opened = alerts_open_incidents(some)
         except Exception:  # noqa: BLE001 - the one-group path takes every group, recording failures
