@@ -7,16 +7,25 @@ is an optimisation: without Redis (the embedded broker), or when it is
 unreachable, everything still works, only with some wasted work, because the
 groups' row locks keep runners apart and the periodic sweep finds what a lost
 nudge left.
+
+The lane count and the key prefix must be the same in the web processes (which
+pick the lane and set its flag) and the workers (which run it): each worker
+records its values (``worker_settings_record``) and ``/readyz`` reports a
+worker that differs from the web process answering (``workers_disagreeing``).
 """
 
 import logging
 import secrets
 import zlib
+from datetime import timedelta
 
 import redis
 from django.conf import settings
+from django.utils import timezone
 
 from core.broker import broker_redis
+
+from .models import WorkerSettings
 
 log = logging.getLogger(__name__)
 
@@ -111,3 +120,27 @@ def run_in_turn(lane, work):
             except redis.RedisError:
                 rerun = True
     return done, rerun
+
+
+def shared_settings():
+    """The settings every web process and alert worker must run with alike."""
+    return {"lanes": settings.ALERTS_LANES, "queue_prefix": settings.FENGHUO_QUEUE_PREFIX}
+
+
+def worker_settings_record(*, worker):
+    """Note the settings this worker runs with: one UPDATE, an INSERT the first time."""
+    values = {**shared_settings(), "seen_at": timezone.now()}
+    if not WorkerSettings.objects.filter(worker=worker).update(**values):
+        WorkerSettings.objects.bulk_create([WorkerSettings(worker=worker, **values)], ignore_conflicts=True)
+
+
+def workers_disagreeing(*, max_age_seconds):
+    """The workers seen in the last ``max_age_seconds`` whose settings differ from this process's.
+
+    A worker silent for longer no longer counts, so the report clears once a
+    worker restarted with the right values has replaced it under another name.
+    """
+    since = timezone.now() - timedelta(seconds=max_age_seconds)
+    rows = WorkerSettings.objects.filter(seen_at__gte=since).exclude(**shared_settings()).order_by("worker")
+    return [{"worker": row.worker, "lanes": row.lanes, "queue_prefix": row.queue_prefix,
+             "seen_at": row.seen_at.isoformat()} for row in rows]

@@ -1,10 +1,13 @@
 """Thin task adapters for alert processing, on the intake queue."""
 
+import socket
+
 from celery import shared_task
 from django.conf import settings
 
 from core.broker import INTAKE_QUEUE
 
+from .lanes import worker_settings_record
 from .processing import alerts_process_pending_in_turn
 
 
@@ -17,8 +20,12 @@ def process_pending(lane=0):
         process_pending.delay(lane)
 
 
-@shared_task(name="alerts.sweep_pending", queue=INTAKE_QUEUE, acks_late=True)
-def sweep_pending():
-    """The safety net (celery beat): alerts whose nudge was lost are processed here, lane by lane."""
+@shared_task(name="alerts.sweep_pending", queue=INTAKE_QUEUE, acks_late=True, bind=True)
+def sweep_pending(self):
+    """The safety net (celery beat): alerts whose nudge was lost are processed here, lane by lane.
+
+    Every sweep first records the lane count and prefix this worker runs with, which /readyz compares.
+    """
+    worker_settings_record(worker=self.request.hostname or socket.gethostname())
     for lane in range(settings.ALERTS_LANES):
         alerts_process_pending_in_turn(lane)
