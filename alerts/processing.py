@@ -26,7 +26,7 @@ RUN_SECONDS = 30
 # New groups whose incidents open in one transaction: big enough to share the work, small enough that the
 # first of them is visible soon.
 OPEN_CHUNK = 20
-# Groups one pass looks at, oldest first: a storm's backlog is taken in passes that each start with new groups.
+# Groups one pass looks at, oldest first; the others wait for the next pass.
 GROUPS_PER_PASS = 1000
 
 
