@@ -95,15 +95,16 @@ def _fresh_plan_caches():
     reuse one), so each test starts with empty caches or it would read the last
     test's plan under its own version's id.
     """
-    import alerts.services
+    import alerts.grouping
+    import alerts.intake
     import escalation.services
     import incidents.deadlines
     import incidents.services
 
     incidents.deadlines._role.cache_clear()
     for cache in (escalation.services._cells, incidents.services._plan_items,
-                  alerts.services._category_keys_by_version, alerts.services._level_ranks,
-                  alerts.services._last_touched):
+                  alerts.intake._category_keys_by_version, alerts.grouping._level_ranks,
+                  alerts.intake._last_touched):
         cache.clear()
 
 

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy
 
 from core.admin_mixins import HistoryAdmin, ReadOnlyMixin
 
-from . import services
+from .integrations import integration_disable, integration_rotate_token
 from .models import Alert, AlertGroup, Integration
 
 
@@ -48,14 +48,14 @@ class IntegrationAdmin(HistoryAdmin):
                   permissions=["change"])
     def rotate_token(self, request, queryset):
         for obj in queryset:
-            obj, token = services.integration_rotate_token(integration=obj, by=request.user)
+            obj, token = integration_rotate_token(integration=obj, by=request.user)
             self.log_change(request, obj, _("Issued a new token; the old one stopped working."))
             self._show_token(request, obj, token)
 
     @admin.action(description=gettext_lazy("Disable (refuse their alerts from now on)"), permissions=["change"])
     def disable(self, request, queryset):
         for obj in queryset.filter(enabled=True):
-            obj = services.integration_disable(integration=obj, by=request.user)
+            obj = integration_disable(integration=obj, by=request.user)
             self.log_change(request, obj, _("Disabled."))
             self.message_user(request, _("%(name)s is disabled: its deliveries are refused with 403.")
                               % {"name": obj.name}, messages.SUCCESS)

@@ -1,7 +1,7 @@
 """The monitoring webhooks: Alertmanager, PagerDuty-style events, generic JSON.
 
 Each view checks size, token, integration state, rate and schema, in that
-order, then hands the parsed alerts to ``services.alerts_receive``. Every
+order, then hands the parsed alerts to ``intake.alerts_receive``. Every
 refusal is a 4xx with a JSON body naming what to fix; a 202 means committed.
 """
 
@@ -28,7 +28,7 @@ from core import jsonbody
 from core.http import drain_body
 from core.schema import ErrorSerializer
 
-from . import payloads, services
+from . import integrations, intake, payloads
 from .models import Kind
 
 log = logging.getLogger(__name__)
@@ -50,13 +50,8 @@ def _bearer(request):
 
 
 def _read_json(request, integration=None):
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > MAX_BODY_BYTES:
-        drain_body(request._request)
-        raise Rejected(413, _("the body is larger than 1 MB; send fewer alerts per request"), integration=integration)
+    """The decoded body. A body announced as over 1 MB was refused by ``_read_length_first``; this refuses one
+    sent without announcing its length."""
     raw = request._request.body
     if len(raw) > MAX_BODY_BYTES:
         raise Rejected(413, _("the body is larger than 1 MB; send fewer alerts per request"), integration=integration)
@@ -68,7 +63,7 @@ def _read_json(request, integration=None):
 
 
 def _authenticate(token, kind):
-    integration = services.integration_for_token(token)
+    integration = integrations.integration_for_token(token)
     if integration is None:
         raise Rejected(401, _("missing or unknown integration token; send Authorization: Bearer <token>"),
                        headers={"WWW-Authenticate": 'Bearer realm="fenghuo-alerts"'})
@@ -83,7 +78,7 @@ def _authenticate(token, kind):
 
 
 def _check_rate(integration):
-    retry_after = services.rate_limit_retry_after(integration)
+    retry_after = integrations.rate_limit_retry_after(integration)
     if retry_after is not None:
         raise Rejected(429, _("more than %(n)d requests this minute for %(name)s; retry after %(s)d s") %
                        {"n": integration.rate_limit_per_minute, "name": integration.name, "s": retry_after},
@@ -91,7 +86,7 @@ def _check_rate(integration):
 
 
 def _categories(integration):
-    return services.plan_category_keys(integration.active_plan_version_id)
+    return intake.plan_category_keys(integration.active_plan_version_id)
 
 
 def _schema_error(error, integration):
@@ -114,7 +109,7 @@ class _Intake(APIView):
             return self.receive(request)
         except Rejected as rejected:
             if rejected.integration is not None:
-                services.integration_count_rejected(rejected.integration)
+                integrations.integration_count_rejected(rejected.integration)
             return Response(self.error_body(rejected), status=rejected.status, headers=rejected.headers)
         except DatabaseError:
             # Not the sender's fault: 503 tells Alertmanager and PagerDuty clients to retry.
@@ -142,7 +137,7 @@ class _Intake(APIView):
             alerts = parse(body)
         except ValidationError as error:
             raise _schema_error(error, integration) from None
-        services.alerts_receive(integration=integration, alerts=alerts)
+        intake.alerts_receive(integration=integration, alerts=alerts)
         return alerts
 
 

@@ -135,3 +135,23 @@ class Alert(models.Model):
 
     def __str__(self):
         return f"{self.summary} ({self.status})"
+
+
+class WorkerSettings(models.Model):
+    """The settings an alert worker last ran its sweep with, which the web processes must share.
+
+    The web process hashes each alert group to a lane with ``ALERTS_LANES`` and
+    nudges that lane's runner under ``FENGHUO_QUEUE_PREFIX``. A worker with
+    another lane count runs the nudged lane over other groups, one with another
+    prefix never sees the nudge: either way alerts wait for the periodic sweep. Only the worker knows its values and only the web process knows its
+    own, so the worker writes them here and ``/readyz`` compares (a row, not a
+    broker key, so it works on the embedded broker too).
+    """
+
+    worker = models.CharField(max_length=255, primary_key=True)  # the Celery node name, e.g. celery@host
+    lanes = models.PositiveSmallIntegerField()
+    queue_prefix = models.CharField(max_length=100)
+    seen_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.worker}: {self.lanes} lanes, prefix {self.queue_prefix}"

@@ -82,9 +82,9 @@ def _object(body, key, path):
     return value
 
 
-def _time(value, path, *, default=None):
+def _time(value, path):
     if value in (None, ""):
-        return default
+        return None
     parsed = parse_datetime(value) if isinstance(value, str) else None
     if parsed is None:
         _fail(path, _("must be a time in ISO 8601 / RFC 3339 form, e.g. 2024-05-01T08:30:00+08:00"))

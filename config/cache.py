@@ -5,7 +5,7 @@ dashboard's fragments of a few seconds. With Django's own RedisCache a stopped
 Redis raised ConnectionError out of every throttled API request, so the staff API
 answered 500 for as long as Redis was down although PostgreSQL, which holds the
 data, was fine (tests/test_faults.py). The monitoring hooks' own rate limit
-already lets requests through when Redis is unreachable (alerts/services.py);
+already lets requests through when Redis is unreachable (alerts/integrations.py);
 the throttles now do the same, for the same reason: during an outage people
 must reach the incidents more than a caller must be slowed down.
 """

@@ -44,6 +44,7 @@ def readyz(request):
     if checks["database"] == "ok":
         from django.db.models import Min
 
+        from alerts.lanes import shared_settings, workers_disagreeing
         from escalation.models import Deadline, Heartbeat, State
         from escalation.services import oldest_overdue_seconds
         from notifications.models import Delivery, DeliveryStatus
@@ -72,6 +73,10 @@ def readyz(request):
             state=State.PENDING, due_at__lte=now - timedelta(seconds=settings.ESCALATION_STALL_SECONDS))
         figures["due_unfired_deadlines"] = _bounded(stale.count(), settings.DUE_UNFIRED_MAX_COUNT)
         figures["due_unfired_deadlines"]["oldest_age_seconds"] = overdue
+        # A worker with another lane count or queue prefix leaves the alerts this process stores to the sweep.
+        disagreeing = workers_disagreeing(max_age_seconds=settings.HEARTBEAT_MAX_AGE_SECONDS)
+        figures["alert_worker_settings"] = {"value": disagreeing, "threshold": shared_settings(),
+                                            "ok": not disagreeing}
         checks.update(figures)
         failing = [name for name, figure in figures.items() if not figure["ok"]]
         checks["out_of_bounds"] = failing

@@ -227,15 +227,15 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-due-deadlines": {"task": "escalation.sweep_due_deadlines", "schedule": ESCALATION_SWEEP_SECONDS},
     "arm-near-deadlines": {"task": "escalation.arm_near_deadlines", "schedule": 60.0},
     "deliver-notifications": {"task": "notifications.deliver_pending", "schedule": 5.0},
-    # Safety net for alerts whose after-commit nudge was lost (alerts/services.py).
+    # Safety net for alerts whose after-commit nudge was lost (alerts/lanes.py).
     "sweep-unprocessed-alerts": {"task": "alerts.sweep_pending", "schedule": 2.0},
     "follow-up-notifications": {"task": "notifications.follow_up", "schedule": 30.0},
     # Beat stamps "beat" when it sends this, a worker stamps "worker" when it runs it (/readyz).
     "heartbeat": {"task": "escalation.heartbeat", "schedule": float(os.environ.get("HEARTBEAT_SECONDS", "10"))},
 }
-# Without a backlog, the alert runner starts a pass at most this often (alerts/services.py).
+# Without a backlog, the alert runner starts a pass at most this often (alerts/processing.py).
 ALERTS_PASS_INTERVAL_SECONDS = float(os.environ.get("ALERTS_PASS_INTERVAL_SECONDS", "0.5"))
-# Alert groups are spread over this many runners, which open their incidents in parallel (alerts/services.py).
+# Alert groups are spread over this many runners, which open their incidents in parallel (alerts/lanes.py).
 ALERTS_LANES = max(1, int(os.environ.get("ALERTS_LANES", "2")))
 # /readyz reports "not ready" when a deadline has been overdue this long.
 ESCALATION_STALL_SECONDS = int(os.environ.get("ESCALATION_STALL_SECONDS", "60"))

@@ -15,6 +15,8 @@ from simple_history.utils import bulk_create_with_history
 from core.errors import Refused
 from escalation import services as engine
 from notifications import announcements
+from notifications.models import Ask
+from notifications.recipients import notify_roles
 from plan.models import Category, Level, PlanVersion
 
 from . import deadlines, levels, permissions, states, timeline
@@ -198,6 +200,33 @@ def raise_level(incident, level_key, *, reason):
     if not incident.is_open or not target.is_more_severe_than(incident.level):
         return incident
     return levels.change_level(incident, level_key, actor=None, at=timezone.now(), reason=reason, manual=False)
+
+
+def record_alerts(entries, *, at):
+    """Monitoring alerts that reached incidents, on their timelines: ``(incident, source name, detail)`` each."""
+    timeline.record_rows([timeline.row(incident, TimelineKind.ALERT, actor_label=source, at=at, detail=detail)
+                          for incident, source, detail in entries])
+
+
+@transaction.atomic
+def recovered_at_source(incident, *, source, event):
+    """Every alert of ``source`` is resolved: the incident is recovered, and its responders are told.
+
+    Recovery is not closure (plan 4.2.2: responders confirm stability and resolve).
+    When the state machine does not allow it (nobody acknowledged yet), the
+    refusal is recorded instead, so responders still see the source recovered.
+    """
+    note = _("%(name)s reports every alert resolved") % {"name": source}
+    if incident.status != Status.RECOVERED:
+        try:
+            incident = mark_recovered(incident, actor=None, note=note)
+        except Refused as refused:
+            timeline.record(incident, TimelineKind.ALERT, actor_label=source, detail={
+                "integration": source, "resolved_at_source": True, "not_marked_recovered": str(refused.message)})
+    cell = engine.cell_of(incident)
+    roles = [duty.role.key for duty in cell.on_site.all()] + [n.role.key for n in cell.notify.all()]
+    notify_roles(incident, roles, event=event, ask=Ask.FYI, note=note)
+    return incident
 
 
 @transaction.atomic

@@ -9,7 +9,7 @@ from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from alerts.models import Alert, AlertGroup
-from alerts.services import integration_create
+from alerts.integrations import integration_create
 from core.admin_mixins import HistoryAdmin
 from incidents import services as incident_services
 from incidents.models import Incident, ResponsePlan, TimelineEntry

@@ -161,7 +161,7 @@ def private_postgres():
 # robot channel the office is told on, and a duty officer whose token reads the API.
 SEED = """
 import json
-from alerts.services import integration_create
+from alerts.integrations import integration_create
 from notifications.models import ChannelConfig
 from people.models import ApiToken, Person, RoleAssignment
 from plan.services import load_plan_text

@@ -4,7 +4,7 @@ import pytest
 from django.utils import translation
 from rest_framework.test import APIClient
 
-from alerts import services as alert_services
+from alerts.integrations import integration_create
 from alerts.models import Alert
 from core.jsonbody import MAX_DEPTH
 from incidents.models import Incident
@@ -34,7 +34,7 @@ def _in_english():
 
 
 def _hook_client(kind):
-    _integration, token = alert_services.integration_create(name=f"{kind}-source", kind=kind)
+    _integration, token = integration_create(name=f"{kind}-source", kind=kind)
     client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client

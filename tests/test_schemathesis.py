@@ -51,13 +51,13 @@ def caller(shipped_plan, make_person):
 @pytest.fixture
 def credentials(caller):
     """Headers per path prefix: a personal token for the API, an integration token for each hook."""
-    from alerts import services as alerts
+    from alerts.integrations import integration_create
     from people.models import ApiToken
 
     _token, secret = ApiToken.issue(caller)
     headers = {"/api/v1/": {"Authorization": f"Token {secret}"}}
     for kind in ("alertmanager", "generic", "events"):
-        _integration, token = alerts.integration_create(name=f"schemathesis-{kind}", kind=kind)
+        _integration, token = integration_create(name=f"schemathesis-{kind}", kind=kind)
         headers[f"/api/v1/alerts/{kind}"] = {"Authorization": f"Bearer {token}"}
     return headers
 

@@ -3,7 +3,7 @@ from django.conf import settings
 from django.utils import translation
 from rest_framework.test import APIClient
 
-from alerts import services
+from alerts.integrations import integration_create
 from core.broker import broker_redis
 
 
@@ -27,7 +27,7 @@ def _in_english():
 @pytest.fixture
 def make_integration(db):
     def make(kind="alertmanager", name=None, **fields):
-        integration, token = services.integration_create(name=name or f"{kind}-source", kind=kind, **fields)
+        integration, token = integration_create(name=name or f"{kind}-source", kind=kind, **fields)
         return integration, token
     return make
 

@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from alerts import services
+from alerts import processing
 from alerts.models import Alert, AlertGroup
 from incidents.models import Incident, TimelineKind
 from tests.support.processes import CeleryProcesses, database_url, own_broker, wait_until
@@ -53,7 +53,7 @@ def test_sigkilled_web_process_right_after_202_loses_no_alert(minimal_plan_versi
 
     assert sorted(Alert.objects.values_list("fingerprint", flat=True)) == sorted(accepted)
     # Whatever happened to the after-commit nudges, the sweep turns every stored alert into its incident.
-    services.alerts_process_pending()
+    processing.alerts_process_pending()
     assert Incident.objects.count() == 5
     assert not Alert.objects.filter(processed_at__isnull=True).exists()
 

@@ -93,7 +93,7 @@ def test_the_rotate_action_records_who_and_only_the_new_token_works(admin_client
 
 
 def test_reverting_an_integration_to_its_old_token_is_refused(admin_client, admin_user, source, bearer):
-    from alerts.services import integration_rotate_token
+    from alerts.integrations import integration_rotate_token
 
     before = source.history.earliest()
     integration_rotate_token(integration=source, by=admin_user)

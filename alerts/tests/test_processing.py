@@ -2,7 +2,7 @@
 
 import pytest
 
-from alerts import services
+from alerts import grouping, lanes, processing
 from alerts.models import Alert, AlertGroup
 from core.broker import broker_redis
 from incidents import services as incident_services
@@ -26,7 +26,7 @@ def alertmanager(minimal_plan_version, make_integration, bearer):
     def post(group_key, *alerts):
         response = client.post(AM, am_webhook(group_key, list(alerts)), format="json")
         assert response.status_code == 202, response.content
-        services.alerts_process_pending()
+        processing.alerts_process_pending()
     post.integration, post.client = integration, client
     return post
 
@@ -143,7 +143,7 @@ def test_events_trigger_acknowledge_resolve(minimal_plan_version, make_integrati
         if payload:
             body["payload"] = {"source": "zabbix", "severity": "error", **payload}
         assert client.post(EVENTS, body, format="json").status_code == 202
-        services.alerts_process_pending()
+        processing.alerts_process_pending()
 
     send("trigger", summary="Core switch down", custom_details={"category": "network"})
     incident = Incident.objects.get()
@@ -162,7 +162,7 @@ def test_resolve_for_an_unknown_dedup_key_opens_nothing(minimal_plan_version, ma
     _integration, token = make_integration(kind="events")
     response = bearer(token).post(EVENTS, {"event_action": "resolve", "dedup_key": "never-seen"}, format="json")
     assert response.status_code == 202
-    services.alerts_process_pending()
+    processing.alerts_process_pending()
     assert Incident.objects.count() == 0
     assert Alert.objects.get().processed_at is not None
 
@@ -175,13 +175,13 @@ def test_a_group_that_cannot_be_processed_is_retried_then_set_aside(alertmanager
     alertmanager("g1", am_alert("a1"))
     alert = Alert.objects.get()
     assert alert.processed_at is None and alert.attempts == 1 and "DoesNotExist" in alert.last_error
-    for _ in range(services.MAX_ATTEMPTS):
-        services.alerts_process_pending()
+    for _ in range(grouping.MAX_ATTEMPTS):
+        processing.alerts_process_pending()
     alert.refresh_from_db()
-    assert alert.attempts == services.MAX_ATTEMPTS and alert.processed_at is None
+    assert alert.attempts == grouping.MAX_ATTEMPTS and alert.processed_at is None
     PlanVersion.objects.update(is_active=True)
     Alert.objects.update(attempts=0)
-    services.alerts_process_pending()
+    processing.alerts_process_pending()
     assert Alert.objects.get().incident is not None
 
 
@@ -202,7 +202,7 @@ def test_many_groups_join_their_open_incidents_in_one_batch_and_the_rest_is_left
                                                                                           "group_key")))
 
     with django_assert_max_num_queries(8):
-        processed, joined, left = services.alerts_join_open_incidents(groups)
+        processed, joined, left = grouping.alerts_join_open_incidents(groups)
 
     assert (processed, {key for _integration, key in joined}) == (4, {"g0", "g1", "g2", "g3"})
     assert {key for _integration, key in left} == {"g4", "g5"}
@@ -215,7 +215,7 @@ def test_many_groups_join_their_open_incidents_in_one_batch_and_the_rest_is_left
     alertmanager.integration.refresh_from_db()
     assert alertmanager.integration.alerts_received == 6 + 4
 
-    services.alerts_process_pending()  # the one-group path takes what the batch left
+    processing.alerts_process_pending()  # the one-group path takes what the batch left
     incidents["g4"].refresh_from_db()
     incidents["g5"].refresh_from_db()
     assert (incidents["g4"].level.key, incidents["g5"].status) == ("orange", Status.RECOVERED)
@@ -229,16 +229,16 @@ def test_one_runner_at_a_time_and_a_refused_runner_makes_the_holder_run_again(al
         pytest.skip("the turn lives in Redis; this run uses another broker")
     alertmanager("g1", am_alert("a1"))
     alertmanager.client.post(AM, am_webhook("g1", [am_alert("a2")]), format="json")
-    lane = services.lane_of(alertmanager.integration.pk, "g1")
-    client.set(services._key("turn", lane), "another-worker")
+    lane = lanes.lane_of(alertmanager.integration.pk, "g1")
+    client.set(lanes.redis_key("turn", lane), "another-worker")
 
-    assert services.alerts_process_pending_in_turn(lane) == (0, False)
+    assert processing.alerts_process_pending_in_turn(lane) == (0, False)
     assert Alert.objects.filter(processed_at__isnull=True).count() == 1
 
-    client.delete(services._key("turn", lane))  # the other runner died and its turn expired...
-    assert services.alerts_process_pending_in_turn(lane) == (1, True)  # ...the mark it left asks for one more run
-    assert services.alerts_process_pending_in_turn(lane) == (0, False)
-    assert client.get(services._key("turn", lane)) is None
+    client.delete(lanes.redis_key("turn", lane))  # the other runner died and its turn expired...
+    assert processing.alerts_process_pending_in_turn(lane) == (1, True)  # ...the mark it left asks for one more run
+    assert processing.alerts_process_pending_in_turn(lane) == (0, False)
+    assert client.get(lanes.redis_key("turn", lane)) is None
 
 
 def test_each_lane_runner_takes_only_its_own_groups_and_the_lanes_cover_them_all(alertmanager, settings):
@@ -247,20 +247,20 @@ def test_each_lane_runner_takes_only_its_own_groups_and_the_lanes_cover_them_all
     for key in keys:
         alertmanager.client.post(AM, am_webhook(key, [am_alert(f"{key}-a")]), format="json")
     integration_id = alertmanager.integration.pk
-    by_lane = {lane: {k for k in keys if services.lane_of(integration_id, k) == lane} for lane in (0, 1)}
+    by_lane = {lane: {k for k in keys if lanes.lane_of(integration_id, k) == lane} for lane in (0, 1)}
     assert by_lane[0] and by_lane[1]  # the hash spreads these keys over both lanes
 
-    assert services.alerts_process_pending(lane=0) == len(by_lane[0])
+    assert processing.alerts_process_pending(lane=0) == len(by_lane[0])
     pending = set(Alert.objects.filter(processed_at__isnull=True).values_list("group_key", flat=True))
     assert pending == by_lane[1]
-    assert services.alerts_process_pending(lane=1) == len(by_lane[1])
+    assert processing.alerts_process_pending(lane=1) == len(by_lane[1])
     assert AlertGroup.objects.filter(incident__isnull=False).count() == len(keys)
 
 
 def test_a_lane_is_the_same_in_every_process():
     # crc32, not Python's hash(), which differs between processes.
-    assert services.lane_of(7, "{}:{alertname=\"BranchLinkDown\"}", 2) == 0
-    assert [services.lane_of(1, f"g{n}", 3) for n in range(6)] == [1, 1, 1, 1, 2, 2]
+    assert lanes.lane_of(7, "{}:{alertname=\"BranchLinkDown\"}", 2) == 0
+    assert [lanes.lane_of(1, f"g{n}", 3) for n in range(6)] == [1, 1, 1, 1, 2, 2]
 
 
 def _pending_groups():
@@ -277,7 +277,7 @@ def test_many_new_groups_open_their_incidents_in_one_batch_each_with_its_full_re
                     format="json")
     client.post(AM, am_webhook("g5", [am_alert("c5", status="resolved")]), format="json")  # opens nothing
 
-    processed, opened = services.alerts_open_incidents(_pending_groups())
+    processed, opened = grouping.alerts_open_incidents(_pending_groups())
 
     assert (processed, {key for _integration, key in opened}) == (10, {f"g{n}" for n in range(5)})
     for n in range(5):
@@ -305,7 +305,7 @@ def test_opening_more_new_groups_at_once_costs_no_more_queries(alertmanager, mak
         for n in range(count):
             alertmanager.client.post(AM, am_webhook(f"{prefix}{n}", [am_alert(f"{prefix}{n}")]), format="json")
         with CaptureQueriesContext(connection) as captured:
-            _processed, opened = services.alerts_open_incidents(_pending_groups())
+            _processed, opened = grouping.alerts_open_incidents(_pending_groups())
         assert len(opened) == count
         return len(captured)
 
@@ -317,7 +317,7 @@ def test_a_batch_takes_the_integrations_defaults_for_a_category_the_plan_lacks(a
     alertmanager.client.post(AM, am_webhook("g1", [am_alert("a1", category="no-such-category")]), format="json")
     alertmanager.client.post(AM, am_webhook("g2", [am_alert("a2")]), format="json")
 
-    _processed, opened = services.alerts_open_incidents(_pending_groups())
+    _processed, opened = grouping.alerts_open_incidents(_pending_groups())
 
     assert len(opened) == 2
     incident = AlertGroup.objects.get(key="g1").incident
@@ -330,11 +330,11 @@ def test_a_join_takes_at_most_its_limit_of_alerts_and_the_rest_waits_for_the_nex
     for n in range(3):
         alertmanager.client.post(AM, am_webhook("g1", [am_alert(f"more-{n}")]), format="json")
     alertmanager.client.post(AM, am_webhook("g2", [am_alert("more-2-0")]), format="json")
-    monkeypatch.setattr(services, "JOIN_LIMIT", 2)
+    monkeypatch.setattr(grouping, "JOIN_LIMIT", 2)
 
-    processed, joined, left = services.alerts_join_open_incidents(_pending_groups())
+    processed, joined, left = grouping.alerts_join_open_incidents(_pending_groups())
 
     assert (processed, {key for _i, key in joined}, left) == (2, {"g1"}, set())  # g2's alert is beyond the limit
-    services.alerts_process_pending()
+    processing.alerts_process_pending()
     assert not Alert.objects.filter(processed_at__isnull=True).exists()
     assert Incident.objects.count() == 2

@@ -2,7 +2,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from alerts.models import LEVEL_KEYS, Kind
-from alerts.services import integration_create
+from alerts.integrations import integration_create
 
 
 class Command(BaseCommand):

@@ -1,0 +1,147 @@
+"""Monitoring integrations: create one, rotate its token, disable it; find it by token; its per-minute rate.
+
+The token lookup and the rate limit run on every alert request before its body
+is read, so each costs one round trip (PostgreSQL, then Redis).
+"""
+
+import logging
+import time
+
+import redis
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from core.broker import broker_redis
+from plan.models import PlanVersion
+
+from .lanes import redis_key
+from .models import Integration, LEVEL_KEYS
+
+log = logging.getLogger(__name__)
+
+# In the model's field order, as Model.from_db expects.
+_INTEGRATION_FIELDS = ("id", "name", "kind", "default_category", "default_level", "enabled",
+                       "rate_limit_per_minute")
+
+
+def integration_for_token(raw):
+    """The integration holding this token, or None; one query, the hottest line of every alert request.
+
+    The integration comes back with only the fields intake needs (others load
+    on access) and with ``active_plan_version_id`` read in the same round trip.
+    """
+    from people.models import hash_token
+
+    if not raw:
+        return None
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(name) for name in _INTEGRATION_FIELDS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns}, (SELECT {quote('id')} FROM {quote(PlanVersion._meta.db_table)}"
+            f" WHERE {quote('is_active')}) FROM {quote(Integration._meta.db_table)} WHERE {quote('token_hash')} = %s",
+            [hash_token(raw)])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    integration = Integration.from_db(connection.alias, _INTEGRATION_FIELDS, row[:-1])
+    integration.active_plan_version_id = row[-1]
+    return integration
+
+
+def rate_limit_retry_after(integration):
+    """Count this request against the integration's per-minute limit.
+
+    Returns None when it may proceed, else the seconds until the window resets.
+    A fixed one-minute window in Redis: one round trip per request. If Redis is
+    unreachable the request proceeds: dropping alerts is worse than a flood.
+    The embedded default has no Redis: there the window is counted in Django's
+    cache (this process's memory, and ./scripts/run.sh runs one web process),
+    so the limit the integration page shows holds there too.
+    """
+    now = time.time()
+    window = int(now // 60)
+    key = redis_key("rate", integration.pk, window)
+    client = broker_redis()
+    if client is None:
+        cache.add(key, 0, timeout=120)
+        count = cache.incr(key)
+    else:
+        try:
+            pipe = client.pipeline()
+            pipe.incr(key)
+            pipe.expire(key, 120)
+            count, _ok = pipe.execute()
+        except redis.RedisError:
+            log.warning("rate limit not applied to %s: Redis unreachable", integration)
+            return None
+    if count <= integration.rate_limit_per_minute:
+        return None
+    return max(1, int((window + 1) * 60 - now + 0.999))
+
+
+def integration_count_rejected(integration):
+    Integration.objects.filter(pk=integration.pk).update(requests_rejected=F("requests_rejected") + 1)
+
+
+def integration_create(*, name, kind, default_category="system", default_level="blue", rate_limit_per_minute=None):
+    """Create an integration; returns (integration, token). The token is shown once and never stored."""
+    errors = {}
+    if not (name or "").strip():
+        errors["name"] = [_("give the integration a name")]
+    elif Integration.objects.filter(name=name.strip()).exists():
+        errors["name"] = [_("an integration named %(name)r already exists") % {"name": name.strip()}]
+    if default_level not in LEVEL_KEYS:
+        errors["default_level"] = [_("must be one of %(keys)s") % {"keys": ", ".join(LEVEL_KEYS)}]
+    categories = PlanVersion.objects.filter(is_active=True).values_list("categories__key", flat=True)
+    categories = [key for key in categories if key]
+    if categories and default_category not in categories:
+        errors["default_category"] = [_("must be one of the plan's categories: %(keys)s")
+                                      % {"keys": ", ".join(categories)}]
+    if errors:
+        raise ValidationError(errors)
+    integration = Integration(name=name.strip(), kind=kind, default_category=default_category,
+                              default_level=default_level)
+    if rate_limit_per_minute is not None:
+        integration.rate_limit_per_minute = rate_limit_per_minute
+    token = integration.set_new_token()
+    integration.full_clean(exclude=["prefix", "token_hash"])
+    integration.save()
+    return integration, token
+
+
+@transaction.atomic
+def integration_rotate_token(*, integration, by):
+    """Give the integration a new token; the old one stops working at once. Returns the new token, shown once.
+
+    The only way to change a token: its hash is never edited, so the history
+    says who replaced it and when (``by``, the reason), and no old hash can be
+    written back.
+    """
+    integration = Integration.objects.select_for_update().get(pk=integration.pk)
+    token = integration.set_new_token()
+    integration._history_user = by
+    integration._change_reason = "token rotated"
+    integration.save(update_fields=["prefix", "token_hash"])
+    return integration, token
+
+
+@transaction.atomic
+def integration_disable(*, integration, by):
+    """Refuse the integration's deliveries from now on (403); its alerts and their incidents stay as they were.
+
+    An integration that has sent alerts is disabled rather than deleted: the
+    alerts are the record of what the monitoring said. Disabling twice is a
+    no-op, so the history shows one change.
+    """
+    integration = Integration.objects.select_for_update().get(pk=integration.pk)
+    if integration.enabled:
+        integration.enabled = False
+        integration._history_user = by
+        integration._change_reason = "disabled"
+        integration.save(update_fields=["enabled"])
+    return integration
+
