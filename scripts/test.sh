@@ -118,6 +118,9 @@ unset EMAIL_URL
 # FENGHUO_SQLITE_TESTS (paths) narrows what the second pass runs.
 passes="${FENGHUO_TEST_PASSES:-both}"
 status=0
+# The layers first: an import up the layers (docs/architecture.md) fails CI before any test runs.
+echo "Checking the layers (import-linter)..."
+PYTHONPATH=. .venv/bin/lint-imports --no-cache || status=$?
 if [ "$passes" != sqlite ]; then
   .venv/bin/python -m pytest "$@" || status=$?
 fi
