@@ -245,8 +245,6 @@ HEARTBEAT_MAX_AGE_SECONDS = int(os.environ.get("HEARTBEAT_MAX_AGE_SECONDS", "30"
 NOTIFICATION_BACKLOG_SECONDS = int(os.environ.get("NOTIFICATION_BACKLOG_SECONDS", "120"))
 # ... and this many deadlines due but not acted on (each older than a sweep could explain) is a stall.
 DUE_UNFIRED_MAX_COUNT = int(os.environ.get("DUE_UNFIRED_MAX_COUNT", "0"))
-# /approvals/ shows a response plan as overdue once it has waited this long for a decision.
-APPROVAL_OVERDUE_MINUTES = int(os.environ.get("APPROVAL_OVERDUE_MINUTES", "30"))
 # Each near deadline is also sent as a Celery task with an ETA, so it acts on the second; off (tests and benches
 # without a worker), only the sweep every ESCALATION_SWEEP_SECONDS acts (escalation/services.py).
 ESCALATION_ETA_TASKS = env_bool("ESCALATION_ETA_TASKS", True)

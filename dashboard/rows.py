@@ -12,16 +12,16 @@ from django.utils.safestring import mark_safe
 NOTHING = '<span class="muted">—</span>'
 
 
-def group_rows_html(group, drill_label, nobody_label, overdue_minutes):
+def group_rows_html(group, drill_label, nobody_label):
     """The ``<tr>`` of every row of a level group, as one safe string."""
     badge = f'<span class="level-badge small" style="background: {escape(group.color)}">{escape(group.name)}</span>'
     drill = f'\n          <span class="drill">{escape(drill_label)}</span>'
     nobody = f'<span class="muted">{escape(nobody_label)}</span>'
     level = escape(group.key)
-    return mark_safe("".join(_row_html(row, level, badge, drill, nobody, overdue_minutes) for row in group.rows))
+    return mark_safe("".join(_row_html(row, level, badge, drill, nobody) for row in group.rows))
 
 
-def _row_html(row, level, badge, drill, nobody, overdue_minutes):
+def _row_html(row, level, badge, drill, nobody):
     if row.due_iso:
         deadline = (f'<span class="deadline-kind">{escape(row.deadline_text)}</span>\n          '
                     f'<time class="countdown" datetime="{row.due_iso}" data-due="{row.due_iso}">'
@@ -40,7 +40,7 @@ def _row_html(row, level, badge, drill, nobody, overdue_minutes):
     if row.plan_id:
         plan = (f'<span data-pending-plan="{row.plan_id}">{escape(row.plan_text)}</span>\n          '
                 f'<time class="waiting" datetime="{row.plan_since_iso}" data-since="{row.plan_since_iso}" '
-                f'data-overdue-after="{overdue_minutes}">{escape(row.plan_age_text)}</time>')
+                f'data-decide-by="{row.plan_decide_by_iso}">{escape(row.plan_age_text)}</time>')
     else:
         plan = NOTHING
     return (

@@ -83,6 +83,7 @@ class Row:
     plan_id: int | None = None
     plan_text: str = ""
     plan_since_iso: str = ""
+    plan_decide_by_iso: str = ""  # the approval deadline: past it, the waiting plan shows as overdue
     plan_age_text: str = ""
 
 
@@ -252,9 +253,11 @@ def _fill_row(row, version_id, details, words, now):
     deadlines = details.deadlines.get(row.id, ())
     arrivals = [(at, person_id, username, _person_name(full, first, last, username))
                 for _incident, at, person_id, full, first, last, username in details.check_ins.get(row.id, ())]
-    next_due = None
+    next_due = decide_by = None
     for (_incident, pk, kind, state, role_key, target_level_key, due_at, acted_at, met_by_id,
          full, first, last, username) in deadlines:
+        if kind == Kind.APPROVAL and state in (State.PENDING, State.MISSED):
+            decide_by = max(decide_by or due_at, due_at)  # the latest ask, after a level change re-asked it
         if state == State.MISSED:
             row.missed.append({
                 "id": pk, "due_iso": due_at.isoformat(), "due_clock": due_at.astimezone(words.zone).strftime("%H:%M"),
@@ -284,6 +287,7 @@ def _fill_row(row, version_id, details, words, now):
         row.plan_id, role_key, proposed_at = plan
         row.plan_text = words.awaiting % {"role": roles.get(role_key, role_key)}
         row.plan_since_iso = proposed_at.isoformat()
+        row.plan_decide_by_iso = decide_by.isoformat() if decide_by else ""
         row.plan_age_text = words.age((now - proposed_at).total_seconds())
 
 
@@ -350,14 +354,16 @@ def pending_approvals(person):
     )
 
 
-def approval_overdue_at(plan, minutes):
-    return plan.proposed_at + timedelta(minutes=minutes)
+def approval_deadline(plan):
+    """The plan's decision deadline (the cell's approval.within after it was asked), or None."""
+    # Newest first: a level change re-asks the approval and restarts its deadline.
+    return next((d for d in getattr(plan.incident, "approval_deadlines", [])
+                 if d.started_at >= plan.proposed_at - timedelta(seconds=1)), None)
 
 
-def is_overdue(plan, minutes, now=None):
-    """Waiting longer than the setting, or the escalation engine already marked its deadline missed."""
-    now = now or timezone.now()
-    if now >= approval_overdue_at(plan, minutes):
-        return True
-    return any(d.state == State.MISSED for d in getattr(plan.incident, "approval_deadlines", [])
-               if d.started_at >= plan.proposed_at - timedelta(seconds=1))
+def is_overdue(plan, now=None):
+    """Past the plan's decision deadline, or the escalation engine already marked it missed."""
+    deadline = approval_deadline(plan)
+    if deadline is None:
+        return False
+    return deadline.state == State.MISSED or (now or timezone.now()) >= deadline.due_at

@@ -6,7 +6,6 @@ dashboard); they hold no rules of their own.
 
 from functools import wraps
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -50,7 +49,7 @@ def _dashboard_context(request, filters, choices=None):
     groups, counts, shown = selectors.open_incidents(filters)
     drill_label, nobody_label = _("DRILL"), _("nobody yet")
     for group in groups:
-        group.rows_html = rows.group_rows_html(group, drill_label, nobody_label, settings.APPROVAL_OVERDUE_MINUTES)
+        group.rows_html = rows.group_rows_html(group, drill_label, nobody_label)
     levels, categories = choices or selectors.plan_choices()
     events = selectors.alarm_events(shown, levels)
     alarm_key = events[0]["id"] if events else 0
@@ -66,7 +65,6 @@ def _dashboard_context(request, filters, choices=None):
         "alarm_key": alarm_key,
         "alarm_level": events[0]["level"] if events else "",
         "announcements": selectors.recent_announcements(levels),
-        "approval_overdue_minutes": settings.APPROVAL_OVERDUE_MINUTES,
         "rendered_at": timezone.now(),
     }
 
@@ -125,20 +123,19 @@ def fragment(request):
 
 
 def _approvals_page(request, errors=None, status=200):
-    minutes = settings.APPROVAL_OVERDUE_MINUTES
     plans = selectors.pending_approvals(request.user)
     now = timezone.now()
     cards = [{
         "plan": plan,
-        "overdue": selectors.is_overdue(plan, minutes, now),
-        "overdue_at": selectors.approval_overdue_at(plan, minutes),
+        "overdue": selectors.is_overdue(plan, now),
+        "decide_by": getattr(selectors.approval_deadline(plan), "due_at", None),
         "error": (errors or {}).get(plan.pk),
     } for plan in plans]
     # An error about a plan not in this queue (decided meanwhile, not the viewer's) shows at the top.
     shown = {plan.pk for plan in plans}
     orphans = [message for key, message in (errors or {}).items() if key not in shown]
     return render(request, "dashboard/approvals.html", {
-        "cards": cards, "overdue_minutes": minutes, "held_roles": sorted(request.user.role_keys()),
+        "cards": cards, "held_roles": sorted(request.user.role_keys()),
         "orphan_errors": orphans,
     }, status=status)
 

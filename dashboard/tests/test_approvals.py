@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.test import override_settings
 from django.utils import timezone
 
 from incidents import services
@@ -86,19 +85,23 @@ def test_a_plan_decided_elsewhere_meanwhile_shows_an_error_not_a_crash(office, l
     assert "already" in response.content.decode()
 
 
-@override_settings(APPROVAL_OVERDUE_MINUTES=10)
-def test_plan_waiting_longer_than_the_setting_is_marked_overdue(office, leader, client):
-    start = timezone.now()
+def test_plan_past_its_decision_deadline_is_marked_overdue(office, leader, client):
+    # The shipped plan gives no approval.within: the decision is due 30 minutes after the proposal.
+    start = timezone.now().replace(microsecond=0)
     with time_machine.travel(start, tick=False):
         plan = proposed(office)
+    with time_machine.travel(start + timedelta(minutes=29, seconds=59), tick=False):
         assert "data-overdue" not in client.get("/approvals/").content.decode()
-    with time_machine.travel(start + timedelta(minutes=10, seconds=1), tick=False):
+    with time_machine.travel(start + timedelta(minutes=30), tick=False):
         html = client.get("/approvals/").content.decode()
     card = html.split(f'data-plan-id="{plan.pk}"')[1]
-    assert "data-overdue" in card and "waiting over 10 min" in card
+    due = timezone.localtime(start + timedelta(minutes=30)).strftime("%m-%d %H:%M")
+    assert "data-overdue" in card and f"the decision was due at {due}" in card
 
 
-def test_approval_overdue_minutes_defaults_to_thirty():
-    from django.conf import settings
-
-    assert settings.APPROVAL_OVERDUE_MINUTES == 30
+def test_the_dashboard_row_counts_a_waiting_plan_overdue_from_its_decision_deadline(office, leader, client):
+    plan = proposed(office)
+    due = plan.incident.deadlines.get(kind="approval").due_at
+    client.force_login(office)
+    html = client.get("/dashboard/").content.decode()
+    assert f'data-decide-by="{due.isoformat()}"' in html

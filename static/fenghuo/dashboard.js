@@ -34,7 +34,7 @@
     region.querySelectorAll("[data-since]").forEach(function (el) {
       var seconds = (now - Date.parse(el.dataset.since)) / 1000;
       var text = age(seconds);
-      if (el.dataset.overdueAfter && seconds >= 60 * parseFloat(el.dataset.overdueAfter)) {
+      if (el.dataset.decideBy && now >= Date.parse(el.dataset.decideBy)) {
         el.classList.add("overdue");
         text += " · " + t.tWaitingOverdue;
       }
