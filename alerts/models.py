@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from people.models import hash_token
+from plan.document import LEVEL_RANKS
 
 
 class Kind(models.TextChoices):
@@ -22,7 +23,7 @@ class Kind(models.TextChoices):
     GENERIC = "generic", _("Generic JSON")
 
 
-LEVEL_KEYS = ("blue", "yellow", "orange", "red")  # fixed by the plan format
+LEVEL_KEYS = tuple(LEVEL_RANKS)  # fixed by the plan format (plan/document.py), mildest first
 
 
 class Integration(models.Model):

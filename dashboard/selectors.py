@@ -15,12 +15,10 @@ from escalation.models import Deadline, Kind, State
 from incidents.models import Incident, PlanStatus, ResponsePlan, TimelineEntry, TimelineKind
 from incidents.states import OPEN_STATUSES, Status
 from notifications.models import Announcement
+from plan.document import LEVEL_RANKS
 from plan.models import Category, Level, Role
 from plan.text import current_language_is_chinese
 
-
-# The plan format fixes these four keys; rank 1 is the most severe.
-DEFAULT_RANKS = {"red": 1, "orange": 2, "yellow": 3, "blue": 4}
 ALARM_EVENTS = 30
 RECENT_ANNOUNCEMENTS = 5
 
@@ -298,7 +296,7 @@ def alarm_events(incident_ids, levels):
     """
     if not incident_ids:
         return []
-    ranks = {**DEFAULT_RANKS, **{level.key: level.rank for level in levels}}
+    ranks = {**LEVEL_RANKS, **{level.key: level.rank for level in levels}}
     names = {level.key: level.name for level in levels}
     entries = (TimelineEntry.objects.filter(incident_id__in=incident_ids,
                                             kind__in=[TimelineKind.OPENED, TimelineKind.LEVEL_CHANGED])
