@@ -3,10 +3,13 @@
 Bodies over the limit refused with 413, NUL bytes refused, a lost database as 503.
 """
 
+import sys
+
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils.translation import gettext as _
+from django.views import defaults
 
 from core.http import content_length, drain_body
 
@@ -90,10 +93,28 @@ class DatabaseUnavailableMiddleware:
     def process_exception(self, request, exception):
         if not isinstance(exception, (OperationalError, InterfaceError)):
             return None
-        message = _("The database is unavailable; try again shortly.")
-        if request.path.startswith("/api/"):
-            response = JsonResponse({"detail": message, "code": "database_unavailable"}, status=503)
-        else:
-            response = HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
+        return database_unavailable(request)
+
+
+def database_unavailable(request):
+    message = _("The database is unavailable; try again shortly.")
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"detail": message, "code": "database_unavailable"}, status=503)
+    else:
+        response = HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def server_error(request):
+    """handler500: a lost database met outside a view (a session or sign-in read in a middleware) is a 503 too.
+
+    process_exception sees only a view's errors; Django turns an error raised in a middleware into this
+    handler's answer, with the exception still being handled.
+    """
+    if isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
+        return database_unavailable(request)
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("Something went wrong on our side; it has been logged."),
+                             "code": "server_error"}, status=500)
+    return defaults.server_error(request)
