@@ -1,11 +1,30 @@
+from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.admin_mixins import HistoryAdmin, ReadOnlyMixin
 
-from .integrations import integration_disable, integration_rotate_token
+from .integrations import integration_create, integration_creation_errors, integration_disable, integration_rotate_token
 from .models import Alert, AlertGroup, Integration
+
+
+class IntegrationForm(forms.ModelForm):
+    """A new integration is checked by the same rules as integration_create (a category of the active plan...)."""
+
+    class Meta:
+        model = Integration
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None:
+            errors = integration_creation_errors(name=cleaned.get("name", ""),
+                                                 default_category=cleaned.get("default_category", ""),
+                                                 default_level=cleaned.get("default_level", ""))
+            for field, messages_ in errors.items():
+                self.add_error(field if field in self.fields else None, messages_)
+        return cleaned
 
 
 @admin.register(Integration)
@@ -24,6 +43,7 @@ class IntegrationAdmin(HistoryAdmin):
     readonly_fields = ("prefix", "created_at", "last_received_at", "alerts_received", "incidents_opened",
                        "requests_rejected")
     actions = ["rotate_token", "disable"]
+    form = IntegrationForm
 
     def has_delete_permission(self, request, obj=None):
         if obj is not None and (obj.alerts.exists() or obj.groups.exists()):
@@ -35,10 +55,18 @@ class IntegrationAdmin(HistoryAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        token = None if change else obj.set_new_token()
-        super().save_model(request, obj, form, change)
-        if token:
-            self._show_token(request, obj, token)
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # Created through the service, as every other integration is; the admin then shows the saved row.
+        created, token = integration_create(name=obj.name, kind=obj.kind, default_category=obj.default_category,
+                                            default_level=obj.default_level,
+                                            rate_limit_per_minute=obj.rate_limit_per_minute)
+        obj.pk, obj.prefix, obj.token_hash = created.pk, created.prefix, created.token_hash
+        obj._state.adding = False
+        if obj.enabled != created.enabled:
+            Integration.objects.filter(pk=created.pk).update(enabled=obj.enabled)
+        self._show_token(request, obj, token)
 
     def _show_token(self, request, obj, token):
         messages.warning(request, _("Token for %(name)s, shown only this once: %(token)s") %

@@ -87,8 +87,8 @@ def integration_count_rejected(integration):
     Integration.objects.filter(pk=integration.pk).update(requests_rejected=F("requests_rejected") + 1)
 
 
-def integration_create(*, name, kind, default_category="system", default_level="blue", rate_limit_per_minute=None):
-    """Create an integration; returns (integration, token). The token is shown once and never stored."""
+def integration_creation_errors(*, name, default_category, default_level):
+    """What is wrong with these settings for a new integration: {field: [messages]}, empty when nothing."""
     errors = {}
     if not (name or "").strip():
         errors["name"] = [_("give the integration a name")]
@@ -101,6 +101,15 @@ def integration_create(*, name, kind, default_category="system", default_level="
     if categories and default_category not in categories:
         errors["default_category"] = [_("must be one of the plan's categories: %(keys)s")
                                       % {"keys": ", ".join(categories)}]
+    return errors
+
+
+def integration_create(*, name, kind, default_category="system", default_level="blue", rate_limit_per_minute=None):
+    """Create an integration; returns (integration, token). The token is shown once and never stored.
+
+    The one way to create one: the admin, ``createintegration`` and the tests all come here.
+    """
+    errors = integration_creation_errors(name=name, default_category=default_category, default_level=default_level)
     if errors:
         raise ValidationError(errors)
     integration = Integration(name=name.strip(), kind=kind, default_category=default_category,

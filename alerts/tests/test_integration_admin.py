@@ -112,3 +112,25 @@ def test_the_name_and_settings_of_an_integration_stay_editable(admin_client, sou
     assert response.status_code == 302
     source.refresh_from_db()
     assert (source.name, source.default_level, source.rate_limit_per_minute) == ("prometheus-dr", "yellow", 100)
+
+
+def _add_form(**fields):
+    return {"name": "zabbix-core", "kind": "generic", "default_category": "network", "default_level": "blue",
+            "rate_limit_per_minute": 600, "enabled": "on", **fields}
+
+
+def test_an_integration_added_in_the_admin_is_made_by_the_service_with_a_token_shown_once(admin_client,
+                                                                                          minimal_plan_version):
+    response = admin_client.post(f"{CHANGELIST}add/", _add_form(), follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    integration = Integration.objects.get(name="zabbix-core")
+    [message] = [str(m) for m in get_messages(response.wsgi_request) if "shown only this once" in str(m)]
+    token = message.rsplit(" ", 1)[-1]
+    assert integration.prefix == token[:10] and integration.token_hash
+    assert integration.history.count() == 1
+
+
+def test_the_admin_refuses_a_new_integration_the_service_would_refuse(admin_client, minimal_plan_version):
+    response = admin_client.post(f"{CHANGELIST}add/", _add_form(default_category="printers"), HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert "must be one of the plan&#x27;s categories" in response.content.decode()
+    assert not Integration.objects.filter(name="zabbix-core").exists()
