@@ -100,9 +100,10 @@ def _fresh_plan_caches():
     import escalation.services
     import incidents.deadlines
     import incidents.services
+    import plan.services
 
     incidents.deadlines._role.cache_clear()
-    for cache in (escalation.services._cells, incidents.services._plan_items,
+    for cache in (escalation.services._cells, incidents.services._plan_items, plan.services._authority,
                   alerts.intake._category_keys_by_version, alerts.grouping._level_ranks,
                   alerts.intake._last_touched):
         cache.clear()

@@ -101,8 +101,7 @@ def dashboard(request):
     levels, categories = selectors.plan_choices()
     context = {"filters": filters, "etag": etag, "levels": levels, "categories": categories,
                "fragment_html": _fragment_html(request, filters, etag, (levels, categories))}
-    held = request.user.role_keys()
-    context["may_announce"] = bool(held & ({permissions.OFFICE} | permissions.LEADERS)) or request.user.is_superuser
+    context["may_announce"] = permissions.refusal(request.user, "announce") is None
     return _no_store(render(request, "dashboard/dashboard.html", context))
 
 

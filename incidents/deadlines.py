@@ -20,6 +20,7 @@ from notifications.models import Ask
 from notifications.recipients import notify_roles
 from plan.conditions import condition_holds
 from plan.models import Role
+from plan.services import roles_with
 
 from . import timeline
 from .levels import change_level
@@ -88,7 +89,8 @@ def _record_missed(incident, deadline, now):
     deadline.save(update_fields=["state", "acted_at"])
     role = _role(incident.plan_version_id, deadline.role_key)
     # The role's superior in the plan's hierarchy, and the office that coordinates every response.
-    reported_to = list(dict.fromkeys(([role.reports_to.key] if role and role.reports_to else []) + ["office"]))
+    coordinators = sorted(roles_with("coordinate", incident.plan_version_id))
+    reported_to = list(dict.fromkeys(([role.reports_to.key] if role and role.reports_to else []) + coordinators))
     told, _nobody = notify_roles(incident, reported_to, event=f"deadline:{deadline.pk}", ask=Ask.MISSED,
                                  note=f"{deadline.get_kind_display()}: {role.name if role else deadline.role_key}")
     if deadline.kind == Kind.APPROVAL:

@@ -2,30 +2,50 @@
 
 from django.utils.translation import gettext as _
 
-OFFICE = "office"
-TECH_GROUP = "tech_group"
-LEADERS = {"leadership", "main_leaders"}
-# Told for their information (announcements, plan 4.1.3): they do not work the incident.
-INFORMED_ONLY = {"business_departments"}
+from plan.models import Role
+from plan.services import roles_with
+
+# Actions only the roles the plan grants the same-named authority may take (plan/document.py AUTHORITIES).
+AUTHORITY_OF = {"edit_plan": "edit_plan", "deescalate": "lower_level", "review": "review", "archive": "archive",
+                "announce": "announce"}
+# An administrator may also edit the plan and announce without a plan role; lowering a level, reviewing and
+# archiving stay with the roles the plan names.
+SUPERUSER_MAY = {"edit_plan", "announce"}
+
+
+def _version_id(incident=None, cell=None):
+    if incident is not None:
+        return incident.plan_version_id
+    return cell.version_id if cell is not None else None  # None: the active plan version
 
 
 def responder_roles(cell):
-    """Every role the plan cell gives work to, plus the office that coordinates (plan 2.2.2) and the
-    technical emergency groups that carry out the measures (plan 2.3.2)."""
+    """Every role the plan cell gives work to, plus the roles the plan has take part in every response
+    (the coordinating office, plan 2.2.2; the technical emergency groups, plan 2.3.2), less those only told."""
     roles = {n.role.key for n in cell.notify.all()}
     roles |= {d.role.key for d in cell.on_site.all()}
     roles |= {d.from_role.key for d in cell.reports.all()} | {d.to_role.key for d in cell.reports.all()}
     if cell.approval_by_id:
         roles.add(cell.approval_by.key)
-    return (roles - INFORMED_ONLY) | {OFFICE, TECH_GROUP}
+    always = roles_with("coordinate", cell.version_id) | roles_with("respond_to_every_incident", cell.version_id)
+    return (roles - roles_with("informed_only", cell.version_id)) | always
+
+
+def holds_authority(person, authority, *, incident=None, cell=None):
+    """Whether ``person`` holds a role the plan grants ``authority`` (the incident's plan version, else the active one)."""
+    return bool(person.role_keys() & roles_with(authority, _version_id(incident, cell)))
+
+
+def _names(role_keys, version_id):
+    roles = Role.objects.filter(key__in=role_keys)
+    roles = roles.filter(version_id=version_id) if version_id else roles.filter(version__is_active=True)
+    return ", ".join(role.name for role in roles.order_by("position")) or _("nobody in this plan")
 
 
 def role_name(role_key, incident=None, cell=None):
     """The plan's name of a role in the reader's language; a refusal never shows a raw key like ``main_leaders``."""
     if cell is not None and cell.approval_by_id and cell.approval_by.key == role_key:
         return cell.approval_by.name
-    from plan.models import Role
-
     version_id = incident.plan_version_id if incident is not None else (cell.version_id if cell is not None else None)
     roles = Role.objects.filter(key=role_key)
     role = (roles.filter(version_id=version_id) if version_id else roles.order_by("-version_id")).first()
@@ -39,8 +59,6 @@ def refusal(person, action, incident=None, cell=None, plan=None):
     held = person.role_keys()
     if action == "log":
         return None if held or person.is_superuser else _("you hold no role in the emergency plan")
-    if action == "edit_plan":
-        return None if person.is_superuser or OFFICE in held else _("only the emergency office edits the plan")
     if action in {"approve_plan", "reject_plan"}:
         role = plan.approver_role_key if plan else (cell.approval_by.key if cell and cell.approval_by_id else "")
         if not role:
@@ -48,10 +66,11 @@ def refusal(person, action, incident=None, cell=None, plan=None):
         if role not in held:
             return _("only %(role)s may decide on this response plan") % {"role": role_name(role, incident, cell)}
         return None
-    if action in {"deescalate", "review", "archive", "announce"}:
-        if held & ({OFFICE} | LEADERS):
+    if action in AUTHORITY_OF:
+        granted = roles_with(AUTHORITY_OF[action], _version_id(incident, cell))
+        if held & granted or (person.is_superuser and action in SUPERUSER_MAY):
             return None
-        return _("only the emergency office or the leadership group may do this")
+        return _("only %(roles)s may do this") % {"roles": _names(granted, _version_id(incident, cell))}
     if cell is not None and held & responder_roles(cell):
         return None
     if person.is_superuser:

@@ -3,7 +3,7 @@
 ``announce_level`` is what the engine calls when a level starts;
 ``announcement_create`` records one the office wrote by hand (who may, and
 when, is the incidents layer's rule: ``incidents.services.announce``). Both
-record the announcement and tell the ``business_departments`` role in one
+record the announcement and tell the roles the plan has hear announcements in one
 transaction, so nobody who must be told is lost in between.
 """
 
@@ -12,12 +12,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from plan.services import roles_with
+
 from .models import Announcement, Ask
 from .recipients import notify_roles
 
 # Orange and red are announced (plan 4.1.3, 4.2.3, 4.3.3); blue and yellow stay with the responders.
 ANNOUNCED_LEVELS = frozenset({"orange", "red"})
-AUDIENCE = "business_departments"
 
 
 def _automatic_texts(incident):
@@ -66,5 +67,6 @@ def announcement_create(*, incident, author, text_en="", text_zh=""):
 def _tell(announcement):
     # One message per person, in both languages: notify_roles renders only its own words per person.
     note = "\n".join(text for text in (announcement.text_zh, announcement.text_en) if text)
-    notify_roles(announcement.incident, [AUDIENCE], event=f"announcement:{announcement.pk}", ask=Ask.ANNOUNCE,
+    audience = sorted(roles_with("hear_announcements", announcement.incident.plan_version_id))
+    notify_roles(announcement.incident, audience, event=f"announcement:{announcement.pk}", ask=Ask.ANNOUNCE,
                  note=note)

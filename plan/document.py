@@ -16,6 +16,21 @@ from .durations import parse_duration
 
 FORMAT = 1
 LEVEL_RANKS = {"blue": 4, "yellow": 3, "orange": 2, "red": 1}
+
+# What a role may do, or is told, beyond the cells that name it: a role's optional ``authority`` list.
+# The permission rules, the engine and the announcements read these from the plan version; no role key
+# appears in the code (docs/architecture.md, "The plan is data").
+AUTHORITIES = {
+    "coordinate": "takes part in every incident's response and is told of every missed deadline",
+    "respond_to_every_incident": "takes part in every incident's response",
+    "edit_plan": "edits the emergency plan",
+    "lower_level": "lowers an incident's warning level",
+    "review": "records the review of a resolved incident",
+    "archive": "archives a reviewed incident",
+    "announce": "announces the level to the business departments by hand",
+    "informed_only": "is told, but takes no action on incidents",
+    "hear_announcements": "receives the announcements of the warning level",
+}
 CATEGORY_KEYS = ["network", "equipment", "system"]
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -162,7 +177,7 @@ def _check_roles(c, value, ):
     for index, item in enumerate(items):
         key = item.get("key") if isinstance(item, dict) else None
         path = f"roles.{key}" if isinstance(key, str) and _KEY.match(key) else f"roles[{index}]"
-        item = c.mapping(item, path, ("key", "name"), ("reports_to", "duties"))
+        item = c.mapping(item, path, ("key", "name"), ("reports_to", "duties", "authority"))
         if item is None or "key" not in item:
             continue
         if not isinstance(key, str) or not _KEY.match(key):
@@ -176,6 +191,8 @@ def _check_roles(c, value, ):
             role["reports_to"] = item["reports_to"]
         if "duties" in item:
             role["duties"] = c.text(item["duties"], f"{path}.duties")
+        if "authority" in item:
+            role["authority"] = _check_authority(c, item["authority"], f"{path}.authority")
         roles[key] = role
     if not items:
         c.error("roles", "the plan must declare at least one role")
@@ -184,6 +201,18 @@ def _check_roles(c, value, ):
             c.role_ref(role["reports_to"], f"roles.{key}.reports_to", roles)
     _check_no_cycle(c, roles)
     return roles
+
+
+def _check_authority(c, value, path):
+    granted = []
+    for index, name in enumerate(c.list(value, path)):
+        if name not in AUTHORITIES:
+            c.error(f"{path}[{index}]", f"unknown authority {name!r} (known: {', '.join(AUTHORITIES)})")
+        elif name in granted:
+            c.error(f"{path}[{index}]", f"{name!r} is listed twice")
+        else:
+            granted.append(name)
+    return granted
 
 
 def _check_no_cycle(c, roles):

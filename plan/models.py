@@ -58,6 +58,8 @@ class Role(BilingualMixin, models.Model):
     duties_en = models.TextField(blank=True)
     duties_zh = models.TextField(blank=True)
     reports_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="subordinates")
+    # The plan file's ``authority`` list (plan/document.py AUTHORITIES): what the role may do beyond its cells.
+    authority = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["version", "position"]

@@ -62,6 +62,7 @@ def store_plan(document, *, source="", source_sha256="", loaded_by=None):
             name_zh=spec["name"]["zh"],
             duties_en=(spec.get("duties") or {}).get("en", ""),
             duties_zh=(spec.get("duties") or {}).get("zh", ""),
+            authority=spec.get("authority", []),
         )
     for spec in document["roles"]:
         if spec.get("reports_to"):
@@ -139,6 +140,26 @@ def active_version_if_same_source(text):
     return PlanVersion.objects.filter(is_active=True, source_sha256=sha).first()
 
 
+# A stored version never changes, so its roles' authority is read once per process.
+_authority = {}
+
+
+def roles_with(authority, version_id=None):
+    """The keys of the roles granted ``authority`` (plan/document.py AUTHORITIES) in a version, else the active one."""
+    if version_id is None:
+        version_id = PlanVersion.objects.filter(is_active=True).values_list("pk", flat=True).first()
+        if version_id is None:
+            return frozenset()
+    granted = _authority.get(version_id)
+    if granted is None:
+        granted = {}
+        for key, names in Role.objects.filter(version_id=version_id).values_list("key", "authority"):
+            for name in names or []:
+                granted.setdefault(name, set()).add(key)
+        granted = _authority[version_id] = {name: frozenset(keys) for name, keys in granted.items()}
+    return granted.get(authority, frozenset())
+
+
 def cells(version):
     """Every response of a version with what it references, in a fixed number of queries."""
     return (
@@ -170,6 +191,8 @@ def version_document(version):
             entry["reports_to"] = role.reports_to.key
         if role.duties_en or role.duties_zh:
             entry["duties"] = _text(role, "duties")
+        if role.authority:
+            entry["authority"] = list(role.authority)
         roles.append(entry)
     levels = [
         {"key": lv.key, "rank": lv.rank, "color": lv.color, "name": _text(lv)} for lv in version.levels.order_by("-rank")

@@ -26,15 +26,21 @@ def _cell(level):
     }
 
 
+COMMAND = ["lower_level", "review", "archive", "announce"]
+
+
 def minimal_plan():
     doc = {
         "format": 1,
         "name": {"en": "Test plan", "zh": "测试预案"},
         "roles": [
-            {"key": "main_leaders", "name": {"en": "Main leaders", "zh": "主要领导"}},
-            {"key": "leadership", "name": {"en": "Leadership group", "zh": "应急领导小组"}, "reports_to": "main_leaders"},
-            {"key": "office", "name": {"en": "Emergency office", "zh": "应急办公室"}, "reports_to": "leadership"},
-            {"key": "tech_group", "name": {"en": "Technical group", "zh": "技术应急小组"}, "reports_to": "office"},
+            {"key": "main_leaders", "name": {"en": "Main leaders", "zh": "主要领导"}, "authority": COMMAND},
+            {"key": "leadership", "name": {"en": "Leadership group", "zh": "应急领导小组"}, "reports_to": "main_leaders",
+             "authority": COMMAND},
+            {"key": "office", "name": {"en": "Emergency office", "zh": "应急办公室"}, "reports_to": "leadership",
+             "authority": ["coordinate", "edit_plan", *COMMAND]},
+            {"key": "tech_group", "name": {"en": "Technical group", "zh": "技术应急小组"}, "reports_to": "office",
+             "authority": ["respond_to_every_incident"]},
         ],
         "levels": copy.deepcopy(LEVELS),
         "categories": [
