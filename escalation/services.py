@@ -49,7 +49,8 @@ def cell_of(incident):
     key = (incident.plan_version_id, incident.category.key, incident.level.key)
     cell = _cells.get(key)
     if cell is None:
-        cell = _cells[key] = response_for(incident.plan_version, incident.category.key, incident.level.key)
+        cell = _cells[key] = response_for(incident.plan_version, category_key=incident.category.key,
+                                                  level_key=incident.level.key)
     return cell
 
 

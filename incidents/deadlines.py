@@ -65,7 +65,8 @@ def act_on_due(deadline_id, incident_id):
 def _fire_escalation(incident, deadline, now):
     lateness = (now - deadline.due_at).total_seconds()
     if deadline.condition_field and not condition_holds(
-        deadline.condition_field, deadline.condition_op, deadline.condition_value, incident.condition_values()
+        deadline.condition_field, op=deadline.condition_op, value=deadline.condition_value,
+        values=incident.condition_values(),
     ):
         deadline.state, deadline.acted_at = State.CONDITION_NOT_MET, now
         deadline.save(update_fields=["state", "acted_at"])
@@ -110,7 +111,7 @@ def _role(version_id, role_key):
 def reevaluate_conditions(incident):
     """Details changed: an escalation that came due while its condition was false may now apply."""
     waiting = engine.waiting_escalation(incident)
-    if waiting and condition_holds(waiting.condition_field, waiting.condition_op, waiting.condition_value,
-                                   incident.condition_values()):
+    if waiting and condition_holds(waiting.condition_field, op=waiting.condition_op, value=waiting.condition_value,
+                                   values=incident.condition_values()):
         change_level(incident, waiting.target_level_key, actor=None, at=timezone.now(),
                      reason=f"escalation condition now met ({waiting.condition_field})", manual=False)

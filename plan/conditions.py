@@ -6,6 +6,7 @@ imports from the other apps.
 """
 
 import operator
+from collections.abc import Mapping
 
 from django.utils.translation import gettext_lazy as _
 
@@ -18,7 +19,7 @@ CONDITION_FIELDS = {
 OPERATORS = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
 
 
-def condition_holds(field, op, value, values):
+def condition_holds(field: str, *, op: str, value: float, values: Mapping[str, float | int | None]) -> bool:
     """Whether ``values[field] <op> value``; an unknown value (None) never holds."""
     actual = values.get(field)
     if actual is None:
