@@ -25,7 +25,7 @@ from . import timeline
 from .levels import change_level
 from .models import Incident, TimelineKind
 
-def act_on_due(deadline_id, incident_id):
+def act_on_due(deadline_id: int, *, incident_id: int) -> str:
     """One transaction: lock the incident, then the deadline, re-check, do the effect, mark the row.
 
     Both locks SKIP LOCKED: a row held elsewhere is being acted on, cancelled
@@ -70,7 +70,7 @@ def _fire_escalation(incident, deadline, now):
     ):
         deadline.state, deadline.acted_at = State.CONDITION_NOT_MET, now
         deadline.save(update_fields=["state", "acted_at"])
-        timeline.record(incident, TimelineKind.CONDITION_NOT_MET, at=now, deadline=deadline, detail={
+        timeline.record(incident, kind=TimelineKind.CONDITION_NOT_MET, at=now, deadline=deadline, detail={
             "field": deadline.condition_field, "op": deadline.condition_op, "value": deadline.condition_value,
             "actual": incident.condition_values().get(deadline.condition_field),
             "target": deadline.target_level_key, "lateness_seconds": round(lateness, 3),
@@ -95,7 +95,7 @@ def _record_missed(incident, deadline, now):
     if deadline.kind == Kind.APPROVAL:
         # Still undecided: remind the approvers too.
         notify_roles(incident, [deadline.role_key], event=f"deadline:{deadline.pk}:remind", ask=Ask.APPROVE)
-    timeline.record(incident, TimelineKind.DEADLINE_MISSED, at=now, deadline=deadline, detail={
+    timeline.record(incident, kind=TimelineKind.DEADLINE_MISSED, at=now, deadline=deadline, detail={
         "deadline_kind": deadline.kind, "role": deadline.role_key, "due_at": deadline.due_at.isoformat(),
         "lateness_seconds": round((now - deadline.due_at).total_seconds(), 3),
         "reported_to": reported_to, "people": sorted(p.username for p in told),

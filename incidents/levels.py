@@ -33,17 +33,17 @@ def start_level_responses(incidents, *, started_at):
     entries = []
     for (incident, plan_told, _event), (told, _nobody) in zip(items, notify_many(items), strict=True):
         level = incident.level.key
-        entries.append(timeline.row(incident, TimelineKind.NOTIFIED, at=started_at, detail={
+        entries.append(timeline.row(incident, kind=TimelineKind.NOTIFIED, at=started_at, detail={
             "level": level, "roles": list(dict.fromkeys(role_key for role_key, _ask, _due in plan_told)),
             "people": sorted({p.username for p in told})}))
-        entries += [timeline.row(incident, TimelineKind.REPORTED_TO, at=started_at,
+        entries += [timeline.row(incident, kind=TimelineKind.REPORTED_TO, at=started_at,
                                  detail={"from": duty.from_role.key, "to": duty.to_role.key, "level": level})
                     for duty in engine.cell_of(incident).reports.all()]
     # Orange and red are announced to the related business departments (plan 4.1.3, 4.2.3).
     for incident in incidents:
         announcement = announce_level(incident, started_at)
         if announcement is not None:
-            entries.append(timeline.row(incident, TimelineKind.ANNOUNCED, at=started_at, detail={
+            entries.append(timeline.row(incident, kind=TimelineKind.ANNOUNCED, at=started_at, detail={
                 "announcement": announcement.pk, "level": announcement.level_key, "automatic": True,
                 "text": announcement.text_zh[:500]}))
     timeline.record_rows(entries)
@@ -67,7 +67,7 @@ def change_level(incident, level_key, *, actor, at, reason, manual, deadline=Non
     detail = {"from": old.key, "to": new.key, "reason": reason, "manual": manual}
     if lateness_seconds is not None:
         detail["lateness_seconds"] = lateness_seconds
-    timeline.record(incident, TimelineKind.LEVEL_CHANGED, actor=actor, at=at, detail=detail, deadline=deadline)
+    timeline.record(incident, kind=TimelineKind.LEVEL_CHANGED, actor=actor, at=at, detail=detail, deadline=deadline)
     start_level_responses([incident], started_at=at)
     _reassign_pending_approval(incident, at=at, actor=actor)
     return incident
@@ -88,14 +88,14 @@ def _reassign_pending_approval(incident, *, at, actor):
         return
     cell = engine.cell_of(incident)
     old_role = pending.approver_role_key
-    new_role = cell.approval_by.key if cell.approval_by_id else old_role
+    new_role = cell.approval_by.key if cell.approval_by is not None else old_role
     engine.cancel_pending(incident, reason=f"level changed to {incident.level.key}", kinds=[Kind.APPROVAL])
     if new_role != old_role:
         pending.approver_role_key = new_role
         pending._history_user = actor
         pending.save(update_fields=["approver_role_key"])
     approval = start_approval(incident, role_key=new_role, started_at=at)
-    timeline.record(incident, TimelineKind.NOTE, actor=actor, at=at, detail={
+    timeline.record(incident, kind=TimelineKind.NOTE, actor=actor, at=at, detail={
         "plan": pending.pk, "approver_role_from": old_role, "approver_role": new_role,
         "approval_due_at": approval.due_at.isoformat(), "level": incident.level.key,
         "note": "approval re-asked at the new level"})

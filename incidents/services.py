@@ -35,12 +35,12 @@ def _lock(incident):
 
 
 def _check(person, action, incident, *, plan=None):
-    if not states.allowed(action, incident.status):
+    if not states.allowed(action, status=incident.status):
         raise Refused(_cannot(action, incident), code="invalid_transition")
     if person is None:  # Fenghuo itself (deadlines, integrations) acts under the plan's authority.
         return engine.cell_of(incident)
     cell = engine.cell_of(incident)
-    reason = permissions.refusal(person, action, incident=incident, cell=cell, plan=plan)
+    reason = permissions.refusal(person, action=action, incident=incident, cell=cell, plan=plan)
     if reason:
         raise Refused(_("cannot %(action)s: %(reason)s") % {"action": states.ACTION_NAMES[action], "reason": reason},
                       code="forbidden", status_code=403)
@@ -63,7 +63,7 @@ def _cannot(action, incident):
 
 
 def _move(incident, action, fields=()):
-    incident.status = states.target_status(action, incident.status)
+    incident.status = states.target_status(action, status=incident.status)
     incident.save(update_fields=["status", *fields])
 
 
@@ -101,7 +101,7 @@ def log_faults(faults):
         else:
             bulk_create_with_history(incidents, Incident, default_date=now)
         timeline.record_rows([
-            timeline.row(incident, TimelineKind.OPENED, actor=incident.reporter, actor_label=actor_label, at=now,
+            timeline.row(incident, kind=TimelineKind.OPENED, actor=incident.reporter, actor_label=actor_label, at=now,
                        detail={"category": incident.category.key, "level": incident.level.key,
                                "plan_version": incident.plan_version.number, "drill": incident.is_drill,
                                "source": incident.source})
@@ -115,7 +115,7 @@ def _checked_fault(*, reporter, category, level, title, description="", affected
                    source=Source.MANUAL, actor_label="", plan_version=None):
     """The incident's fields, discovery time and timeline label, or Refused / ValidationError naming what is wrong."""
     if reporter is not None:
-        reason = permissions.refusal(reporter, "log")
+        reason = permissions.refusal(reporter, action="log")
         if reason:
             raise Refused(_("cannot log a fault: %(reason)s") % {"reason": reason}, code="forbidden", status_code=403)
     version = plan_version or PlanVersion.objects.active()
@@ -204,7 +204,7 @@ def raise_level(incident, level_key, *, reason):
 
 def record_alerts(entries, *, at):
     """Monitoring alerts that reached incidents, on their timelines: ``(incident, source name, detail)`` each."""
-    timeline.record_rows([timeline.row(incident, TimelineKind.ALERT, actor_label=source, at=at, detail=detail)
+    timeline.record_rows([timeline.row(incident, kind=TimelineKind.ALERT, actor_label=source, at=at, detail=detail)
                           for incident, source, detail in entries])
 
 
@@ -221,7 +221,7 @@ def recovered_at_source(incident, *, source, event):
         try:
             incident = mark_recovered(incident, actor=None, note=note)
         except Refused as refused:
-            timeline.record(incident, TimelineKind.ALERT, actor_label=source, detail={
+            timeline.record(incident, kind=TimelineKind.ALERT, actor_label=source, detail={
                 "integration": source, "resolved_at_source": True, "not_marked_recovered": str(refused.message)})
     cell = engine.cell_of(incident)
     roles = [duty.role.key for duty in cell.on_site.all()] + [n.role.key for n in cell.notify.all()]
@@ -254,7 +254,7 @@ def acknowledge(incident, *, actor):
     _check(actor, "acknowledge", incident)
     incident.acknowledged_at, incident.acknowledged_by = timezone.now(), actor
     _move(incident, "acknowledge", ["acknowledged_at", "acknowledged_by"])
-    timeline.record(incident, TimelineKind.ACKNOWLEDGED, actor=actor)
+    timeline.record(incident, kind=TimelineKind.ACKNOWLEDGED, actor=actor)
     return incident
 
 
@@ -264,12 +264,12 @@ def check_in(incident, *, actor):
     incident = _lock(incident)
     _check(actor, "check_in", incident)
     now = timezone.now()
-    met = engine.meet_on_site(incident, actor, at=now)
+    met = engine.meet_on_site(incident, person=actor, at=now)
     if incident.acknowledged_at is None:
         # Whoever arrives first has taken the incident on.
         incident.acknowledged_at, incident.acknowledged_by = now, actor
     _move(incident, "check_in", ["acknowledged_at", "acknowledged_by"])
-    timeline.record(incident, TimelineKind.CHECKED_IN, actor=actor, at=now, detail={
+    timeline.record(incident, kind=TimelineKind.CHECKED_IN, actor=actor, at=now, detail={
         "deadlines_met": [{"role": d.role_key, "due_at": d.due_at.isoformat(),
                            "early_seconds": round((d.due_at - now).total_seconds(), 1)} for d in met],
     })
@@ -283,12 +283,12 @@ def propose_plan(incident, *, actor, text):
     if not (text or "").strip():
         raise ValidationError({"text": [_("write the response plan")]})
     now = timezone.now()
-    approver = cell.approval_by.key if cell.approval_by_id else ""
+    approver = cell.approval_by.key if cell.approval_by is not None else ""
     plan = ResponsePlan.objects.create(incident=incident, text=text.strip(), proposed_by=actor, proposed_at=now,
                                        approver_role_key=approver,
                                        status=PlanStatus.PENDING if approver else PlanStatus.APPROVED,
                                        decided_at=None if approver else now)
-    timeline.record(incident, TimelineKind.PLAN_PROPOSED, actor=actor, at=now,
+    timeline.record(incident, kind=TimelineKind.PLAN_PROPOSED, actor=actor, at=now,
            detail={"plan": plan.pk, "approver_role": approver, "text": plan.text[:500]})
     if approver:
         incident.status = Status.PLAN_PROPOSED
@@ -316,9 +316,9 @@ def _decide(plan, *, actor, comment, approve):
     plan.decided_by, plan.decided_at, plan.decision_comment = actor, now, (comment or "").strip()
     plan._history_user = actor
     plan.save()
-    engine.meet_approval(incident, actor, at=now)
+    engine.meet_approval(incident, person=actor, at=now)
     _move(incident, action)
-    timeline.record(incident, TimelineKind.PLAN_APPROVED if approve else TimelineKind.PLAN_REJECTED, actor=actor, at=now,
+    timeline.record(incident, kind=TimelineKind.PLAN_APPROVED if approve else TimelineKind.PLAN_REJECTED, actor=actor, at=now,
            detail={"plan": plan.pk, "comment": plan.decision_comment})
     return plan
 
@@ -337,11 +337,11 @@ def reject_plan(plan, *, actor, comment):
 def start_implementing(incident, *, actor):
     incident = _lock(incident)
     cell = _check(actor, "start_implementing", incident)
-    if cell.approval_by_id and incident.status != Status.PLAN_APPROVED:
+    if cell.approval_by is not None and incident.status != Status.PLAN_APPROVED:
         raise Refused(_("cannot start implementing: the plan requires %(role)s to approve a response plan first")
                       % {"role": cell.approval_by.name}, code="approval_required")
     _move(incident, "start_implementing")
-    timeline.record(incident, TimelineKind.IMPLEMENTING, actor=actor)
+    timeline.record(incident, kind=TimelineKind.IMPLEMENTING, actor=actor)
     return incident
 
 
@@ -351,7 +351,7 @@ def mark_recovered(incident, *, actor, note=""):
     incident = _lock(incident)
     _check(actor, "mark_recovered", incident)
     _move(incident, "mark_recovered")
-    timeline.record(incident, TimelineKind.RECOVERED, actor=actor, detail={"note": note})
+    timeline.record(incident, kind=TimelineKind.RECOVERED, actor=actor, detail={"note": note})
     return incident
 
 
@@ -367,7 +367,7 @@ def resolve(incident, *, actor, summary, actor_label=""):
     was = incident.status
     incident.resolved_at, incident.resolved_by, incident.resolution_summary = now, actor, summary.strip()
     _move(incident, "resolve", ["resolved_at", "resolved_by", "resolution_summary"])
-    timeline.record(incident, TimelineKind.RESOLVED, actor=actor, actor_label=actor_label, at=now, detail={
+    timeline.record(incident, kind=TimelineKind.RESOLVED, actor=actor, actor_label=actor_label, at=now, detail={
         "summary": incident.resolution_summary, "stability_confirmed": was == Status.RECOVERED,
         "deadlines_cancelled": cancelled,
     })
@@ -383,7 +383,7 @@ def review(incident, *, actor, notes):
         raise ValidationError({"notes": [_("write the review")]})
     incident.review_notes = notes.strip()
     _move(incident, "review", ["review_notes"])
-    timeline.record(incident, TimelineKind.REVIEWED, actor=actor, detail={"notes": incident.review_notes[:1000]})
+    timeline.record(incident, kind=TimelineKind.REVIEWED, actor=actor, detail={"notes": incident.review_notes[:1000]})
     return incident
 
 
@@ -392,7 +392,7 @@ def archive(incident, *, actor):
     incident = _lock(incident)
     _check(actor, "archive", incident)
     _move(incident, "archive")
-    timeline.record(incident, TimelineKind.ARCHIVED, actor=actor)
+    timeline.record(incident, kind=TimelineKind.ARCHIVED, actor=actor)
     return incident
 
 
@@ -403,7 +403,7 @@ def announce(incident, *, author, text_en="", text_zh=""):
     _check(author, "announce", incident)
     announcement = announcements.announcement_create(incident=incident, author=author, text_en=text_en,
                                                      text_zh=text_zh)
-    timeline.record(incident, TimelineKind.ANNOUNCED, actor=author, at=announcement.created_at,
+    timeline.record(incident, kind=TimelineKind.ANNOUNCED, actor=author, at=announcement.created_at,
            detail={"announcement": announcement.pk, "level": announcement.level_key, "automatic": False,
                    "text": (announcement.text_zh or announcement.text_en)[:500]})
     return announcement
@@ -437,7 +437,7 @@ def update_details(incident, *, actor, changes, actor_label=""):
         return incident
     incident._history_user = actor
     incident.save(update_fields=list(diff))
-    timeline.record(incident, TimelineKind.UPDATED, actor=actor, actor_label=actor_label, detail=diff)
+    timeline.record(incident, kind=TimelineKind.UPDATED, actor=actor, actor_label=actor_label, detail=diff)
     deadlines.reevaluate_conditions(incident)
     return incident
 
@@ -449,12 +449,12 @@ def available_actions(person, incident):
     actions = []
     for action in ("acknowledge", "check_in", "escalate", "propose_plan", "approve_plan", "reject_plan",
                    "start_implementing", "mark_recovered", "resolve", "deescalate", "review", "archive"):
-        if not states.allowed(action, incident.status):
+        if not states.allowed(action, status=incident.status):
             continue
         if action in {"approve_plan", "reject_plan"} and pending is None:
             continue
         if action == "start_implementing" and cell.approval_by_id and incident.status != Status.PLAN_APPROVED:
             continue
-        if permissions.refusal(person, action, incident=incident, cell=cell, plan=pending) is None:
+        if permissions.refusal(person, action=action, incident=incident, cell=cell, plan=pending) is None:
             actions.append(action)
     return actions

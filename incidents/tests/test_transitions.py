@@ -113,7 +113,7 @@ def test_allowed_transition_moves_the_incident_and_records_it(coordinator, actio
     act(action, incident, coordinator)
 
     incident.refresh_from_db()
-    assert incident.status == target_status(action, status)
+    assert incident.status == target_status(action, status=status)
     assert TimelineEntry.objects.filter(incident=incident, kind=ENTRY_OF[action]).count() == entries_before + 1
 
 
