@@ -159,7 +159,7 @@ def alert_group_process(*, integration_id, group_key):
     elif incident is not None and firing:
         worst = min(firing, key=lambda a: _rank(incident, a.level_key))
         if _rank(incident, worst.level_key) < incident.level.rank:
-            incident = incident_services.raise_level(incident, worst.level_key, reason=_(
+            incident = incident_services.raise_level(incident, level_key=worst.level_key, reason=_(
                 "monitoring alert from %(name)s: %(summary)s") % {"name": integration.name, "summary": worst.summary})
     target = incident or group.incident  # resolved alerts of a closed incident still belong to it
 

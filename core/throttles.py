@@ -5,10 +5,14 @@ each time lets the environment (and a test that deliberately hammers) set the ra
 Retry-After, as the monitoring hooks' own rate limit does.
 """
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from rest_framework import exceptions, permissions, throttling
-from rest_framework.request import Request
-from rest_framework.views import APIView
+
+if TYPE_CHECKING:  # DRF's views import the throttles named in settings: no import back at run time
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
 
 
 class _FromSettings:
@@ -35,7 +39,7 @@ class IsAuthenticatedAfterAnonThrottle(permissions.IsAuthenticated):
     no (or a wrong) token spends the anonymous budget first and gets 429 with Retry-After when over.
     """
 
-    def has_permission(self, request: Request, view: APIView) -> bool:
+    def has_permission(self, request: "Request", view: "APIView") -> bool:
         try:
             authenticated = bool(request.user and request.user.is_authenticated)
         except exceptions.AuthenticationFailed:
@@ -46,18 +50,18 @@ class IsAuthenticatedAfterAnonThrottle(permissions.IsAuthenticated):
         return authenticated
 
     @staticmethod
-    def _count_anonymous(request: Request, view: APIView) -> None:
+    def _count_anonymous(request: "Request", view: "APIView") -> None:
         count_anonymous(request, view=view)
 
 
 class _UnauthenticatedThrottle(AnonRateThrottle):
     """The anonymous budget, for a caller already known not to be signed in (request.user is not read)."""
 
-    def get_cache_key(self, request: Request, view: APIView) -> str:
+    def get_cache_key(self, request: "Request", view: "APIView") -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-def count_anonymous(request: Request, *, view: APIView | None = None) -> None:
+def count_anonymous(request: "Request", *, view: "APIView | None" = None) -> None:
     """Spend one request of the caller's anonymous budget; Throttled (429 + Retry-After) when it is used up."""
     throttle = _UnauthenticatedThrottle()
     # The stubs want a view; DRF's rate throttles never read it, and authentication has none to give.

@@ -8,6 +8,7 @@ office. ``reevaluate_conditions`` applies an escalation that waited on its
 condition once the incident's details make it true.
 """
 
+from datetime import datetime
 from functools import lru_cache
 
 from django.db import transaction
@@ -62,7 +63,7 @@ def act_on_due(deadline_id: int, *, incident_id: int) -> str:
         return Outcome.ACTED
 
 
-def _fire_escalation(incident, deadline, now):
+def _fire_escalation(incident: Incident, deadline: Deadline, now: datetime) -> None:
     lateness = (now - deadline.due_at).total_seconds()
     if deadline.condition_field and not condition_holds(
         deadline.condition_field, op=deadline.condition_op, value=deadline.condition_value,
@@ -79,12 +80,12 @@ def _fire_escalation(incident, deadline, now):
     deadline.state, deadline.acted_at = State.FIRED, now
     deadline.save(update_fields=["state", "acted_at"])
     # The new level starts at the due time, not when the sweeper got here: no drift.
-    change_level(incident, deadline.target_level_key, actor=None, at=deadline.due_at, deadline=deadline,
+    change_level(incident, level_key=deadline.target_level_key, actor=None, at=deadline.due_at, deadline=deadline,
                  reason="not resolved within the plan's time limit", manual=False,
                  lateness_seconds=round(lateness, 3))
 
 
-def _record_missed(incident, deadline, now):
+def _record_missed(incident: Incident, deadline: Deadline, now: datetime) -> None:
     deadline.state, deadline.acted_at = State.MISSED, now
     deadline.save(update_fields=["state", "acted_at"])
     role = _role(incident.plan_version_id, deadline.role_key)
@@ -103,15 +104,15 @@ def _record_missed(incident, deadline, now):
 
 
 @lru_cache(maxsize=1024)
-def _role(version_id, role_key):
+def _role(version_id: int, role_key: str) -> Role | None:
     # A plan version never changes once stored (a new plan is a new version), so its roles cache safely.
     return Role.objects.select_related("reports_to").filter(version_id=version_id, key=role_key).first()
 
 
-def reevaluate_conditions(incident):
+def reevaluate_conditions(incident: Incident) -> None:
     """Details changed: an escalation that came due while its condition was false may now apply."""
     waiting = engine.waiting_escalation(incident)
     if waiting and condition_holds(waiting.condition_field, op=waiting.condition_op, value=waiting.condition_value,
                                    values=incident.condition_values()):
-        change_level(incident, waiting.target_level_key, actor=None, at=timezone.now(),
+        change_level(incident, level_key=waiting.target_level_key, actor=None, at=timezone.now(),
                      reason=f"escalation condition now met ({waiting.condition_field})", manual=False)

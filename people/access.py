@@ -18,10 +18,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
-from rest_framework.request import Request
-from rest_framework.views import APIView
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # DRF's views import the permissions named in settings: no import back at run time
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
     from .models import Person
 
 AUDIT_PERMISSION = "people.audit"
@@ -54,5 +55,5 @@ class ReadsIncidents(BasePermission):
     message = NO_ACCESS
     code = "no_plan_role"
 
-    def has_permission(self, request: Request, view: APIView) -> bool:
+    def has_permission(self, request: "Request", view: "APIView") -> bool:
         return may_read_incidents(request.user)

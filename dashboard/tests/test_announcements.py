@@ -41,7 +41,7 @@ def test_orange_incident_is_announced_once_and_every_business_department_is_told
 def test_rise_to_red_is_announced_again(office, business):
     incident = services.log_fault(reporter=office, category="system", level="orange", title="down")
     announcements.announce_level(incident, timezone.now())
-    services.escalate(incident, "red", actor=office, reason="province-wide")
+    services.escalate(incident, level_key="red", actor=office, reason="province-wide")
     incident.refresh_from_db()
     announcements.announce_level(incident, timezone.now())
     assert list(Announcement.objects.filter(incident=incident).order_by("id").values_list("level_key", flat=True)) == [

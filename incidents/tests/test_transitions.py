@@ -49,8 +49,8 @@ def act(action, incident, actor):
         "resolve": lambda: services.resolve(incident, actor=actor, summary="Restarted the batch."),
         "review": lambda: services.review(incident, actor=actor, notes="Watch the disk."),
         "archive": lambda: services.archive(incident, actor=actor),
-        "escalate": lambda: services.escalate(incident, "red", actor=actor, reason="Worse."),
-        "deescalate": lambda: services.deescalate(incident, "yellow", actor=actor, reason="Better."),
+        "escalate": lambda: services.escalate(incident, level_key="red", actor=actor, reason="Worse."),
+        "deescalate": lambda: services.deescalate(incident, level_key="yellow", actor=actor, reason="Better."),
         "update": lambda: services.update_details(incident, actor=actor, changes={"title": "Savings host down"}),
         "announce": lambda: services.announce(incident, author=actor, text_zh="请各业务部门注意"),
     }
