@@ -91,11 +91,11 @@ def _record_missed(incident: Incident, deadline: Deadline, now: datetime) -> Non
     role = _role(incident.plan_version_id, deadline.role_key)
     # The role's superior in the plan's hierarchy, and the office that coordinates every response.
     reported_to = list(dict.fromkeys(([role.reports_to.key] if role and role.reports_to else []) + ["office"]))
-    told, _nobody = notify_roles(incident, reported_to, event=f"deadline:{deadline.pk}", ask=Ask.MISSED,
+    told, _nobody = notify_roles(incident, role_keys=reported_to, event=f"deadline:{deadline.pk}", ask=Ask.MISSED,
                                  note=f"{deadline.get_kind_display()}: {role.name if role else deadline.role_key}")
     if deadline.kind == Kind.APPROVAL:
         # Still undecided: remind the approvers too.
-        notify_roles(incident, [deadline.role_key], event=f"deadline:{deadline.pk}:remind", ask=Ask.APPROVE)
+        notify_roles(incident, role_keys=[deadline.role_key], event=f"deadline:{deadline.pk}:remind", ask=Ask.APPROVE)
     timeline.record(incident, kind=TimelineKind.DEADLINE_MISSED, at=now, deadline=deadline, detail={
         "deadline_kind": deadline.kind, "role": deadline.role_key, "due_at": deadline.due_at.isoformat(),
         "lateness_seconds": round((now - deadline.due_at).total_seconds(), 3),

@@ -48,7 +48,7 @@ def start_level_responses(incidents: Sequence[Incident], *, started_at: datetime
                     for duty in engine.cell_of(incident).reports.all()]
     # Orange and red are announced to the related business departments (plan 4.1.3, 4.2.3).
     for incident in incidents:
-        announcement = announce_level(incident, started_at)
+        announcement = announce_level(incident, at=started_at)
         if announcement is not None:
             entries.append(timeline.row(incident, kind=TimelineKind.ANNOUNCED, at=started_at, detail={
                 "announcement": announcement.pk, "level": announcement.level_key, "automatic": True,
@@ -59,7 +59,7 @@ def start_level_responses(incidents: Sequence[Incident], *, started_at: datetime
 def start_approval(incident: Incident, *, role_key: str, started_at: datetime) -> Deadline:
     """The approver's decision deadline, and the approvers told: a response plan awaits them."""
     deadline = engine.start_approval(incident, role_key=role_key, started_at=started_at)
-    notify_roles(incident, [role_key], event=f"approval:{deadline.pk}", ask=Ask.APPROVE, due_at=deadline.due_at)
+    notify_roles(incident, role_keys=[role_key], event=f"approval:{deadline.pk}", ask=Ask.APPROVE, due_at=deadline.due_at)
     return deadline
 
 

@@ -238,7 +238,7 @@ def recovered_at_source(incident: Incident, *, source: str, event: str) -> Incid
                 "integration": source, "resolved_at_source": True, "not_marked_recovered": str(refused.message)})
     cell = engine.cell_of(incident)
     roles = [duty.role.key for duty in cell.on_site.all()] + [n.role.key for n in cell.notify.all()]
-    notify_roles(incident, roles, event=event, ask=Ask.FYI, note=note)
+    notify_roles(incident, role_keys=roles, event=event, ask=Ask.FYI, note=note)
     return incident
 
 
