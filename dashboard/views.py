@@ -52,7 +52,7 @@ def _dashboard_context(request, filters, choices=None):
     for group in groups:
         group.rows_html = rows.group_rows_html(group, drill_label, nobody_label, settings.APPROVAL_OVERDUE_MINUTES)
     levels, categories = choices or selectors.plan_choices()
-    events = selectors.alarm_events(shown, levels)
+    events = selectors.alarm_events(shown, levels=levels)
     alarm_key = events[0]["id"] if events else 0
     return {
         "filters": filters,
@@ -130,8 +130,8 @@ def _approvals_page(request, errors=None, status=200):
     now = timezone.now()
     cards = [{
         "plan": plan,
-        "overdue": selectors.is_overdue(plan, minutes, now),
-        "overdue_at": selectors.approval_overdue_at(plan, minutes),
+        "overdue": selectors.is_overdue(plan, minutes=minutes, now=now),
+        "overdue_at": selectors.approval_overdue_at(plan, minutes=minutes),
         "error": (errors or {}).get(plan.pk),
     } for plan in plans]
     # An error about a plan not in this queue (decided meanwhile, not the viewer's) shows at the top.
