@@ -10,6 +10,9 @@ which groups go where.
 """
 
 import logging
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -18,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents import services as incident_services
+from incidents.models import Incident
 from incidents.states import OPEN_STATUSES
 from plan.models import Level, PlanVersion
 
@@ -35,7 +39,7 @@ _JOIN_FIELDS = ("id", "integration_id", "group_key", "fingerprint", "status", "s
 
 
 @transaction.atomic
-def alerts_join_open_incidents(groups):
+def alerts_join_open_incidents(groups: Iterable[tuple[int, str]]) -> tuple[int, set[tuple[int, str]], set[tuple[int, str]]]:
     """The common case, many groups in one transaction: firing alerts joining their group's open incident.
 
     In a storm or from a chattering source most pending alerts repeat or extend
@@ -57,18 +61,23 @@ def alerts_join_open_incidents(groups):
     if not by_group:
         return 0, set(), left
     batches = _pending_alerts_by_group(by_group, fields=_JOIN_FIELDS, limit=JOIN_LIMIT)
-    known = _latest_states([g.incident_id for g in by_group.values()],
+    known = _latest_states([g.incident_id for g in by_group.values() if g.incident_id is not None],
                            fingerprints={a.fingerprint for batch in batches.values() for a in batch})
     now = timezone.now()
-    entries, done, joined, counts = [], [], set(), {}
+    entries: list[tuple[Incident, str, dict[str, Any]]] = []
+    done: list[int] = []
+    joined: set[tuple[int, str]] = set()
+    counts: dict[int, int] = {}
     for key, batch in batches.items():
         group = by_group[key]
         incident = group.incident
+        assert incident is not None  # locked with an open incident (the filter above)
         if (any(a.status != AlertStatus.FIRING for a in batch)
                 or min(_rank(incident, a.level_key) for a in batch) < incident.level.rank):
             left.add(key)
             continue
-        changed, latest = [], {}
+        changed: list[Alert] = []
+        latest: dict[str, Any] = {}
         for alert in batch:
             previous = latest.get(alert.fingerprint) or known.get((incident.pk, alert.fingerprint))
             if previous is None or _state(alert) > _state(previous):
@@ -87,21 +96,23 @@ def alerts_join_open_incidents(groups):
     return len(done), joined, left
 
 
-def _pending_alerts_by_group(groups, *, fields=None, limit=None):
+def _pending_alerts_by_group(groups: Collection[tuple[int, str]], *, fields: Sequence[str] | None = None,
+                             limit: int | None = None) -> dict[tuple[int, str], list[Alert]]:
     """{(integration id, key): its pending alerts, oldest first} for ``groups``, locked (SKIP LOCKED)."""
     pending = Alert.objects.select_for_update(skip_locked=True).filter(
         integration_id__in={i for i, _key in groups}, group_key__in={key for _i, key in groups},
         processed_at__isnull=True, attempts__lt=MAX_ATTEMPTS).order_by("id")
     if fields:
         pending = pending.only(*fields)
-    batches = {}
+    batches: dict[tuple[int, str], list[Alert]] = {}
     for alert in pending[:limit]:
         if (alert.integration_id, alert.group_key) in groups:  # the filter above matches each half separately
             batches.setdefault((alert.integration_id, alert.group_key), []).append(alert)
     return batches
 
 
-def _latest_states(incident_ids, *, fingerprints=None):
+def _latest_states(incident_ids: Sequence[int], *,
+                   fingerprints: Collection[str] | None = None) -> dict[tuple[int, str], Any]:
     """{(incident id, fingerprint): the latest state of that alert}, acknowledgements aside."""
     rows = Alert.objects.filter(incident_id__in=incident_ids).exclude(status=AlertStatus.ACKNOWLEDGED)
     if fingerprints is not None:
@@ -109,7 +120,7 @@ def _latest_states(incident_ids, *, fingerprints=None):
     if connection.features.can_distinct_on_fields:  # PostgreSQL: one row per alert instead of its whole history
         rows = (rows.order_by("incident_id", "fingerprint", "-starts_at", "-status", "-id")
                 .distinct("incident_id", "fingerprint"))
-    latest = {}
+    latest: dict[tuple[int, str], Any] = {}
     for row in rows.values_list("incident_id", "id", "fingerprint", "status", "starts_at", named=True):
         key = (row.incident_id, row.fingerprint)
         if key not in latest or _state(row) > _state(latest[key]):
@@ -117,13 +128,13 @@ def _latest_states(incident_ids, *, fingerprints=None):
     return latest
 
 
-def _state(alert):
+def _state(alert: Any) -> tuple[datetime, int, int]:
     """Orders the states of one alert: a later start wins; at the same start, resolved beats firing."""
     return (alert.starts_at, 1 if alert.status == AlertStatus.RESOLVED else 0, alert.id)
 
 
 @transaction.atomic
-def alert_group_process(*, integration_id, group_key):
+def alert_group_process(*, integration_id: int, group_key: str) -> int:
     # SKIP LOCKED: another worker is on this group; its next loop takes what arrived meanwhile.
     locked = (AlertGroup.objects.select_for_update(of=("self",), skip_locked=True)
               .select_related("integration", "incident__level"))
@@ -143,9 +154,9 @@ def alert_group_process(*, integration_id, group_key):
     if not batch:
         return 0
     now = timezone.now()
-    incident = group.incident if group.incident_id and group.incident.is_open else None
+    incident = group.incident if group.incident is not None and group.incident.is_open else None
 
-    known = {}
+    known: dict[str, Any] = {}
     if incident is not None:
         known = {fingerprint: row for (_id, fingerprint), row in _latest_states([incident.pk]).items()}
     changed = _changes(batch, known)
@@ -157,9 +168,10 @@ def alert_group_process(*, integration_id, group_key):
         group.incident, opened = incident, True
         group.save(update_fields=["incident"])
     elif incident is not None and firing:
-        worst = min(firing, key=lambda a: _rank(incident, a.level_key))
+        current = incident  # the lambda sees the narrowed type only through a name never reassigned
+        worst = min(firing, key=lambda a: _rank(current, a.level_key))
         if _rank(incident, worst.level_key) < incident.level.rank:
-            incident = incident_services.raise_level(incident, worst.level_key, reason=_(
+            incident = incident_services.raise_level(incident, level_key=worst.level_key, reason=_(
                 "monitoring alert from %(name)s: %(summary)s") % {"name": integration.name, "summary": worst.summary})
     target = incident or group.incident  # resolved alerts of a closed incident still belong to it
 
@@ -178,7 +190,7 @@ def alert_group_process(*, integration_id, group_key):
     return len(batch)
 
 
-def _changes(batch, known):
+def _changes(batch: Sequence[Alert], known: dict[str, Any]) -> list[Alert]:
     """The alerts of ``batch`` that change what ``known`` ({fingerprint: latest state}) says; updates ``known``."""
     changed = []
     for alert in batch:
@@ -194,7 +206,7 @@ def _changes(batch, known):
 
 
 @transaction.atomic
-def alerts_open_incidents(groups):
+def alerts_open_incidents(groups: Iterable[tuple[int, str]]) -> tuple[int, set[tuple[int, str]]]:
     """New problems, many groups in one transaction: each group's firing alerts open its incident.
 
     In a storm, dozens of groups appear within a second; opening their incidents
@@ -212,12 +224,12 @@ def alerts_open_incidents(groups):
               .select_related("integration", "incident")
               .filter(integration_id__in={i for i, _key in wanted}, key__in={key for _i, key in wanted}))
     by_group = {(g.integration_id, g.key): g for g in locked
-                if (g.integration_id, g.key) in wanted and not (g.incident_id and g.incident.is_open)}
+                if (g.integration_id, g.key) in wanted and not (g.incident is not None and g.incident.is_open)}
     if not by_group:
         return 0, set()
     batches = _pending_alerts_by_group(by_group)
     version = PlanVersion.objects.active()
-    opening = []  # (group key, alerts, the alerts that open it)
+    opening: list[tuple[tuple[int, str], list[Alert], list[Alert]]] = []  # (group key, alerts, the alerts that open it)
     for key, batch in batches.items():
         if any(a.status != AlertStatus.FIRING for a in batch):
             continue
@@ -227,7 +239,9 @@ def alerts_open_incidents(groups):
     incidents = incident_services.log_faults([_fault(by_group[key].integration, firing, version, known_keys=True)
                                               for key, _batch, firing in opening])
     now = timezone.now()
-    entries, done, counts = [], [], {}
+    entries: list[tuple[Incident, str, dict[str, Any]]] = []
+    done: list[int] = []
+    counts: dict[int, tuple[int, int]] = {}
     for (key, batch, firing), incident in zip(opening, incidents, strict=True):
         group = by_group[key]
         group.incident = incident
@@ -244,7 +258,8 @@ def alerts_open_incidents(groups):
     return len(done), {key for key, _batch, _firing in opening}
 
 
-def _mark_processed(alert_ids, incident_of_group, now):
+def _mark_processed(alert_ids: Sequence[int], incident_of_group: Mapping[tuple[int, str], int | None],
+                    now: datetime) -> None:
     """Stamp the alerts processed and attach each to its group's incident: a CASE on the group, not a lookup
     per alert row."""
     incident = Case(*[When(integration_id=integration_id, group_key=key, then=Value(incident_id))
@@ -253,21 +268,21 @@ def _mark_processed(alert_ids, incident_of_group, now):
     Alert.objects.filter(pk__in=alert_ids).update(incident_id=incident, processed_at=now, last_error="")
 
 
-_level_ranks = {}  # plan version id -> {level key: rank}; stored versions never change
+_level_ranks: dict[int, dict[str, int]] = {}  # plan version id -> {level key: rank}; stored versions never change
 
 
-def _ranks(version_id):
+def _ranks(version_id: int) -> dict[str, int]:
     ranks = _level_ranks.get(version_id)
     if ranks is None:
         ranks = _level_ranks[version_id] = dict(Level.objects.filter(version_id=version_id).values_list("key", "rank"))
     return ranks
 
 
-def _rank(incident, level_key):
+def _rank(incident: Incident, level_key: str) -> int:
     return _ranks(incident.plan_version_id).get(level_key, 99)
 
 
-def _open_incident(integration, firing):
+def _open_incident(integration: Integration, firing: Sequence[Alert]) -> Incident:
     version = PlanVersion.objects.active()
     try:
         return incident_services.log_fault(**_fault(integration, firing, version))
@@ -278,7 +293,8 @@ def _open_incident(integration, firing):
         return incident_services.log_fault(**_fault(integration, firing, version, use_defaults=True))
 
 
-def _fault(integration, firing, version, *, use_defaults=False, known_keys=False):
+def _fault(integration: Integration, firing: Sequence[Alert], version: PlanVersion, *, use_defaults: bool = False,
+           known_keys: bool = False) -> dict[str, Any]:
     """``log_fault``'s arguments for the incident these firing alerts open.
 
     ``known_keys``: take the integration's defaults at once when the plan lacks
@@ -305,7 +321,7 @@ def _fault(integration, firing, version, *, use_defaults=False, known_keys=False
                 discovered_at=min(a.starts_at for a in firing))
 
 
-def _alert_detail(integration, alerts, *, opened):
+def _alert_detail(integration: Integration, alerts: Sequence[Alert], *, opened: bool) -> dict[str, Any]:
     shown = alerts[:50]
     return {
         "integration": integration.name, "opened_incident": opened, "count": len(alerts),

@@ -10,10 +10,12 @@ worker of each lane concerned is nudged (``lanes.nudge``); the rows wait with
 import functools
 import json
 import time
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Field, Q
 from django.utils import timezone
 
 from plan.models import Category
@@ -21,13 +23,16 @@ from plan.models import Category
 from .lanes import lane_of, nudge
 from .models import Alert, Integration
 
+if TYPE_CHECKING:
+    from .payloads import AlertData
+
 
 # Plan versions are immutable once loaded, so their category keys never change:
 # cache them per process by version id (the active id is read on every request).
-_category_keys_by_version = {}
+_category_keys_by_version: dict[int, tuple[str, ...]] = {}
 
 
-def plan_category_keys(version_id):
+def plan_category_keys(version_id: int | None) -> tuple[str, ...]:
     """The category keys of a plan version (alerts naming another fall back or are refused)."""
     if version_id is None:
         return ()
@@ -39,7 +44,7 @@ def plan_category_keys(version_id):
 
 
 
-def alerts_receive(*, integration, alerts):
+def alerts_receive(*, integration: Integration, alerts: Sequence["AlertData"]) -> int:
     """Store the delivered alerts (a repeated delivery stores nothing new) and nudge a worker."""
     now = timezone.now()
     rows = [
@@ -54,13 +59,13 @@ def alerts_receive(*, integration, alerts):
         _insert_ignoring_repeats(rows)
     else:  # the embedded SQLite of ./scripts/run.sh
         Alert.objects.bulk_create([Alert(**row) for row in rows], ignore_conflicts=True)
-    lanes = {lane_of(integration.pk, key) for key in {a.group_key for a in alerts}}
+    lanes = {lane_of(integration.pk, group_key=key) for key in {a.group_key for a in alerts}}
     transaction.on_commit(lambda: nudge(lanes))  # at once in autocommit: the INSERT is already committed
     _touch_last_received(integration, now)
     return len(rows)
 
 
-def _insert_ignoring_repeats(rows):
+def _insert_ignoring_repeats(rows: Sequence[dict[str, Any]]) -> None:
     """All rows in one ``INSERT … SELECT FROM jsonb_to_recordset(%s) ON CONFLICT DO NOTHING``.
 
     The hottest statement of a storm. ``bulk_create`` wraps its INSERT in BEGIN
@@ -74,27 +79,32 @@ def _insert_ignoring_repeats(rows):
         cursor.execute(_insert_sql(tuple(rows[0])), [json.dumps(rows, default=_isoformat)])
 
 
-def _isoformat(value):
+def _isoformat(value: object) -> str:
     if isinstance(value, datetime):
         return value.isoformat()  # to the microsecond (DjangoJSONEncoder would cut it to milliseconds)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 @functools.cache
-def _insert_sql(names):
+def _insert_sql(names: tuple[str, ...]) -> str:
     quote = connection.ops.quote_name
-    fields = [Alert._meta.get_field(name) for name in names]
-    columns = ", ".join(quote(f.column) for f in fields)
+    fields: list[Field[Any, Any]] = []
+    for name in names:
+        field = Alert._meta.get_field(name)
+        # Every key alerts_receive builds is a concrete column, never a reverse relation.
+        assert isinstance(field, Field) and field.column is not None
+        fields.append(field)
+    columns = ", ".join(quote(f.column) for f in fields if f.column is not None)
     types = ", ".join(f"{quote(name)} {f.db_type(connection)}" for name, f in zip(names, fields, strict=True))
     selected = ", ".join(quote(name) for name in names)
     return (f"INSERT INTO {quote(Alert._meta.db_table)} ({columns}) SELECT {selected} "
             f"FROM jsonb_to_recordset(%s::jsonb) AS r({types}) ON CONFLICT DO NOTHING")
 
 
-_last_touched = {}  # integration id -> monotonic time this process last wrote last_received_at
+_last_touched: dict[int, float] = {}  # integration id -> monotonic time this process last wrote last_received_at
 
 
-def _touch_last_received(integration, now):
+def _touch_last_received(integration: Integration, now: datetime) -> None:
     """Bookkeeping only: outside the alert's transaction and at most once a second per process,
     so a storm neither queues behind one hot row lock nor pays a round trip per request."""
     tick = time.monotonic()

@@ -6,6 +6,7 @@ is read, so each costs one round trip (PostgreSQL, then Redis).
 
 import logging
 import time
+from typing import TYPE_CHECKING
 
 import redis
 from django.core.cache import cache
@@ -20,6 +21,9 @@ from plan.models import PlanVersion
 from .lanes import redis_key
 from .models import Integration, LEVEL_KEYS
 
+if TYPE_CHECKING:
+    from people.models import Person
+
 log = logging.getLogger(__name__)
 
 # In the model's field order, as Model.from_db expects.
@@ -27,7 +31,7 @@ _INTEGRATION_FIELDS = ("id", "name", "kind", "default_category", "default_level"
                        "rate_limit_per_minute")
 
 
-def integration_for_token(raw):
+def integration_for_token(raw: str | None) -> Integration | None:
     """The integration holding this token, or None; one query, the hottest line of every alert request.
 
     The integration comes back with only the fields intake needs (others load
@@ -48,11 +52,12 @@ def integration_for_token(raw):
     if row is None:
         return None
     integration = Integration.from_db(connection.alias, _INTEGRATION_FIELDS, row[:-1])
-    integration.active_plan_version_id = row[-1]
+    # Read with the row for this request only: no model field declares it.
+    integration.active_plan_version_id = row[-1]  # type: ignore[attr-defined]
     return integration
 
 
-def rate_limit_retry_after(integration):
+def rate_limit_retry_after(integration: Integration) -> int | None:
     """Count this request against the integration's per-minute limit.
 
     Returns None when it may proceed, else the seconds until the window resets.
@@ -83,28 +88,29 @@ def rate_limit_retry_after(integration):
     return max(1, int((window + 1) * 60 - now + 0.999))
 
 
-def integration_count_rejected(integration):
+def integration_count_rejected(integration: Integration) -> None:
     Integration.objects.filter(pk=integration.pk).update(requests_rejected=F("requests_rejected") + 1)
 
 
-def integration_creation_errors(*, name, default_category, default_level):
+def integration_creation_errors(*, name: str, default_category: str, default_level: str) -> dict[str, list[str]]:
     """What is wrong with these settings for a new integration: {field: [messages]}, empty when nothing."""
-    errors = {}
+    errors: dict[str, list[str]] = {}
     if not (name or "").strip():
         errors["name"] = [_("give the integration a name")]
     elif Integration.objects.filter(name=name.strip()).exists():
         errors["name"] = [_("an integration named %(name)r already exists") % {"name": name.strip()}]
     if default_level not in LEVEL_KEYS:
         errors["default_level"] = [_("must be one of %(keys)s") % {"keys": ", ".join(LEVEL_KEYS)}]
-    categories = PlanVersion.objects.filter(is_active=True).values_list("categories__key", flat=True)
-    categories = [key for key in categories if key]
+    categories = [key for key in PlanVersion.objects.filter(is_active=True).values_list("categories__key", flat=True)
+                  if key]
     if categories and default_category not in categories:
         errors["default_category"] = [_("must be one of the plan's categories: %(keys)s")
                                       % {"keys": ", ".join(categories)}]
     return errors
 
 
-def integration_create(*, name, kind, default_category="system", default_level="blue", rate_limit_per_minute=None):
+def integration_create(*, name: str, kind: str, default_category: str = "system", default_level: str = "blue",
+                       rate_limit_per_minute: int | None = None) -> tuple[Integration, str]:
     """Create an integration; returns (integration, token). The token is shown once and never stored.
 
     The one way to create one: the admin, ``createintegration`` and the tests all come here.
@@ -123,7 +129,7 @@ def integration_create(*, name, kind, default_category="system", default_level="
 
 
 @transaction.atomic
-def integration_rotate_token(*, integration, by):
+def integration_rotate_token(*, integration: Integration, by: "Person | None") -> tuple[Integration, str]:
     """Give the integration a new token; the old one stops working at once. Returns the new token, shown once.
 
     The only way to change a token: its hash is never edited, so the history
@@ -132,14 +138,15 @@ def integration_rotate_token(*, integration, by):
     """
     integration = Integration.objects.select_for_update().get(pk=integration.pk)
     token = integration.set_new_token()
-    integration._history_user = by
-    integration._change_reason = "token rotated"
+    # simple-history reads these two off the instance; no stub declares them.
+    integration._history_user = by  # type: ignore[attr-defined]
+    integration._change_reason = "token rotated"  # type: ignore[attr-defined]
     integration.save(update_fields=["prefix", "token_hash"])
     return integration, token
 
 
 @transaction.atomic
-def integration_disable(*, integration, by):
+def integration_disable(*, integration: Integration, by: "Person | None") -> Integration:
     """Refuse the integration's deliveries from now on (403); its alerts and their incidents stay as they were.
 
     An integration that has sent alerts is disabled rather than deleted: the
@@ -149,8 +156,9 @@ def integration_disable(*, integration, by):
     integration = Integration.objects.select_for_update().get(pk=integration.pk)
     if integration.enabled:
         integration.enabled = False
-        integration._history_user = by
-        integration._change_reason = "disabled"
+        # simple-history reads these two off the instance; no stub declares them.
+        integration._history_user = by  # type: ignore[attr-defined]
+        integration._change_reason = "disabled"  # type: ignore[attr-defined]
         integration.save(update_fields=["enabled"])
     return integration
 

@@ -17,7 +17,9 @@ worker that differs from the web process answering (``workers_disagreeing``).
 import logging
 import secrets
 import zlib
+from collections.abc import Callable, Iterable
 from datetime import timedelta
+from typing import Any, TypeVar
 
 import redis
 from django.conf import settings
@@ -28,6 +30,8 @@ from core.broker import broker_redis
 from .models import WorkerSettings
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 _NUDGE_TTL_MS = 10_000
 _TURN_TTL_MS = 10_000
@@ -43,18 +47,18 @@ redis.call('del', KEYS[2])
 return rerun"""
 
 
-def redis_key(*parts):
+def redis_key(*parts: object) -> str:
     """A Redis key of the alerts app, under this deployment's prefix (tests and installations share servers)."""
     return ":".join([settings.FENGHUO_QUEUE_PREFIX, "alerts", *map(str, parts)])
 
 
-def lane_of(integration_id, group_key, lanes=None):
+def lane_of(integration_id: int, *, group_key: str, lanes: int | None = None) -> int:
     """The runner lane owning an alert group: a stable hash, the same in every process."""
     lanes = lanes or settings.ALERTS_LANES
     return zlib.crc32(f"{integration_id}:{group_key}".encode()) % lanes
 
 
-def nudge(lanes):
+def nudge(lanes: Iterable[int]) -> None:
     """Ask a worker to process pending alerts in ``lanes``, unless a runner is already asked or at work there.
 
     Each lane has its flag. It stays set while the lane's runner works, so a
@@ -67,21 +71,21 @@ def nudge(lanes):
     """
     from .tasks import process_pending
 
-    lanes = sorted(lanes)
+    pending = sorted(lanes)
     client = broker_redis()
     try:
         if client is not None:
             pipe = client.pipeline(transaction=False)
-            for lane in lanes:
+            for lane in pending:
                 pipe.set(redis_key("nudge", lane), "1", nx=True, px=_NUDGE_TTL_MS)
-            lanes = [lane for lane, fresh in zip(lanes, pipe.execute(), strict=True) if fresh]
-        for lane in lanes:
+            pending = [lane for lane, fresh in zip(pending, pipe.execute(), strict=True) if fresh]
+        for lane in pending:
             process_pending.delay(lane)
     except Exception:  # noqa: BLE001 - the alert is committed; the sweep will process it
         log.warning("could not nudge the alert worker; the periodic sweep will process the alerts")
 
 
-def clear_nudge(lane):
+def clear_nudge(lane: int) -> None:
     client = broker_redis()
     if client is not None:
         try:
@@ -90,7 +94,7 @@ def clear_nudge(lane):
             pass
 
 
-def run_in_turn(lane, work):
+def run_in_turn(lane: int, *, work: Callable[[Callable[[], Any] | None], T]) -> tuple[T | int, bool]:
     """Run ``work(keep_turn)`` as the one runner of ``lane``; returns (its result, whether to run again).
 
     Two runners in one lane are safe (row locks) but wasteful: each skips the
@@ -122,19 +126,19 @@ def run_in_turn(lane, work):
     return done, rerun
 
 
-def shared_settings():
+def shared_settings() -> dict[str, Any]:
     """The settings every web process and alert worker must run with alike."""
     return {"lanes": settings.ALERTS_LANES, "queue_prefix": settings.FENGHUO_QUEUE_PREFIX}
 
 
-def worker_settings_record(*, worker):
+def worker_settings_record(*, worker: str) -> None:
     """Note the settings this worker runs with: one UPDATE, an INSERT the first time."""
     values = {**shared_settings(), "seen_at": timezone.now()}
     if not WorkerSettings.objects.filter(worker=worker).update(**values):
         WorkerSettings.objects.bulk_create([WorkerSettings(worker=worker, **values)], ignore_conflicts=True)
 
 
-def workers_disagreeing(*, max_age_seconds):
+def workers_disagreeing(*, max_age_seconds: float) -> list[dict[str, Any]]:
     """The workers seen in the last ``max_age_seconds`` whose settings differ from this process's.
 
     A worker silent for longer no longer counts, so the report clears once a

@@ -7,16 +7,18 @@ ignored, so a newer Alertmanager or a richer PagerDuty client keeps working.
 
 import hashlib
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
+from typing import Any, NoReturn
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from .models import LEVEL_KEYS, AlertStatus
+from .models import LEVEL_KEYS, AlertStatus, Integration
 
 SEVERITY_LEVELS = {"critical": "orange", "error": "yellow", "warning": "yellow", "info": "blue"}
 EVENTS_SEVERITIES = ("critical", "error", "warning", "info")
@@ -44,23 +46,23 @@ class AlertData:
     description: str = ""
 
 
-def _digest(*parts):
+def _digest(*parts: object) -> str:
     return hashlib.sha256("\x00".join(str(p) for p in parts).encode("utf-8")).hexdigest()
 
 
-def _canonical(value):
+def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def _window(now):
+def _window(now: datetime) -> int:
     return int(now.timestamp() // REPEAT_WINDOW.total_seconds())
 
 
-def _fail(path, message):
+def _fail(path: str, message: str) -> NoReturn:
     raise ValidationError({path: [message]})
 
 
-def _text(body, key, path, *, required=False, max_length=500):
+def _text(body: dict[str, Any], key: str, path: str, *, required: bool = False, max_length: int = 500) -> str:
     value = body.get(key)
     if value is None or value == "":
         if required:
@@ -73,7 +75,7 @@ def _text(body, key, path, *, required=False, max_length=500):
     return value
 
 
-def _object(body, key, path):
+def _object(body: dict[str, Any], key: str, path: str) -> dict[str, Any]:
     value = body.get(key)
     if value is None:
         return {}
@@ -82,7 +84,7 @@ def _object(body, key, path):
     return value
 
 
-def _time(value, path):
+def _time(value: Any, path: str) -> datetime | None:
     if value in (None, ""):
         return None
     parsed = parse_datetime(value) if isinstance(value, str) else None
@@ -93,13 +95,13 @@ def _time(value, path):
     return parsed
 
 
-def _level(explicit, severity, default):
+def _level(explicit: Any, severity: Any, default: str) -> str:
     if explicit in LEVEL_KEYS:
         return explicit
     return SEVERITY_LEVELS.get((severity or "").lower(), default)
 
 
-def _strings(mapping):
+def _strings(mapping: dict[Any, Any]) -> dict[str, str]:
     """Labels are string → string; keep whatever else arrives as its JSON text."""
     return {str(k): v if isinstance(v, str) else _canonical(v) for k, v in mapping.items()}
 
@@ -107,7 +109,7 @@ def _strings(mapping):
 # --- Prometheus Alertmanager webhook, version 4 -----------------------------------
 
 
-def parse_alertmanager(body, *, integration, categories):
+def parse_alertmanager(body: Any, *, integration: Integration, categories: Collection[str]) -> list[AlertData]:
     if not isinstance(body, dict):
         _fail("body", _("must be a JSON object (Alertmanager webhook version 4)"))
     group_key = _text(body, "groupKey", "groupKey", required=True, max_length=500)
@@ -116,8 +118,10 @@ def parse_alertmanager(body, *, integration, categories):
         _fail("alerts", _("must be a non-empty list"))
     if len(alerts) > MAX_ALERTS_PER_REQUEST:
         _fail("alerts", _("at most %(n)d alerts per request") % {"n": MAX_ALERTS_PER_REQUEST})
-    common_annotations = body.get("commonAnnotations") if isinstance(body.get("commonAnnotations"), dict) else {}
-    parsed = []
+    common_annotations = body.get("commonAnnotations")
+    if not isinstance(common_annotations, dict):
+        common_annotations = {}
+    parsed: list[AlertData] = []
     for i, alert in enumerate(alerts):
         path = f"alerts[{i}]"
         if not isinstance(alert, dict):
@@ -157,7 +161,7 @@ def parse_alertmanager(body, *, integration, categories):
 # --- PagerDuty Events API v2 -------------------------------------------------------
 
 
-def parse_event(body, *, integration, categories, now):
+def parse_event(body: Any, *, integration: Integration, categories: Collection[str], now: datetime) -> AlertData:
     if not isinstance(body, dict):
         _fail("body", _("must be a JSON object (PagerDuty Events API v2)"))
     action = body.get("event_action")
@@ -168,7 +172,9 @@ def parse_event(body, *, integration, categories, now):
     if action != "trigger":
         if not dedup_key:
             _fail("dedup_key", _("is required to %(action)s an event") % {"action": action})
-        payload = body.get("payload") if isinstance(body.get("payload"), dict) else {}
+        payload = body.get("payload")
+        if not isinstance(payload, dict):
+            payload = {}
         return AlertData(
             group_key=dedup_key, fingerprint=dedup_key, delivery_key=repeat, status=EVENT_ACTIONS[action],
             starts_at=now, summary=str(payload.get("summary") or f"{action}: {dedup_key}")[:300],
@@ -207,7 +213,8 @@ def parse_event(body, *, integration, categories, now):
 # --- generic JSON (docs/integrations/README.md) ------------------------------------
 
 
-def parse_generic(body, *, integration, categories, now):
+def parse_generic(body: Any, *, integration: Integration, categories: Collection[str],
+                  now: datetime) -> list[AlertData]:
     if isinstance(body, dict) and "alerts" in body:
         items, prefix = body["alerts"], "alerts"
         if not isinstance(items, list) or not items:
@@ -218,7 +225,7 @@ def parse_generic(body, *, integration, categories, now):
         items, prefix = [body], ""
     else:
         _fail("body", _("must be a JSON object: one alert, or {\"alerts\": [...]}"))
-    parsed = []
+    parsed: list[AlertData] = []
     for i, item in enumerate(items):
         path = f"{prefix}[{i}]." if prefix else ""
         if not isinstance(item, dict):

@@ -9,6 +9,8 @@ rows with ``processed_at IS NULL`` that the next run or the sweep picks up.
 
 import logging
 import time
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, F, Min
@@ -30,20 +32,20 @@ OPEN_CHUNK = 20
 GROUPS_PER_PASS = 1000
 
 
-def alerts_process_pending_in_turn(lane=0):
+def alerts_process_pending_in_turn(lane: int = 0) -> tuple[int, bool]:
     """``alerts_process_pending`` for one lane by one runner at a time (``lanes.run_in_turn``).
 
     Returns (processed, whether to run again): again when another runner asked
     for the lane meanwhile, or when this run stopped at its time budget.
     """
     started = time.monotonic()
-    done, rerun = run_in_turn(lane, lambda keep_turn: alerts_process_pending(
+    done, rerun = run_in_turn(lane, work=lambda keep_turn: alerts_process_pending(
         lane=lane, pass_interval=settings.ALERTS_PASS_INTERVAL_SECONDS, keep_turn=keep_turn,
         before_exit=lambda: clear_nudge(lane)))
     return done, rerun or time.monotonic() - started >= RUN_SECONDS
 
 
-def pending_groups(*, lane=None):
+def pending_groups(*, lane: int | None = None) -> tuple[list[tuple[int, str]], int]:
     """The alert groups with pending alerts, oldest first, and how many alerts those hold.
 
     With ``lane``, only the groups of that lane. Read without locks.
@@ -51,9 +53,10 @@ def pending_groups(*, lane=None):
     rows = (Alert.objects.filter(processed_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
             .values_list("integration_id", "group_key").annotate(first=Min("id"), count=Count("id"))
             .order_by("first"))
-    groups, alerts = [], 0
+    groups: list[tuple[int, str]] = []
+    alerts = 0
     for integration_id, group_key, _first, count in rows:
-        if lane is not None and lane_of(integration_id, group_key) != lane:
+        if lane is not None and lane_of(integration_id, group_key=group_key) != lane:
             continue
         groups.append((integration_id, group_key))
         alerts += count
@@ -62,7 +65,9 @@ def pending_groups(*, lane=None):
     return groups, alerts
 
 
-def alerts_process_pending(*, lane=None, pass_interval=0.0, keep_turn=None, before_exit=None):
+def alerts_process_pending(*, lane: int | None = None, pass_interval: float = 0.0,
+                           keep_turn: Callable[[], Any] | None = None,
+                           before_exit: Callable[[], Any] | None = None) -> int:
     """Process every pending alert (of ``lane``, or all), group by group, oldest first. Returns how many.
 
     Each pass first opens the incidents of groups that have none (what the
@@ -79,7 +84,7 @@ def alerts_process_pending(*, lane=None, pass_interval=0.0, keep_turn=None, befo
     """
     started = time.monotonic()
     done = 0
-    failed = set()  # tried once in this run; the next run (sweep) tries again
+    failed: set[tuple[int, str]] = set()  # tried once in this run; the next run (sweep) tries again
     while time.monotonic() - started < RUN_SECONDS:
         pass_started = time.monotonic()
         if keep_turn is not None:
@@ -111,7 +116,7 @@ def alerts_process_pending(*, lane=None, pass_interval=0.0, keep_turn=None, befo
     return done
 
 
-def _groups_with_open_incident(groups):
+def _groups_with_open_incident(groups: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
     """Those of ``groups`` (integration id, key) whose group has an open incident now. Read without locks."""
     if not groups:
         return set()
@@ -122,7 +127,8 @@ def _groups_with_open_incident(groups):
     return {row for row in rows if row in wanted}
 
 
-def _open_in_chunks(groups, failed, keep_turn):
+def _open_in_chunks(groups: Sequence[tuple[int, str]], failed: set[tuple[int, str]],
+                    keep_turn: Callable[[], Any] | None) -> int:
     """Open the incidents of new groups, ``OPEN_CHUNK`` per transaction; what a chunk leaves goes one by one."""
     progress = 0
     for start in range(0, len(groups), OPEN_CHUNK):
@@ -138,7 +144,8 @@ def _open_in_chunks(groups, failed, keep_turn):
     return progress
 
 
-def _process_one_by_one(groups, failed, keep_turn):
+def _process_one_by_one(groups: Sequence[tuple[int, str]], failed: set[tuple[int, str]],
+                        keep_turn: Callable[[], Any] | None) -> int:
     progress = 0
     for n, (integration_id, group_key) in enumerate(groups, start=1):
         try:
@@ -152,7 +159,7 @@ def _process_one_by_one(groups, failed, keep_turn):
     return progress
 
 
-def _record_failure(integration_id, group_key, exc):
+def _record_failure(integration_id: int, group_key: str, exc: Exception) -> None:
     Alert.objects.filter(integration_id=integration_id, group_key=group_key, processed_at__isnull=True).update(
         attempts=F("attempts") + 1, last_error=f"{exc.__class__.__name__}: {exc}"[:2000])
 

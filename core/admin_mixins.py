@@ -5,7 +5,11 @@ plan versions, tokens) are written only by the services, which record who did
 what. The admin shows them; it adds, edits, deletes and reverts none of them.
 """
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
+from django.db.models import Model
+from django.http import HttpRequest, HttpResponse
 from simple_history.admin import SimpleHistoryAdmin
 
 
@@ -19,7 +23,8 @@ class HistoryAdmin(SimpleHistoryAdmin):
     this admin allows changing history, which read-only admins never do.
     """
 
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
+    def history_form_view(self, request: HttpRequest, object_id: str, version_id: str,
+                          extra_context: dict[str, Any] | None = None) -> HttpResponse:
         if request.method == "POST" and not self.has_change_history_permission(request):
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
@@ -28,16 +33,16 @@ class HistoryAdmin(SimpleHistoryAdmin):
 class ReadOnlyMixin:
     """Shown, never added, changed or deleted here: the services are the only writers of audit rows."""
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_change_history_permission(self, request, obj=None):
+    def has_change_history_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 

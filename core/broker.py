@@ -11,10 +11,10 @@ ESCALATION_QUEUE = f"{settings.FENGHUO_QUEUE_PREFIX}.escalation"
 NOTIFICATION_QUEUE = f"{settings.FENGHUO_QUEUE_PREFIX}.notifications"
 INTAKE_QUEUE = f"{settings.FENGHUO_QUEUE_PREFIX}.intake"
 
-_flags_client = None
+_flags_client: redis.Redis | None = None
 
 
-def broker_redis():
+def broker_redis() -> redis.Redis | None:
     """The broker's Redis server, for short-lived coordination flags; None when the embedded broker is in use.
 
     Short timeouts: a flag is only an optimisation, and every caller carries on

@@ -5,7 +5,7 @@ class Refused(Exception):
     a wrong role.
     """
 
-    def __init__(self, message, *, code="refused", status_code=409):
+    def __init__(self, message: str, *, code: str = "refused", status_code: int = 409) -> None:
         super().__init__(message)
         self.message = message
         self.code = code

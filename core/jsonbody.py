@@ -8,6 +8,8 @@ answered 503 + Retry-After, which a client retries for ever.
 
 import json
 import re
+from collections.abc import Mapping
+from typing import IO, Any, NoReturn
 
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ParseError
@@ -20,20 +22,20 @@ MAX_DEPTH = 64
 class BadJson(ValueError):
     """The body cannot be accepted; ``path`` names where (``body`` when the whole body is at fault)."""
 
-    def __init__(self, problem, path="body"):
+    def __init__(self, problem: str, path: str = "body") -> None:
         self.message = problem if path == "body" else f"{path}: {problem}"
         super().__init__(self.message)
         self.problem, self.path = problem, path
 
 
-def _refuse_constant(name):
+def _refuse_constant(name: str) -> NoReturn:
     raise BadJson(_("%(name)s is not a JSON number; send a finite number or null") % {"name": name})
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _string_problem(text, nul):
+def _string_problem(text: str, nul: bool) -> str | None:
     if nul and "\x00" in text:
         return _("must not contain the NUL character (\\u0000)")
     if _SURROGATE.search(text):
@@ -41,12 +43,12 @@ def _string_problem(text, nul):
     return None
 
 
-def check_value(value, *, nul=True):
+def check_value(value: Any, *, nul: bool = True) -> None:
     """Raise BadJson for the first string or key that cannot be stored, or nesting over MAX_DEPTH.
 
     nul=False leaves NUL characters to the API's serializers, which name the field in their own shape.
     """
-    stack = [("", value, 0)]
+    stack: list[tuple[str, Any, int]] = [("", value, 0)]
     while stack:  # iterative: a deeply nested value must not exhaust the recursion limit itself
         path, item, depth = stack.pop()
         if isinstance(item, str):
@@ -67,7 +69,7 @@ def check_value(value, *, nul=True):
                 stack.extend((f"{path}[{i}]", child, depth + 1) for i, child in enumerate(item))
 
 
-def _depth_exceeds(text, limit):
+def _depth_exceeds(text: str, limit: int) -> bool:
     """Whether brackets outside strings nest deeper than limit, found without recursion (before json.loads)."""
     depth, in_string, escaped = 0, False, False
     for char in text:
@@ -89,7 +91,7 @@ def _depth_exceeds(text, limit):
     return False
 
 
-def parse_json(raw, *, nul=True):
+def parse_json(raw: bytes | str, *, nul: bool = True) -> Any:
     """The parsed value of a JSON body given as bytes or str; raises BadJson naming the problem."""
     if isinstance(raw, bytes):
         try:
@@ -115,7 +117,8 @@ def parse_json(raw, *, nul=True):
 class SafeJSONParser(JSONParser):
     """DRF's JSON parser on the shared path: poison is a 400 ParseError, never a 500."""
 
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(self, stream: IO[Any] | None, media_type: str | None = None,
+              parser_context: Mapping[str, Any] | None = None) -> Any:
         raw = stream.read() if stream is not None else b""
         try:
             return parse_json(raw, nul=False)

@@ -6,6 +6,8 @@ type) apply to every operation alike, so they are added here once: a client gene
 schema, and schemathesis in CI (tests/test_schemathesis.py), can then rely on every status it gets.
 """
 
+from typing import Any, Literal
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import ResolvedComponent
@@ -36,7 +38,7 @@ INTEGRATION_TOKEN = {
 
 
 class AutoSchema(openapi.AutoSchema):
-    def get_operation(self, *args, **kwargs):
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
         operation = super().get_operation(*args, **kwargs)
         # The hooks name this scheme (alerts/api.py); it has no DRF authentication class to declare it.
         if operation and any("integrationToken" in needs for needs in operation.get("security", [])):
@@ -45,25 +47,26 @@ class AutoSchema(openapi.AutoSchema):
                 schema=INTEGRATION_TOKEN))
         return operation
 
-    def _get_response_bodies(self, direction="response"):
+    def _get_response_bodies(self, direction: Literal["request", "response"] = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         for code, response in self.common_refusals().items():
             responses.setdefault(code, response)
         return responses
 
-    def component(self, name, schema):
+    def component(self, name: str, schema: dict[str, Any]) -> dict[str, str]:
         component = ResolvedComponent(name=name, type=ResolvedComponent.SCHEMA, object=name, schema=schema)
         self.registry.register_on_missing(component)
         return component.ref
 
-    def answer(self, description, schema, headers=None):
-        response = {"description": str(description), "content": {"application/json": {"schema": schema}}}
+    def answer(self, description: Any, schema: dict[str, Any],
+               headers: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+        response: dict[str, Any] = {"description": str(description), "content": {"application/json": {"schema": schema}}}
         if headers:
             response["headers"] = {name: {**header, "description": str(header["description"])}
                                    for name, header in headers.items()}
         return response
 
-    def common_refusals(self):
+    def common_refusals(self) -> dict[str, dict[str, Any]]:
         error = self.resolve_serializer(ErrorSerializer(), "response").ref
         refusals = {
             # RejectNulMiddleware's refusal, and any body or filter that does not validate.
@@ -88,14 +91,14 @@ class AutoSchema(openapi.AutoSchema):
 
     # django-filter ignores a filter sent empty (?incident=), as a form with a blank field sends it, and
     # DRF reads an empty ?page= as the first page: the schema says so, or clients would think them refused.
-    def _get_filter_parameters(self):
+    def _get_filter_parameters(self) -> list[dict[str, Any]]:
         return [{**parameter, "allowEmptyValue": True} for parameter in super()._get_filter_parameters()]
 
-    def _get_pagination_parameters(self):
+    def _get_pagination_parameters(self) -> list[dict[str, Any]]:
         return [{**parameter, "allowEmptyValue": True} for parameter in super()._get_pagination_parameters()]
 
-    def _has_path_parameters(self):
+    def _has_path_parameters(self) -> bool:
         return "{" in self.path
 
-    def _is_paginated_list(self):
+    def _is_paginated_list(self) -> bool:
         return self.method == "GET" and self._is_list_view() and self._get_paginator() is not None

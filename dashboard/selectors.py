@@ -1,11 +1,13 @@
 """What the office dashboard reads. A fixed number of queries, however many incidents are open."""
 
 import hashlib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
-from django.db.models import Count, Max, Prefetch, Q, Value
+from django.db.models import Count, Manager, Max, Prefetch, Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import get_language
@@ -18,6 +20,9 @@ from notifications.models import Announcement
 from plan.document import LEVEL_RANKS
 from plan.models import Category, Level, Role
 from plan.text import current_language_is_chinese
+
+if TYPE_CHECKING:
+    from people.models import Person
 
 ALARM_EVENTS = 30
 RECENT_ANNOUNCEMENTS = 5
@@ -34,7 +39,7 @@ class Filters:
     wall: bool = False
 
     @classmethod
-    def from_query(cls, query):
+    def from_query(cls, query: Mapping[str, str]) -> "Filters":
         drill = query.get("drill", "")
         return cls(
             category=query.get("category", "").strip()[:32],
@@ -43,11 +48,11 @@ class Filters:
             wall=query.get("wall", "") in {"1", "true", "yes"},
         )
 
-    def query_string(self):
+    def query_string(self) -> str:
         pairs = [("category", self.category), ("level", self.level), ("drill", self.drill)]
         return urlencode([(key, value) for key, value in pairs if value] + ([("wall", "1")] if self.wall else []))
 
-    def incidents(self):
+    def incidents(self) -> QuerySet[Incident]:
         incidents = Incident.objects.open()
         if self.category:
             incidents = incidents.filter(category__key=self.category)
@@ -95,7 +100,7 @@ class LevelGroup:
     rows_html: str = ""  # the rows' <tr>, written by dashboard.rows
 
 
-def dashboard_etag(filters):
+def dashboard_etag(filters: Filters) -> str:
     """A cheap fingerprint of everything the fragment shows; one query.
 
     Every change to an incident writes a timeline row in its transaction, so the
@@ -116,12 +121,12 @@ def dashboard_etag(filters):
     return hashlib.sha1(fingerprint.encode()).hexdigest()[:20]
 
 
-def _aggregate(queryset, expression):
+def _aggregate(queryset: QuerySet[Any] | Manager[Any], expression: Any) -> QuerySet[Any]:
     # Grouped by a constant, which the ORM drops: one row, the aggregate over the whole queryset.
     return queryset.order_by().annotate(_all=Value(1)).values("_all").annotate(value=expression).values("value")
 
 
-def _scalars(*querysets):
+def _scalars(*querysets: QuerySet[Any]) -> tuple[Any, ...]:
     """The values of single-value querysets in one round trip.
 
     Each part's SQL is the ORM's own for the database in use (SQLite in the
@@ -134,7 +139,7 @@ def _scalars(*querysets):
         return cursor.fetchone()
 
 
-def open_incidents(filters):
+def open_incidents(filters: Filters) -> tuple[list[LevelGroup], dict[str, int], list[int]]:
     """The open incidents, grouped by level (red first), with what the office needs to see for each.
 
     Returns (groups, open count per level key, ids of the shown incidents). Six queries whatever the
@@ -147,7 +152,7 @@ def open_incidents(filters):
             "id", "title", "status", "is_drill", "opened_at", "plan_version_id", "category__name_en",
             "category__name_zh", "level__key", "level__rank", "level__name_en", "level__name_zh", "level__color")
     )
-    counts = {}
+    counts: dict[str, int] = {}
     for incident in incidents:
         counts[incident[8]] = counts.get(incident[8], 0) + 1
     if filters.level:
@@ -156,7 +161,8 @@ def open_incidents(filters):
         return [], counts, []
     ids = [incident[0] for incident in incidents]
     details = _details(ids, {incident[5] for incident in incidents}, chinese)
-    groups, words, now = {}, Words(), timezone.now()
+    groups: dict[str, LevelGroup] = {}
+    words, now = Words(), timezone.now()
     for (pk, title, status, is_drill, opened_at, version_id, category_en, category_zh,
          key, rank, level_en, level_zh, color) in incidents:
         group = groups.get(key)
@@ -171,11 +177,11 @@ def open_incidents(filters):
     return sorted(groups.values(), key=lambda g: g.rank), counts, ids
 
 
-def _pick(en, zh, chinese):
+def _pick(en: str, zh: str, chinese: bool) -> str:
     return (zh or en) if chinese else (en or zh)
 
 
-def _person_name(full_name, first_name, last_name, username):
+def _person_name(full_name: str, first_name: str, last_name: str, username: str) -> str:
     """``Person.display_name`` from its columns."""
     return full_name or f"{first_name} {last_name}".strip() or username
 
@@ -189,9 +195,11 @@ class _Details:
     levels: dict
 
 
-def _details(ids, version_ids, chinese):
+def _details(ids: Sequence[int], version_ids: Iterable[int], chinese: bool) -> _Details:
     """Deadlines, check-ins, pending plans of the incidents, role and level names of their plan versions."""
-    deadlines, check_ins, plans = {}, {}, {}
+    deadlines: dict[int, list[tuple[Any, ...]]] = {}
+    check_ins: dict[int, list[tuple[Any, ...]]] = {}
+    plans: dict[int, tuple[int, str, datetime]] = {}
     for row in (Deadline.objects.filter(incident_id__in=ids)
                 .filter(Q(state__in=[State.PENDING, State.MISSED]) | Q(kind=Kind.ON_SITE, state=State.MET))
                 .order_by("due_at", "id")
@@ -199,17 +207,19 @@ def _details(ids, version_ids, chinese):
                              "acted_at", "met_by_id", "met_by__full_name", "met_by__first_name",
                              "met_by__last_name", "met_by__username")):
         deadlines.setdefault(row[0], []).append(row)
-    for row in (TimelineEntry.objects.filter(incident_id__in=ids, kind=TimelineKind.CHECKED_IN, actor__isnull=False)
+    for check_in in (TimelineEntry.objects.filter(incident_id__in=ids, kind=TimelineKind.CHECKED_IN,
+                                                  actor__isnull=False)
                 .order_by("at", "id")
                 .values_list("incident_id", "at", "actor_id", "actor__full_name", "actor__first_name",
                              "actor__last_name", "actor__username")):
-        check_ins.setdefault(row[0], []).append(row)
+        check_ins.setdefault(check_in[0], []).append(check_in)
     # Newest first, as ResponsePlan's ordering: the first one per incident is shown.
     for incident_id, pk, role_key, proposed_at in (
             ResponsePlan.objects.filter(incident_id__in=ids, status=PlanStatus.PENDING)
             .order_by("-proposed_at", "-id").values_list("incident_id", "id", "approver_role_key", "proposed_at")):
         plans.setdefault(incident_id, (pk, role_key, proposed_at))
-    roles, levels = {pk: {} for pk in version_ids}, {pk: {} for pk in version_ids}
+    roles: dict[int, dict[str, str]] = {pk: {} for pk in version_ids}
+    levels: dict[int, dict[str, str]] = {pk: {} for pk in version_ids}
     for version_id, key, en, zh in Role.objects.filter(version_id__in=version_ids).values_list(
             "version_id", "key", "name_en", "name_zh"):
         roles[version_id][key] = _pick(en, zh, chinese)
@@ -226,7 +236,7 @@ class Words:
     call (Django hashes the choices); over 500 rows that was most of the time.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.status = {value: str(label) for value, label in Status.choices}
         self.kind = {value: str(label) for value, label in Kind.choices}
         self.min, self.h, self.d = _("min"), _("h"), _("d")
@@ -235,7 +245,7 @@ class Words:
         self.awaiting = _("Awaiting %(role)s")
         self.zone = timezone.get_current_timezone()
 
-    def age(self, seconds):
+    def age(self, seconds: float) -> str:
         """Like the ticker in dashboard.js: "12 min", "3 h 12 min", "2 d 3 h"."""
         minutes = int(max(0, seconds) // 60)
         if minutes < 60:
@@ -246,7 +256,7 @@ class Words:
         return f"{hours // 24} {self.d} {hours % 24} {self.h}"
 
 
-def _fill_row(row, version_id, details, words, now):
+def _fill_row(row: Row, version_id: int, details: _Details, words: Words, now: datetime) -> None:
     roles, levels = details.roles[version_id], details.levels[version_id]
     deadlines = details.deadlines.get(row.id, ())
     arrivals = [(at, person_id, username, _person_name(full, first, last, username))
@@ -289,7 +299,7 @@ def _fill_row(row, version_id, details, words, now):
         row.plan_age_text = words.age((now - proposed_at).total_seconds())
 
 
-def alarm_events(incident_ids, levels):
+def alarm_events(incident_ids: Sequence[int], *, levels: Iterable[Level]) -> list[dict[str, Any]]:
     """Openings and level rises of the shown incidents, newest first: what makes the dashboard sound.
 
     Lowering a level is not an alarm. Each event is (timeline id, level key, rank).
@@ -314,33 +324,34 @@ def alarm_events(incident_ids, levels):
     return events
 
 
-def plan_choices():
+def plan_choices() -> tuple[list[Level], list[Category]]:
     """Levels and categories of the active plan, for the filters and the counts bar."""
     levels = list(Level.objects.filter(version__is_active=True).order_by("rank"))
     categories = list(Category.objects.filter(version__is_active=True).order_by("position"))
     return levels, categories
 
 
-def recent_announcements(levels, limit=RECENT_ANNOUNCEMENTS):
+def recent_announcements(levels: Iterable[Level], *, limit: int = RECENT_ANNOUNCEMENTS) -> list[Announcement]:
     return _with_level_names(Announcement.objects.select_related("incident", "created_by")[:limit], levels)
 
 
-def announcements_page(levels, limit=200):
+def announcements_page(levels: Iterable[Level], *, limit: int = 200) -> list[Announcement]:
     return _with_level_names(Announcement.objects.select_related("incident__category", "created_by")[:limit], levels)
 
 
-def _with_level_names(announcements, levels):
+def _with_level_names(announcements: Iterable[Announcement], levels: Iterable[Level]) -> list[Announcement]:
     """The announced level's name and colour (the incident may have moved on since)."""
     by_key = {level.key: level for level in levels}
     announcements = list(announcements)
     for announcement in announcements:
         level = by_key.get(announcement.level_key)
-        announcement.level_name = level.name if level else announcement.level_key
-        announcement.level_color = level.color if level else "#59636e"
+        # For the template only, on these instances: no model field declares them.
+        announcement.level_name = level.name if level else announcement.level_key  # type: ignore[attr-defined]
+        announcement.level_color = level.color if level else "#59636e"  # type: ignore[attr-defined]
     return announcements
 
 
-def pending_approvals(person):
+def pending_approvals(person: "Person") -> list[ResponsePlan]:
     """Response plans waiting for a decision by a role ``person`` holds, oldest first."""
     approvals = Deadline.objects.filter(kind=Kind.APPROVAL).exclude(state=State.CANCELLED).order_by("-started_at")
     return list(
@@ -352,14 +363,14 @@ def pending_approvals(person):
     )
 
 
-def approval_deadline(plan):
+def approval_deadline(plan: ResponsePlan) -> "Deadline | None":
     """The plan's decision deadline (the cell's approval.within after it was asked), or None."""
     # Newest first: a level change re-asks the approval and restarts its deadline.
     return next((d for d in getattr(plan.incident, "approval_deadlines", [])
                  if d.started_at >= plan.proposed_at - timedelta(seconds=1)), None)
 
 
-def is_overdue(plan, now=None):
+def is_overdue(plan: ResponsePlan, *, now: datetime | None = None) -> bool:
     """Past the plan's decision deadline, or the escalation engine already marked it missed."""
     deadline = approval_deadline(plan)
     if deadline is None:

@@ -51,7 +51,7 @@ def _dashboard_context(request, filters, choices=None):
     for group in groups:
         group.rows_html = rows.group_rows_html(group, drill_label, nobody_label)
     levels, categories = choices or selectors.plan_choices()
-    events = selectors.alarm_events(shown, levels)
+    events = selectors.alarm_events(shown, levels=levels)
     alarm_key = events[0]["id"] if events else 0
     return {
         "filters": filters,
@@ -101,7 +101,7 @@ def dashboard(request):
     levels, categories = selectors.plan_choices()
     context = {"filters": filters, "etag": etag, "levels": levels, "categories": categories,
                "fragment_html": _fragment_html(request, filters, etag, (levels, categories))}
-    context["may_announce"] = permissions.refusal(request.user, "announce") is None
+    context["may_announce"] = permissions.refusal(request.user, action="announce") is None
     return _no_store(render(request, "dashboard/dashboard.html", context))
 
 
@@ -126,7 +126,7 @@ def _approvals_page(request, errors=None, status=200):
     now = timezone.now()
     cards = [{
         "plan": plan,
-        "overdue": selectors.is_overdue(plan, now),
+        "overdue": selectors.is_overdue(plan, now=now),
         "decide_by": getattr(selectors.approval_deadline(plan), "due_at", None),
         "error": (errors or {}).get(plan.pk),
     } for plan in plans]

@@ -1,12 +1,14 @@
 """Reads of the deadline table for monitoring (``/metrics``, ``/readyz``)."""
 
+from typing import Any
+
 from django.db.models import Count, Min
 from django.utils import timezone
 
 from .models import Deadline, State
 
 
-def deadline_metrics():
+def deadline_metrics() -> dict[str, Any]:
     """The figures ``/metrics`` exposes, read from the table (the truth), in two queries."""
     now = timezone.now()
     by_state = dict(Deadline.objects.order_by().values_list("state").annotate(n=Count("id")))

@@ -13,7 +13,9 @@ first wins (a cancel or a "met" beats a firing, and the reverse).
 
 import logging
 import time
-from datetime import timedelta
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -25,6 +27,14 @@ from notifications.models import Ask
 from plan.services import response_for
 
 from .models import Deadline, Kind, State
+
+if TYPE_CHECKING:
+    from incidents.models import Incident
+    from people.models import Person
+    from plan.models import Response
+
+# Who the plan tells what when a level starts: (role key, ask, due time or None) each.
+Told = list[tuple[str, str, datetime | None]]
 
 log = logging.getLogger(__name__)
 
@@ -41,19 +51,20 @@ SWEEP_BUDGET_SECONDS = 20
 
 # A stored plan version never changes (plan/models.py), so neither do its cells:
 # each process reads a cell once, with everything it references.
-_cells = {}
+_cells: dict[tuple[int, str, str], "Response"] = {}
 
 
-def cell_of(incident):
+def cell_of(incident: "Incident") -> "Response":
     """The plan response that governs the incident now: its own plan version, its current level."""
     key = (incident.plan_version_id, incident.category.key, incident.level.key)
     cell = _cells.get(key)
     if cell is None:
-        cell = _cells[key] = response_for(incident.plan_version, incident.category.key, incident.level.key)
+        cell = _cells[key] = response_for(incident.plan_version, category_key=incident.category.key,
+                                                  level_key=incident.level.key)
     return cell
 
 
-def planned_response(cell, *, started_at):
+def planned_response(cell: "Response", *, started_at: datetime) -> tuple[list[Deadline], Told]:
     """What the response of a plan cell starts at ``started_at``, without doing it.
 
     Returns the deadline rows (unsaved, without their incident) and who is told
@@ -68,6 +79,8 @@ def planned_response(cell, *, started_at):
         for duty in cell.on_site.all()
     ]
     if cell.escalate_to_id:
+        # Both set with escalate_to_id (CheckConstraint escalation_has_target_and_deadline).
+        assert cell.escalate_to is not None and cell.escalate_after is not None
         deadlines.append(Deadline(
             kind=Kind.ESCALATION, level_key=level, target_level_key=cell.escalate_to.key,
             started_at=started_at, due_at=started_at + cell.escalate_after,
@@ -81,19 +94,20 @@ def planned_response(cell, *, started_at):
             started_at=started_at, due_at=started_at, state=State.MET, acted_at=started_at,
             note="reported by Fenghuo when the level started",
         ))
-    told = [(d.role_key, Ask.ON_SITE, d.due_at) for d in deadlines if d.kind == Kind.ON_SITE]
+    told: Told = [(d.role_key, Ask.ON_SITE, d.due_at) for d in deadlines if d.kind == Kind.ON_SITE]
     told += [(n.role.key, Ask.ACKNOWLEDGE, None) for n in cell.notify.all()]
     told += [(d.to_role.key, Ask.REPORT, None) for d in cell.reports.all()]
     return deadlines, told
 
 
-def create_level_deadlines(incidents, *, started_at):
+def create_level_deadlines(incidents: Sequence["Incident"], *, started_at: datetime) -> list[Told]:
     """Write the deadlines of each incident's current level, counted from ``started_at``; one statement for all.
 
     Returns, per incident, who the plan tells what (``planned_response``'s second half): the caller
     tells them and records it (incidents.levels.start_level_responses).
     """
-    deadlines, told = [], []
+    deadlines: list[Deadline] = []
+    told: list[Told] = []
     for incident in incidents:
         own, plan_told = planned_response(cell_of(incident), started_at=started_at)
         for deadline in own:
@@ -105,7 +119,7 @@ def create_level_deadlines(incidents, *, started_at):
     return told
 
 
-def cancel_pending(incident, *, reason, kinds=None):
+def cancel_pending(incident: "Incident", *, reason: str, kinds: Iterable[str] | None = None) -> int:
     """Cancel the incident's pending deadlines (resolution, level change). Caller holds the incident lock."""
     pending = Deadline.objects.select_for_update().filter(incident=incident, state=State.PENDING)
     if kinds:
@@ -114,7 +128,7 @@ def cancel_pending(incident, *, reason, kinds=None):
     return pending.update(state=State.CANCELLED, acted_at=now, note=reason[:300])
 
 
-def meet_on_site(incident, person, *, at):
+def meet_on_site(incident: "Incident", *, person: "Person", at: datetime) -> list[Deadline]:
     """Mark the pending on-site deadlines of the roles ``person`` holds as met. Returns them."""
     met = list(Deadline.objects.select_for_update().filter(
         incident=incident, kind=Kind.ON_SITE, state=State.PENDING, role_key__in=person.role_keys(),
@@ -125,7 +139,7 @@ def meet_on_site(incident, person, *, at):
     return met
 
 
-def start_approval(incident, *, role_key, started_at):
+def start_approval(incident: "Incident", *, role_key: str, started_at: datetime) -> Deadline:
     """The approver's decision deadline, as long as the incident's cell says (approval.within, default 30 min)."""
     deadline = Deadline.objects.create(
         incident=incident, kind=Kind.APPROVAL, level_key=incident.level.key, role_key=role_key,
@@ -135,14 +149,14 @@ def start_approval(incident, *, role_key, started_at):
     return deadline
 
 
-def meet_approval(incident, person, *, at):
+def meet_approval(incident: "Incident", *, person: "Person", at: datetime) -> None:
     for deadline in Deadline.objects.select_for_update().filter(incident=incident, kind=Kind.APPROVAL,
                                                                  state=State.PENDING):
         deadline.state, deadline.acted_at, deadline.met_by = State.MET, at, person
         deadline.save(update_fields=["state", "acted_at", "met_by"])
 
 
-def waiting_escalation(incident):
+def waiting_escalation(incident: "Incident") -> Deadline | None:
     """The latest escalation of the current level that came due while its condition was false, or None."""
     return Deadline.objects.filter(
         incident=incident, kind=Kind.ESCALATION, state=State.CONDITION_NOT_MET, level_key=incident.level.key,
@@ -158,7 +172,7 @@ class Outcome:
     NOT_DUE = "not_due"  # gone, already acted on, or not due yet
 
 
-def due_deadlines(limit):
+def due_deadlines(limit: int) -> list[tuple[int, int]]:
     """(id, incident_id) of pending deadlines that are due, oldest first. Read without locks."""
     # The application clock, not the database's: due_at was computed with it too
     # (log_fault, change_level), and the tests move it with time-machine. Hosts
@@ -169,7 +183,7 @@ def due_deadlines(limit):
     )
 
 
-def sweep(limit=None):
+def sweep(limit: int | None = None) -> int:
     """Act on every pending deadline that is due; return how many acted. Safe to run concurrently.
 
     Several sweepers (beat ticks overlapping, several workers) share the work:
@@ -197,7 +211,7 @@ def sweep(limit=None):
     return acted
 
 
-def act_on(deadline_id, incident_id=None):
+def act_on(deadline_id: int, *, incident_id: int | None = None) -> bool:
     """Act on one due deadline at most once (the ETA task's entry point). Returns True if this call acted."""
     if incident_id is None:
         incident_id = Deadline.objects.filter(pk=deadline_id).values_list("incident_id", flat=True).first()
@@ -206,34 +220,38 @@ def act_on(deadline_id, incident_id=None):
     return _act(deadline_id, incident_id) == Outcome.ACTED
 
 
-def nudge(deadline_id, incident_id=None):
+def nudge(deadline_id: int, *, incident_id: int | None = None) -> int:
     """The ETA task at a deadline's due time: act on it, then on whatever else is due.
 
     When many deadlines fall due together, the first nudge sweeps them all in
     one loop and the rest find nothing left: measurably cheaper than one task
     per row (bench/README.md).
     """
-    return int(act_on(deadline_id, incident_id)) + sweep()
+    return int(act_on(deadline_id, incident_id=incident_id)) + sweep()
+
+
+class DueDeadlineHandler(Protocol):
+    def __call__(self, deadline_id: int, *, incident_id: int) -> str: ...
 
 
 # What a due deadline does to its incident: set once at start-up by the incidents layer
 # (incidents.apps.IncidentsConfig.ready → incidents.deadlines.act_on_due).
-_act_on_due = None
+_act_on_due: DueDeadlineHandler | None = None
 
 
-def act_on_due_deadlines_with(handler):
-    """Register ``handler(deadline_id, incident_id) -> Outcome``: lock, re-check, act, mark the row, one transaction."""
+def act_on_due_deadlines_with(handler: DueDeadlineHandler) -> None:
+    """Register ``handler(deadline_id, *, incident_id) -> Outcome``: lock, re-check, act, mark the row, one transaction."""
     global _act_on_due
     _act_on_due = handler
 
 
-def _act(deadline_id, incident_id):
+def _act(deadline_id: int, incident_id: int) -> str:
     if _act_on_due is None:
         raise ImproperlyConfigured("nothing acts on due deadlines: the incidents app registers it in ready()")
-    return _act_on_due(deadline_id, incident_id)
+    return _act_on_due(deadline_id, incident_id=incident_id)
 
 
-def schedule_precise_firing(deadlines):
+def schedule_precise_firing(deadlines: Iterable[Deadline]) -> None:
     """Ask a worker to act at the due second. Only an optimisation: the sweeper is the safety net."""
     if not settings.ESCALATION_ETA_TASKS:
         return
@@ -243,7 +261,7 @@ def schedule_precise_firing(deadlines):
     if not ids_and_due:
         return
 
-    def publish():
+    def publish() -> None:
         from .tasks import act_on_deadline
 
         for deadline_id, incident_id, due_at in ids_and_due:
@@ -256,7 +274,7 @@ def schedule_precise_firing(deadlines):
     transaction.on_commit(publish)
 
 
-def arm_near_deadlines(*, every=ARM_EVERY):
+def arm_near_deadlines(*, every: timedelta = ARM_EVERY) -> int:
     """Nudges for deadlines entering the ETA horizon since the last run (beat runs this ``every``).
 
     Deadlines created far ahead (a 48 h escalation) get their ETA nudge here,
@@ -276,7 +294,7 @@ def arm_near_deadlines(*, every=ARM_EVERY):
 # --- watching the watcher ------------------------------------------------------------
 
 
-def oldest_overdue_seconds():
+def oldest_overdue_seconds() -> float | None:
     """Age of the oldest pending deadline past its due time, or None when none is overdue."""
     oldest = Deadline.objects.filter(state=State.PENDING, due_at__lte=timezone.now()).aggregate(m=Min("due_at"))["m"]
     if oldest is None:
@@ -284,7 +302,7 @@ def oldest_overdue_seconds():
     return max(0.0, (timezone.now() - oldest).total_seconds())
 
 
-def beat_heart(name):
+def beat_heart(name: str) -> None:
     """Record that ``name`` ("beat" or "worker") is alive now; /readyz reports the age."""
     from .models import Heartbeat
 

@@ -14,7 +14,7 @@ def sweep_due_deadlines():
 @shared_task(name="escalation.act_on_deadline", acks_late=True)
 def act_on_deadline(deadline_id, incident_id=None):
     # Coming early (clock skew, an early ETA) or twice is harmless: act_on re-checks the row under its lock.
-    return services.nudge(deadline_id, incident_id)
+    return services.nudge(deadline_id, incident_id=incident_id)
 
 
 @shared_task(name="escalation.arm_near_deadlines", acks_late=True, expires=30)

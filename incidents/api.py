@@ -99,14 +99,14 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def escalate(self, request, pk=None):
         incident = self._incident()
         data = _input(request, LevelChangeSerializer)
-        return self._answer(services.escalate(incident, data["level"], actor=request.user, reason=data["reason"]))
+        return self._answer(services.escalate(incident, level_key=data["level"], actor=request.user, reason=data["reason"]))
 
     @extend_schema(summary="Lower the level", request=LevelChangeSerializer, responses=_responses(IncidentSerializer))
     @action(detail=True, methods=["post"])
     def deescalate(self, request, pk=None):
         incident = self._incident()
         data = _input(request, LevelChangeSerializer)
-        return self._answer(services.deescalate(incident, data["level"], actor=request.user, reason=data["reason"]))
+        return self._answer(services.deescalate(incident, level_key=data["level"], actor=request.user, reason=data["reason"]))
 
     @extend_schema(summary="The caller is on site", description="Meets the arrival deadlines of the caller's roles.",
                    request=None, responses=_responses(IncidentSerializer))

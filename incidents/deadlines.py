@@ -8,6 +8,7 @@ office. ``reevaluate_conditions`` applies an escalation that waited on its
 condition once the incident's details make it true.
 """
 
+from datetime import datetime
 from functools import lru_cache
 
 from django.db import transaction
@@ -26,7 +27,7 @@ from . import timeline
 from .levels import change_level
 from .models import Incident, TimelineKind
 
-def act_on_due(deadline_id, incident_id):
+def act_on_due(deadline_id: int, *, incident_id: int) -> str:
     """One transaction: lock the incident, then the deadline, re-check, do the effect, mark the row.
 
     Both locks SKIP LOCKED: a row held elsewhere is being acted on, cancelled
@@ -63,14 +64,15 @@ def act_on_due(deadline_id, incident_id):
         return Outcome.ACTED
 
 
-def _fire_escalation(incident, deadline, now):
+def _fire_escalation(incident: Incident, deadline: Deadline, now: datetime) -> None:
     lateness = (now - deadline.due_at).total_seconds()
     if deadline.condition_field and not condition_holds(
-        deadline.condition_field, deadline.condition_op, deadline.condition_value, incident.condition_values()
+        deadline.condition_field, op=deadline.condition_op, value=deadline.condition_value,
+        values=incident.condition_values(),
     ):
         deadline.state, deadline.acted_at = State.CONDITION_NOT_MET, now
         deadline.save(update_fields=["state", "acted_at"])
-        timeline.record(incident, TimelineKind.CONDITION_NOT_MET, at=now, deadline=deadline, detail={
+        timeline.record(incident, kind=TimelineKind.CONDITION_NOT_MET, at=now, deadline=deadline, detail={
             "field": deadline.condition_field, "op": deadline.condition_op, "value": deadline.condition_value,
             "actual": incident.condition_values().get(deadline.condition_field),
             "target": deadline.target_level_key, "lateness_seconds": round(lateness, 3),
@@ -79,24 +81,24 @@ def _fire_escalation(incident, deadline, now):
     deadline.state, deadline.acted_at = State.FIRED, now
     deadline.save(update_fields=["state", "acted_at"])
     # The new level starts at the due time, not when the sweeper got here: no drift.
-    change_level(incident, deadline.target_level_key, actor=None, at=deadline.due_at, deadline=deadline,
+    change_level(incident, level_key=deadline.target_level_key, actor=None, at=deadline.due_at, deadline=deadline,
                  reason="not resolved within the plan's time limit", manual=False,
                  lateness_seconds=round(lateness, 3))
 
 
-def _record_missed(incident, deadline, now):
+def _record_missed(incident: Incident, deadline: Deadline, now: datetime) -> None:
     deadline.state, deadline.acted_at = State.MISSED, now
     deadline.save(update_fields=["state", "acted_at"])
     role = _role(incident.plan_version_id, deadline.role_key)
     # The role's superior in the plan's hierarchy, and the office that coordinates every response.
     coordinators = sorted(roles_with("coordinate", incident.plan_version_id))
     reported_to = list(dict.fromkeys(([role.reports_to.key] if role and role.reports_to else []) + coordinators))
-    told, _nobody = notify_roles(incident, reported_to, event=f"deadline:{deadline.pk}", ask=Ask.MISSED,
+    told, _nobody = notify_roles(incident, role_keys=reported_to, event=f"deadline:{deadline.pk}", ask=Ask.MISSED,
                                  note=f"{deadline.get_kind_display()}: {role.name if role else deadline.role_key}")
     if deadline.kind == Kind.APPROVAL:
         # Still undecided: remind the approvers too.
-        notify_roles(incident, [deadline.role_key], event=f"deadline:{deadline.pk}:remind", ask=Ask.APPROVE)
-    timeline.record(incident, TimelineKind.DEADLINE_MISSED, at=now, deadline=deadline, detail={
+        notify_roles(incident, role_keys=[deadline.role_key], event=f"deadline:{deadline.pk}:remind", ask=Ask.APPROVE)
+    timeline.record(incident, kind=TimelineKind.DEADLINE_MISSED, at=now, deadline=deadline, detail={
         "deadline_kind": deadline.kind, "role": deadline.role_key, "due_at": deadline.due_at.isoformat(),
         "lateness_seconds": round((now - deadline.due_at).total_seconds(), 3),
         "reported_to": reported_to, "people": sorted(p.username for p in told),
@@ -104,15 +106,15 @@ def _record_missed(incident, deadline, now):
 
 
 @lru_cache(maxsize=1024)
-def _role(version_id, role_key):
+def _role(version_id: int, role_key: str) -> Role | None:
     # A plan version never changes once stored (a new plan is a new version), so its roles cache safely.
     return Role.objects.select_related("reports_to").filter(version_id=version_id, key=role_key).first()
 
 
-def reevaluate_conditions(incident):
+def reevaluate_conditions(incident: Incident) -> None:
     """Details changed: an escalation that came due while its condition was false may now apply."""
     waiting = engine.waiting_escalation(incident)
-    if waiting and condition_holds(waiting.condition_field, waiting.condition_op, waiting.condition_value,
-                                   incident.condition_values()):
-        change_level(incident, waiting.target_level_key, actor=None, at=timezone.now(),
+    if waiting and condition_holds(waiting.condition_field, op=waiting.condition_op, value=waiting.condition_value,
+                                   values=incident.condition_values()):
+        change_level(incident, level_key=waiting.target_level_key, actor=None, at=timezone.now(),
                      reason=f"escalation condition now met ({waiting.condition_field})", manual=False)

@@ -8,18 +8,25 @@ the level's deadlines, everyone the plan tells, the reports Fenghuo makes,
 and the announcement at orange and red, all in the caller's transaction.
 """
 
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
 from escalation import services as engine
-from escalation.models import Kind
+from escalation.models import Deadline, Kind
 from notifications.announcements import announce_level
 from notifications.models import Ask
 from notifications.recipients import notify_many, notify_roles
 from plan.models import Level
 
 from . import timeline
-from .models import PlanStatus, ResponsePlan, TimelineKind
+from .models import Incident, PlanStatus, ResponsePlan, TimelineEntry, TimelineKind
+
+if TYPE_CHECKING:
+    from people.models import Person
 
 
-def start_level_responses(incidents, *, started_at):
+def start_level_responses(incidents: Sequence[Incident], *, started_at: datetime) -> None:
     """Start the full response of each incident's current level, counted from ``started_at``.
 
     Called inside the transaction that opened the incidents or changed their
@@ -30,33 +37,34 @@ def start_level_responses(incidents, *, started_at):
     # One event for the whole level start: a person in two of its roles is told once, by the first.
     items = [(incident, plan_told, f"level:{incident.level.key}:{started_at.isoformat()}")
              for incident, plan_told in zip(incidents, told_by_plan, strict=True)]
-    entries = []
+    entries: list[TimelineEntry] = []
     for (incident, plan_told, _event), (told, _nobody) in zip(items, notify_many(items), strict=True):
         level = incident.level.key
-        entries.append(timeline.row(incident, TimelineKind.NOTIFIED, at=started_at, detail={
+        entries.append(timeline.row(incident, kind=TimelineKind.NOTIFIED, at=started_at, detail={
             "level": level, "roles": list(dict.fromkeys(role_key for role_key, _ask, _due in plan_told)),
             "people": sorted({p.username for p in told})}))
-        entries += [timeline.row(incident, TimelineKind.REPORTED_TO, at=started_at,
+        entries += [timeline.row(incident, kind=TimelineKind.REPORTED_TO, at=started_at,
                                  detail={"from": duty.from_role.key, "to": duty.to_role.key, "level": level})
                     for duty in engine.cell_of(incident).reports.all()]
     # Orange and red are announced to the related business departments (plan 4.1.3, 4.2.3).
     for incident in incidents:
-        announcement = announce_level(incident, started_at)
+        announcement = announce_level(incident, at=started_at)
         if announcement is not None:
-            entries.append(timeline.row(incident, TimelineKind.ANNOUNCED, at=started_at, detail={
+            entries.append(timeline.row(incident, kind=TimelineKind.ANNOUNCED, at=started_at, detail={
                 "announcement": announcement.pk, "level": announcement.level_key, "automatic": True,
                 "text": announcement.text_zh[:500]}))
     timeline.record_rows(entries)
 
 
-def start_approval(incident, *, role_key, started_at):
+def start_approval(incident: Incident, *, role_key: str, started_at: datetime) -> Deadline:
     """The approver's decision deadline, and the approvers told: a response plan awaits them."""
     deadline = engine.start_approval(incident, role_key=role_key, started_at=started_at)
-    notify_roles(incident, [role_key], event=f"approval:{deadline.pk}", ask=Ask.APPROVE, due_at=deadline.due_at)
+    notify_roles(incident, role_keys=[role_key], event=f"approval:{deadline.pk}", ask=Ask.APPROVE, due_at=deadline.due_at)
     return deadline
 
 
-def change_level(incident, level_key, *, actor, at, reason, manual, deadline=None, lateness_seconds=None):
+def change_level(incident: Incident, *, level_key: str, actor: "Person | None", at: datetime, reason: str, manual: bool,
+                 deadline: Deadline | None = None, lateness_seconds: float | None = None) -> Incident:
     """Move to another level and start that level's full response. Caller holds the incident lock."""
     old = incident.level
     new = Level.objects.get(version=incident.plan_version, key=level_key)
@@ -64,16 +72,16 @@ def change_level(incident, level_key, *, actor, at, reason, manual, deadline=Non
                                                                                  Kind.REPORT])
     incident.level, incident.level_since = new, at
     incident.save(update_fields=["level", "level_since"])
-    detail = {"from": old.key, "to": new.key, "reason": reason, "manual": manual}
+    detail: dict[str, Any] = {"from": old.key, "to": new.key, "reason": reason, "manual": manual}
     if lateness_seconds is not None:
         detail["lateness_seconds"] = lateness_seconds
-    timeline.record(incident, TimelineKind.LEVEL_CHANGED, actor=actor, at=at, detail=detail, deadline=deadline)
+    timeline.record(incident, kind=TimelineKind.LEVEL_CHANGED, actor=actor, at=at, detail=detail, deadline=deadline)
     start_level_responses([incident], started_at=at)
     _reassign_pending_approval(incident, at=at, actor=actor)
     return incident
 
 
-def _reassign_pending_approval(incident, *, at, actor):
+def _reassign_pending_approval(incident: Incident, *, at: datetime, actor: "Person | None") -> None:
     """A level change re-asks the pending response plan's approval of the new level (plan rule 7).
 
     The approver becomes the new cell's approval role, its deadline restarts
@@ -88,14 +96,14 @@ def _reassign_pending_approval(incident, *, at, actor):
         return
     cell = engine.cell_of(incident)
     old_role = pending.approver_role_key
-    new_role = cell.approval_by.key if cell.approval_by_id else old_role
+    new_role = cell.approval_by.key if cell.approval_by is not None else old_role
     engine.cancel_pending(incident, reason=f"level changed to {incident.level.key}", kinds=[Kind.APPROVAL])
     if new_role != old_role:
         pending.approver_role_key = new_role
-        pending._history_user = actor
+        pending._history_user = actor  # type: ignore[attr-defined]  # simple-history reads it; no stub declares it
         pending.save(update_fields=["approver_role_key"])
     approval = start_approval(incident, role_key=new_role, started_at=at)
-    timeline.record(incident, TimelineKind.NOTE, actor=actor, at=at, detail={
+    timeline.record(incident, kind=TimelineKind.NOTE, actor=actor, at=at, detail={
         "plan": pending.pk, "approver_role_from": old_role, "approver_role": new_role,
         "approval_due_at": approval.due_at.isoformat(), "level": incident.level.key,
         "note": "approval re-asked at the new level"})

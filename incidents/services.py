@@ -4,7 +4,9 @@ Each service locks the incident row, checks the viewer's right and the state
 machine, makes the change and writes its timeline row in one transaction.
 """
 
-from datetime import timedelta
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -15,18 +17,24 @@ from simple_history.utils import bulk_create_with_history
 from core.errors import Refused
 from escalation import services as engine
 from notifications import announcements
-from notifications.models import Ask
+from notifications.models import Announcement, Ask
 from notifications.recipients import notify_roles
-from plan.models import Category, Level, PlanVersion
+from plan.models import Category, Level, PlanVersion, Response
 
 from . import deadlines, levels, permissions, states, timeline
 from .models import Incident, PlanStatus, ResponsePlan, Source, TimelineKind
 from .states import Status
 
+if TYPE_CHECKING:
+    from people.models import Person
+
+# log_fault's checked fields, the discovery time and the timeline's actor label.
+CheckedFault = tuple[dict[str, Any], datetime | None, str]
+
 DETAIL_FIELDS = ("title", "description", "affected_branches", "total_branches", "affected_system", "host_fault")
 
 
-def _lock(incident):
+def _lock(incident: Incident) -> Incident:
     # Lock the bare row, then read it with its joins. Locking through the joins loses the row when the
     # transaction we waited for changed its level: PostgreSQL re-checks the updated row against the
     # joined rows it had already read, finds the old level, and returns nothing (DoesNotExist).
@@ -34,24 +42,26 @@ def _lock(incident):
     return Incident.objects.with_plan().get(pk=incident.pk)
 
 
-def _check(person, action, incident, *, plan=None):
-    if not states.allowed(action, incident.status):
+def _check(person: "Person | None", action: str, incident: Incident, *,
+           plan: ResponsePlan | None = None) -> Response:
+    if not states.allowed(action, status=incident.status):
         raise Refused(_cannot(action, incident), code="invalid_transition")
     if person is None:  # Fenghuo itself (deadlines, integrations) acts under the plan's authority.
         return engine.cell_of(incident)
     cell = engine.cell_of(incident)
-    reason = permissions.refusal(person, action, incident=incident, cell=cell, plan=plan)
+    reason = permissions.refusal(person, action=action, incident=incident, cell=cell, plan=plan)
     if reason:
         raise Refused(_("cannot %(action)s: %(reason)s") % {"action": states.ACTION_NAMES[action], "reason": reason},
                       code="forbidden", status_code=403)
     return cell
 
 
-def _cannot(action, incident):
-    why = {
+def _cannot(action: str, incident: Incident) -> str:
+    whys: dict[str, str] = {
         Status.PLAN_PROPOSED: _("the response plan awaits approval by %(role)s"),
         Status.REPORTED: _("nobody has acknowledged the incident yet"),
-    }.get(incident.status)
+    }
+    why = whys.get(incident.status)
     if why and "%(role)s" in why:
         pending = incident.response_plans.filter(status=PlanStatus.PENDING).first()
         role = pending.approver_role_key if pending else ""
@@ -62,17 +72,18 @@ def _cannot(action, incident):
     return _("cannot %(action)s: %(why)s") % {"action": states.ACTION_NAMES[action], "why": why}
 
 
-def _move(incident, action, fields=()):
-    incident.status = states.target_status(action, incident.status)
+def _move(incident: Incident, action: str, fields: Iterable[str] = ()) -> None:
+    incident.status = states.target_status(action, status=incident.status)
     incident.save(update_fields=["status", *fields])
 
 
 # --- opening ------------------------------------------------------------------------
 
 
-def log_fault(*, reporter, category, level, title, description="", affected_branches=None, total_branches=None,
-              affected_system="", host_fault=False, is_drill=False, discovered_at=None, source=Source.MANUAL,
-              actor_label="", plan_version=None):
+def log_fault(*, reporter: "Person | None", category: str, level: str, title: str, description: str = "",
+              affected_branches: int | None = None, total_branches: int | None = None, affected_system: str = "",
+              host_fault: bool = False, is_drill: bool = False, discovered_at: datetime | None = None,
+              source: str = Source.MANUAL, actor_label: str = "", plan_version: PlanVersion | None = None) -> Incident:
     """Open an incident under the active plan and start its level's response.
 
     Everything is checked before anything is written, so a refusal leaves the
@@ -85,7 +96,7 @@ def log_fault(*, reporter, category, level, title, description="", affected_bran
         actor_label=actor_label, plan_version=plan_version)])[0]
 
 
-def log_faults(faults):
+def log_faults(faults: Sequence[Mapping[str, Any]]) -> list[Incident]:
     """``log_fault`` for several faults (dicts of its arguments) at once: all are opened, or none.
 
     An alert storm opens many incidents together: their rows, history,
@@ -101,7 +112,7 @@ def log_faults(faults):
         else:
             bulk_create_with_history(incidents, Incident, default_date=now)
         timeline.record_rows([
-            timeline.row(incident, TimelineKind.OPENED, actor=incident.reporter, actor_label=actor_label, at=now,
+            timeline.row(incident, kind=TimelineKind.OPENED, actor=incident.reporter, actor_label=actor_label, at=now,
                        detail={"category": incident.category.key, "level": incident.level.key,
                                "plan_version": incident.plan_version.number, "drill": incident.is_drill,
                                "source": incident.source})
@@ -110,16 +121,18 @@ def log_faults(faults):
     return incidents
 
 
-def _checked_fault(*, reporter, category, level, title, description="", affected_branches=None,
-                   total_branches=None, affected_system="", host_fault=False, is_drill=False, discovered_at=None,
-                   source=Source.MANUAL, actor_label="", plan_version=None):
+def _checked_fault(*, reporter: "Person | None", category: str, level: str, title: str, description: str = "",
+                   affected_branches: int | None = None, total_branches: int | None = None,
+                   affected_system: str = "", host_fault: bool = False, is_drill: bool = False,
+                   discovered_at: datetime | None = None, source: str = Source.MANUAL, actor_label: str = "",
+                   plan_version: PlanVersion | None = None) -> CheckedFault:
     """The incident's fields, discovery time and timeline label, or Refused / ValidationError naming what is wrong."""
     if reporter is not None:
-        reason = permissions.refusal(reporter, "log")
+        reason = permissions.refusal(reporter, action="log")
         if reason:
             raise Refused(_("cannot log a fault: %(reason)s") % {"reason": reason}, code="forbidden", status_code=403)
     version = plan_version or PlanVersion.objects.active()
-    errors = {}
+    errors: dict[str, list[str]] = {}
     category_obj = _plan_item(Category, version, category)
     level_obj = _plan_item(Level, version, level)
     if category_obj is None:
@@ -149,10 +162,10 @@ CLOCK_SKEW = timedelta(minutes=5)
 MAX_BRANCHES = 2**31 - 1
 
 # A stored plan version never changes (plan/models.py): its categories and levels are read once per process.
-_plan_items = {}
+_plan_items: dict[tuple[type[Category | Level], int, str], Category | Level] = {}
 
 
-def _plan_item(model, version, key):
+def _plan_item(model: type[Category | Level], version: PlanVersion, key: str) -> Category | Level | None:
     """The category or level ``key`` of the plan version, or None."""
     found = _plan_items.get((model, version.pk, key))
     if found is None:
@@ -162,7 +175,7 @@ def _plan_item(model, version, key):
     return found
 
 
-def _check_branches(affected, total, errors):
+def _check_branches(affected: object, total: object, errors: dict[str, list[str]]) -> None:
     for name, value in (("affected_branches", affected), ("total_branches", total)):
         if value is not None and (not isinstance(value, int) or value < 0):
             errors[name] = [_("must be a whole number of branches, 0 or more")]
@@ -176,7 +189,7 @@ def _check_branches(affected, total, errors):
 
 
 @transaction.atomic
-def escalate(incident, level_key, *, actor, reason):
+def escalate(incident: Incident, *, level_key: str, actor: "Person", reason: str) -> Incident:
     """Manual escalation ("worsening", plan 4.3.1/4.3.2): the same path as a timed one."""
     incident = _lock(incident)
     _check(actor, "escalate", incident)
@@ -189,27 +202,27 @@ def escalate(incident, level_key, *, actor, reason):
                                          {"new": target.name, "old": incident.level.name}]})
     if not (reason or "").strip():
         raise ValidationError({"reason": [_("say why the level rises")]})
-    return levels.change_level(incident, level_key, actor=actor, at=timezone.now(), reason=reason.strip(), manual=True)
+    return levels.change_level(incident, level_key=level_key, actor=actor, at=timezone.now(), reason=reason.strip(), manual=True)
 
 
 @transaction.atomic
-def raise_level(incident, level_key, *, reason):
+def raise_level(incident: Incident, *, level_key: str, reason: str) -> Incident:
     """A monitoring source saw worse: the level rises through the one path, if more severe and still open."""
     incident = _lock(incident)
     target = Level.objects.get(version=incident.plan_version, key=level_key)
     if not incident.is_open or not target.is_more_severe_than(incident.level):
         return incident
-    return levels.change_level(incident, level_key, actor=None, at=timezone.now(), reason=reason, manual=False)
+    return levels.change_level(incident, level_key=level_key, actor=None, at=timezone.now(), reason=reason, manual=False)
 
 
-def record_alerts(entries, *, at):
+def record_alerts(entries: Iterable[tuple[Incident, str, dict[str, Any]]], *, at: datetime) -> None:
     """Monitoring alerts that reached incidents, on their timelines: ``(incident, source name, detail)`` each."""
-    timeline.record_rows([timeline.row(incident, TimelineKind.ALERT, actor_label=source, at=at, detail=detail)
+    timeline.record_rows([timeline.row(incident, kind=TimelineKind.ALERT, actor_label=source, at=at, detail=detail)
                           for incident, source, detail in entries])
 
 
 @transaction.atomic
-def recovered_at_source(incident, *, source, event):
+def recovered_at_source(incident: Incident, *, source: str, event: str) -> Incident:
     """Every alert of ``source`` is resolved: the incident is recovered, and its responders are told.
 
     Recovery is not closure (plan 4.2.2: responders confirm stability and resolve).
@@ -221,16 +234,16 @@ def recovered_at_source(incident, *, source, event):
         try:
             incident = mark_recovered(incident, actor=None, note=note)
         except Refused as refused:
-            timeline.record(incident, TimelineKind.ALERT, actor_label=source, detail={
+            timeline.record(incident, kind=TimelineKind.ALERT, actor_label=source, detail={
                 "integration": source, "resolved_at_source": True, "not_marked_recovered": str(refused.message)})
     cell = engine.cell_of(incident)
     roles = [duty.role.key for duty in cell.on_site.all()] + [n.role.key for n in cell.notify.all()]
-    notify_roles(incident, roles, event=event, ask=Ask.FYI, note=note)
+    notify_roles(incident, role_keys=roles, event=event, ask=Ask.FYI, note=note)
     return incident
 
 
 @transaction.atomic
-def deescalate(incident, level_key, *, actor, reason):
+def deescalate(incident: Incident, *, level_key: str, actor: "Person", reason: str) -> Incident:
     """Lowering a level is only ever manual and recorded (never automatic)."""
     incident = _lock(incident)
     _check(actor, "deescalate", incident)
@@ -242,34 +255,34 @@ def deescalate(incident, level_key, *, actor, reason):
                                          {"new": target.name, "old": incident.level.name}]})
     if not (reason or "").strip():
         raise ValidationError({"reason": [_("say why the level is lowered")]})
-    return levels.change_level(incident, level_key, actor=actor, at=timezone.now(), reason=reason.strip(), manual=True)
+    return levels.change_level(incident, level_key=level_key, actor=actor, at=timezone.now(), reason=reason.strip(), manual=True)
 
 
 # --- working it ---------------------------------------------------------------------
 
 
 @transaction.atomic
-def acknowledge(incident, *, actor):
+def acknowledge(incident: Incident, *, actor: "Person") -> Incident:
     incident = _lock(incident)
     _check(actor, "acknowledge", incident)
     incident.acknowledged_at, incident.acknowledged_by = timezone.now(), actor
     _move(incident, "acknowledge", ["acknowledged_at", "acknowledged_by"])
-    timeline.record(incident, TimelineKind.ACKNOWLEDGED, actor=actor)
+    timeline.record(incident, kind=TimelineKind.ACKNOWLEDGED, actor=actor)
     return incident
 
 
 @transaction.atomic
-def check_in(incident, *, actor):
+def check_in(incident: Incident, *, actor: "Person") -> Incident:
     """The caller is on site; meets the arrival deadline of each role they hold."""
     incident = _lock(incident)
     _check(actor, "check_in", incident)
     now = timezone.now()
-    met = engine.meet_on_site(incident, actor, at=now)
+    met = engine.meet_on_site(incident, person=actor, at=now)
     if incident.acknowledged_at is None:
         # Whoever arrives first has taken the incident on.
         incident.acknowledged_at, incident.acknowledged_by = now, actor
     _move(incident, "check_in", ["acknowledged_at", "acknowledged_by"])
-    timeline.record(incident, TimelineKind.CHECKED_IN, actor=actor, at=now, detail={
+    timeline.record(incident, kind=TimelineKind.CHECKED_IN, actor=actor, at=now, detail={
         "deadlines_met": [{"role": d.role_key, "due_at": d.due_at.isoformat(),
                            "early_seconds": round((d.due_at - now).total_seconds(), 1)} for d in met],
     })
@@ -277,18 +290,18 @@ def check_in(incident, *, actor):
 
 
 @transaction.atomic
-def propose_plan(incident, *, actor, text):
+def propose_plan(incident: Incident, *, actor: "Person", text: str) -> ResponsePlan:
     incident = _lock(incident)
     cell = _check(actor, "propose_plan", incident)
     if not (text or "").strip():
         raise ValidationError({"text": [_("write the response plan")]})
     now = timezone.now()
-    approver = cell.approval_by.key if cell.approval_by_id else ""
+    approver = cell.approval_by.key if cell.approval_by is not None else ""
     plan = ResponsePlan.objects.create(incident=incident, text=text.strip(), proposed_by=actor, proposed_at=now,
                                        approver_role_key=approver,
                                        status=PlanStatus.PENDING if approver else PlanStatus.APPROVED,
                                        decided_at=None if approver else now)
-    timeline.record(incident, TimelineKind.PLAN_PROPOSED, actor=actor, at=now,
+    timeline.record(incident, kind=TimelineKind.PLAN_PROPOSED, actor=actor, at=now,
            detail={"plan": plan.pk, "approver_role": approver, "text": plan.text[:500]})
     if approver:
         incident.status = Status.PLAN_PROPOSED
@@ -300,7 +313,7 @@ def propose_plan(incident, *, actor, text):
     return plan
 
 
-def _decide(plan, *, actor, comment, approve):
+def _decide(plan: ResponsePlan, *, actor: "Person", comment: str, approve: bool) -> ResponsePlan:
     action = "approve_plan" if approve else "reject_plan"
     incident = _lock(plan.incident)
     plan = ResponsePlan.objects.select_for_update().get(pk=plan.pk)
@@ -314,49 +327,49 @@ def _decide(plan, *, actor, comment, approve):
     now = timezone.now()
     plan.status = PlanStatus.APPROVED if approve else PlanStatus.REJECTED
     plan.decided_by, plan.decided_at, plan.decision_comment = actor, now, (comment or "").strip()
-    plan._history_user = actor
+    plan._history_user = actor  # type: ignore[attr-defined]  # simple-history reads it; no stub declares it
     plan.save()
-    engine.meet_approval(incident, actor, at=now)
+    engine.meet_approval(incident, person=actor, at=now)
     _move(incident, action)
-    timeline.record(incident, TimelineKind.PLAN_APPROVED if approve else TimelineKind.PLAN_REJECTED, actor=actor, at=now,
+    timeline.record(incident, kind=TimelineKind.PLAN_APPROVED if approve else TimelineKind.PLAN_REJECTED, actor=actor, at=now,
            detail={"plan": plan.pk, "comment": plan.decision_comment})
     return plan
 
 
 @transaction.atomic
-def approve_plan(plan, *, actor, comment=""):
+def approve_plan(plan: ResponsePlan, *, actor: "Person", comment: str = "") -> ResponsePlan:
     return _decide(plan, actor=actor, comment=comment, approve=True)
 
 
 @transaction.atomic
-def reject_plan(plan, *, actor, comment):
+def reject_plan(plan: ResponsePlan, *, actor: "Person", comment: str) -> ResponsePlan:
     return _decide(plan, actor=actor, comment=comment, approve=False)
 
 
 @transaction.atomic
-def start_implementing(incident, *, actor):
+def start_implementing(incident: Incident, *, actor: "Person") -> Incident:
     incident = _lock(incident)
     cell = _check(actor, "start_implementing", incident)
-    if cell.approval_by_id and incident.status != Status.PLAN_APPROVED:
+    if cell.approval_by is not None and incident.status != Status.PLAN_APPROVED:
         raise Refused(_("cannot start implementing: the plan requires %(role)s to approve a response plan first")
                       % {"role": cell.approval_by.name}, code="approval_required")
     _move(incident, "start_implementing")
-    timeline.record(incident, TimelineKind.IMPLEMENTING, actor=actor)
+    timeline.record(incident, kind=TimelineKind.IMPLEMENTING, actor=actor)
     return incident
 
 
 @transaction.atomic
-def mark_recovered(incident, *, actor, note=""):
+def mark_recovered(incident: Incident, *, actor: "Person | None", note: str = "") -> Incident:
     """Service is back; responders watch until stability is confirmed (plan 4.2.2)."""
     incident = _lock(incident)
     _check(actor, "mark_recovered", incident)
     _move(incident, "mark_recovered")
-    timeline.record(incident, TimelineKind.RECOVERED, actor=actor, detail={"note": note})
+    timeline.record(incident, kind=TimelineKind.RECOVERED, actor=actor, detail={"note": note})
     return incident
 
 
 @transaction.atomic
-def resolve(incident, *, actor, summary, actor_label=""):
+def resolve(incident: Incident, *, actor: "Person | None", summary: str, actor_label: str = "") -> Incident:
     """Close the incident (after confirming stability when it was recovered); cancels what is pending."""
     incident = _lock(incident)
     _check(actor, "resolve", incident)
@@ -367,7 +380,7 @@ def resolve(incident, *, actor, summary, actor_label=""):
     was = incident.status
     incident.resolved_at, incident.resolved_by, incident.resolution_summary = now, actor, summary.strip()
     _move(incident, "resolve", ["resolved_at", "resolved_by", "resolution_summary"])
-    timeline.record(incident, TimelineKind.RESOLVED, actor=actor, actor_label=actor_label, at=now, detail={
+    timeline.record(incident, kind=TimelineKind.RESOLVED, actor=actor, actor_label=actor_label, at=now, detail={
         "summary": incident.resolution_summary, "stability_confirmed": was == Status.RECOVERED,
         "deadlines_cancelled": cancelled,
     })
@@ -375,7 +388,7 @@ def resolve(incident, *, actor, summary, actor_label=""):
 
 
 @transaction.atomic
-def review(incident, *, actor, notes):
+def review(incident: Incident, *, actor: "Person", notes: str) -> Incident:
     """Plan 5: the office summarises what went wrong and how the plan should improve."""
     incident = _lock(incident)
     _check(actor, "review", incident)
@@ -383,34 +396,35 @@ def review(incident, *, actor, notes):
         raise ValidationError({"notes": [_("write the review")]})
     incident.review_notes = notes.strip()
     _move(incident, "review", ["review_notes"])
-    timeline.record(incident, TimelineKind.REVIEWED, actor=actor, detail={"notes": incident.review_notes[:1000]})
+    timeline.record(incident, kind=TimelineKind.REVIEWED, actor=actor, detail={"notes": incident.review_notes[:1000]})
     return incident
 
 
 @transaction.atomic
-def archive(incident, *, actor):
+def archive(incident: Incident, *, actor: "Person") -> Incident:
     incident = _lock(incident)
     _check(actor, "archive", incident)
     _move(incident, "archive")
-    timeline.record(incident, TimelineKind.ARCHIVED, actor=actor)
+    timeline.record(incident, kind=TimelineKind.ARCHIVED, actor=actor)
     return incident
 
 
 @transaction.atomic
-def announce(incident, *, author, text_en="", text_zh=""):
+def announce(incident: Incident, *, author: "Person", text_en: str = "", text_zh: str = "") -> Announcement:
     """The office or the leadership group announces the level by hand (plan 4.1.3); it goes on the timeline."""
     incident = _lock(incident)
     _check(author, "announce", incident)
     announcement = announcements.announcement_create(incident=incident, author=author, text_en=text_en,
                                                      text_zh=text_zh)
-    timeline.record(incident, TimelineKind.ANNOUNCED, actor=author, at=announcement.created_at,
+    timeline.record(incident, kind=TimelineKind.ANNOUNCED, actor=author, at=announcement.created_at,
            detail={"announcement": announcement.pk, "level": announcement.level_key, "automatic": False,
                    "text": (announcement.text_zh or announcement.text_en)[:500]})
     return announcement
 
 
 @transaction.atomic
-def update_details(incident, *, actor, changes, actor_label=""):
+def update_details(incident: Incident, *, actor: "Person | None", changes: Mapping[str, Any],
+                   actor_label: str = "") -> Incident:
     """Edit the facts (title, branches, ...). Recorded old → new; may satisfy an escalation condition."""
     incident = _lock(incident)
     if actor is not None:
@@ -420,14 +434,14 @@ def update_details(incident, *, actor, changes, actor_label=""):
     unknown = set(changes) - set(DETAIL_FIELDS)
     if unknown:
         raise ValidationError({field: [_("cannot be changed here")] for field in sorted(unknown)})
-    errors = {}
+    errors: dict[str, list[str]] = {}
     merged = {f: changes.get(f, getattr(incident, f)) for f in ("affected_branches", "total_branches")}
     _check_branches(merged["affected_branches"], merged["total_branches"], errors)
     if "title" in changes and not (changes["title"] or "").strip():
         errors["title"] = [_("a short title is required")]
     if errors:
         raise ValidationError(errors)
-    diff = {}
+    diff: dict[str, dict[str, Any]] = {}
     for field, value in changes.items():
         old = getattr(incident, field)
         if old != value:
@@ -435,26 +449,26 @@ def update_details(incident, *, actor, changes, actor_label=""):
             setattr(incident, field, value)
     if not diff:
         return incident
-    incident._history_user = actor
+    incident._history_user = actor  # type: ignore[attr-defined]  # simple-history reads it; no stub declares it
     incident.save(update_fields=list(diff))
-    timeline.record(incident, TimelineKind.UPDATED, actor=actor, actor_label=actor_label, detail=diff)
+    timeline.record(incident, kind=TimelineKind.UPDATED, actor=actor, actor_label=actor_label, detail=diff)
     deadlines.reevaluate_conditions(incident)
     return incident
 
 
-def available_actions(person, incident):
+def available_actions(person: "Person", *, incident: Incident) -> list[str]:
     """The actions ``person`` may take now, for the incident page (same rules the services apply)."""
     cell = engine.cell_of(incident)
     pending = incident.response_plans.filter(status=PlanStatus.PENDING).first()
     actions = []
     for action in ("acknowledge", "check_in", "escalate", "propose_plan", "approve_plan", "reject_plan",
                    "start_implementing", "mark_recovered", "resolve", "deescalate", "review", "archive"):
-        if not states.allowed(action, incident.status):
+        if not states.allowed(action, status=incident.status):
             continue
         if action in {"approve_plan", "reject_plan"} and pending is None:
             continue
         if action == "start_implementing" and cell.approval_by_id and incident.status != Status.PLAN_APPROVED:
             continue
-        if permissions.refusal(person, action, incident=incident, cell=cell, plan=pending) is None:
+        if permissions.refusal(person, action=action, incident=incident, cell=cell, plan=pending) is None:
             actions.append(action)
     return actions

@@ -15,6 +15,8 @@ Drawn in docs/incident-states.md. Level changes (escalate, de-escalate) are not
 status transitions: they are allowed in every open status.
 """
 
+from collections.abc import Collection
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -49,7 +51,7 @@ _WORKING = {Status.ACKNOWLEDGED, Status.ON_SITE}
 
 # action → (statuses it may start from, status it leads to: None keeps the status, a mapping
 # gives the target per starting status and keeps any status it does not list)
-TRANSITIONS = {
+TRANSITIONS: dict[str, tuple[Collection[str], str | dict[str, str] | None]] = {
     "acknowledge": ({Status.REPORTED}, Status.ACKNOWLEDGED),
     # Arriving is recorded whenever it happens; it moves the status only before work has begun.
     "check_in": (set(OPEN_STATUSES) - {Status.RECOVERED}, {Status.REPORTED: Status.ON_SITE,
@@ -89,12 +91,12 @@ ACTION_NAMES = {
 }
 
 
-def allowed(action, status):
+def allowed(action: str, *, status: str) -> bool:
     sources, _target = TRANSITIONS[action]
     return status in sources
 
 
-def target_status(action, status):
+def target_status(action: str, *, status: str) -> str:
     _sources, target = TRANSITIONS[action]
     if isinstance(target, dict):
         return target.get(status, status)

@@ -242,7 +242,7 @@ def incident_detail(request, pk):
     roles = {r.key: r for r in version.roles.all()}
     levels = list(Level.objects.filter(version=version))
     cell = cell_of(incident)
-    actions = services.available_actions(request.user, incident)
+    actions = services.available_actions(request.user, incident=incident)
     plans = list(incident.response_plans.all())
     pending = next((p for p in plans if p.status == PlanStatus.PENDING), None)
     deadlines = list(incident.deadlines.all())
@@ -288,7 +288,7 @@ ACTIONS = {
                     gettext_lazy("You have taken the incident on.")),
     "check_in": (lambda r, i: services.check_in(i, actor=r.user),
                  gettext_lazy("Checked in on site.")),
-    "escalate": (lambda r, i: services.escalate(i, r.POST.get("level", ""), actor=r.user,
+    "escalate": (lambda r, i: services.escalate(i, level_key=r.POST.get("level", ""), actor=r.user,
                                                 reason=r.POST.get("reason", "")),
                  gettext_lazy("Level raised; the new level's roles are being told.")),
     "propose_plan": (lambda r, i: services.propose_plan(i, actor=r.user, text=r.POST.get("text", "")),
@@ -301,7 +301,7 @@ ACTIONS = {
                        gettext_lazy("Marked recovered; confirm stability before resolving.")),
     "resolve": (lambda r, i: services.resolve(i, actor=r.user, summary=r.POST.get("summary", "")),
                 gettext_lazy("Incident resolved.")),
-    "deescalate": (lambda r, i: services.deescalate(i, r.POST.get("level", ""), actor=r.user,
+    "deescalate": (lambda r, i: services.deescalate(i, level_key=r.POST.get("level", ""), actor=r.user,
                                                     reason=r.POST.get("reason", "")),
                    gettext_lazy("Level lowered.")),
     "review": (lambda r, i: services.review(i, actor=r.user, notes=r.POST.get("notes", "")),

@@ -7,6 +7,9 @@ record the announcement and tell the roles the plan has hear announcements in on
 transaction, so nobody who must be told is lost in between.
 """
 
+from datetime import datetime
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -17,11 +20,15 @@ from plan.services import roles_with
 from .models import Announcement, Ask
 from .recipients import notify_roles
 
+if TYPE_CHECKING:
+    from incidents.models import Incident
+    from people.models import Person
+
 # Orange and red are announced (plan 4.1.3, 4.2.3, 4.3.3); blue and yellow stay with the responders.
 ANNOUNCED_LEVELS = frozenset({"orange", "red"})
 
 
-def _automatic_texts(incident):
+def _automatic_texts(incident: "Incident") -> tuple[str, str]:
     level, category = incident.level, incident.category
     drill_en, drill_zh = ("[DRILL] ", "【演练】") if incident.is_drill else ("", "")
     text_en = (f"{drill_en}The emergency office announces a {level.name_en} warning ({level.key}) for a "
@@ -31,7 +38,7 @@ def _automatic_texts(incident):
     return text_en, text_zh
 
 
-def announce_level(incident, at):
+def announce_level(incident: "Incident", *, at: datetime) -> Announcement | None:
     """Announce the incident's current level if it is orange or red; at most once per level.
 
     Called inside the transaction that opened the incident or raised its level
@@ -53,7 +60,7 @@ def announce_level(incident, at):
 
 
 @transaction.atomic
-def announcement_create(*, incident, author, text_en="", text_zh=""):
+def announcement_create(*, incident: "Incident", author: "Person", text_en: str = "", text_zh: str = "") -> Announcement:
     """Record the office's own announcement and tell the audience; either language may be left empty."""
     text_en, text_zh = (text_en or "").strip(), (text_zh or "").strip()
     if not (text_en or text_zh):
@@ -64,9 +71,9 @@ def announcement_create(*, incident, author, text_en="", text_zh=""):
     return announcement
 
 
-def _tell(announcement):
+def _tell(announcement: Announcement) -> None:
     # One message per person, in both languages: notify_roles renders only its own words per person.
     note = "\n".join(text for text in (announcement.text_zh, announcement.text_en) if text)
     audience = sorted(roles_with("hear_announcements", announcement.incident.plan_version_id))
-    notify_roles(announcement.incident, audience, event=f"announcement:{announcement.pk}", ask=Ask.ANNOUNCE,
+    notify_roles(announcement.incident, role_keys=audience, event=f"announcement:{announcement.pk}", ask=Ask.ANNOUNCE,
                  note=note)

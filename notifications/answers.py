@@ -4,10 +4,12 @@
 notification at its level's interval and then tells the role's superior.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -18,6 +20,9 @@ from .messages import notification_from_token
 from .models import ASKS_NEEDING_ANSWER, Ask, Delivery, DeliveryStatus, LevelPolicy, Notification
 from .outbox import add_personal_deliveries
 from .recipients import notify_roles
+
+if TYPE_CHECKING:
+    from people.models import Person
 
 # Repeat interval and repeats before the superior role is told, per level, when no LevelPolicy row says otherwise.
 DEFAULT_REPEAT = {
@@ -33,7 +38,7 @@ class NotYourNotification(Refused, PermissionError):
 
 
 @transaction.atomic
-def acknowledge(notification, person):
+def acknowledge(notification: Notification, *, person: "Person") -> Notification:
     if notification.person_id != person.pk:
         raise NotYourNotification(_("This notification was sent to someone else."), code="forbidden",
                                   status_code=403)
@@ -47,15 +52,17 @@ def acknowledge(notification, person):
     return notification
 
 
-def acknowledge_by_token(token):
+def acknowledge_by_token(token: str) -> Notification:
     notification = notification_from_token(token)
-    return acknowledge(notification, notification.person)
+    assert notification.person is not None  # notification_from_token refuses a link to nobody
+    return acknowledge(notification, person=notification.person)
 
 
-def _withdraw_held_back(notification, now):
+def _withdraw_held_back(notification: Notification, now: datetime) -> None:
     """Someone on duty answered: the rest of the role, still held back, need not be told."""
     held = Notification.objects.filter(
-        incident_id=notification.incident_id, event=notification.event, role_key=notification.role_key,
+        incident_id=notification.incident_id,  # type: ignore[misc]  # a nullable key: the plugin types its lookup without None
+        event=notification.event, role_key=notification.role_key,
         visible_from__gt=now, cancelled_at__isnull=True, acknowledged_at__isnull=True,
     )
     held_ids = list(held.values_list("pk", flat=True))
@@ -65,7 +72,7 @@ def _withdraw_held_back(notification, now):
             status=DeliveryStatus.CANCELLED, last_error="a colleague on duty answered first")
 
 
-def mark_read(person, *, now=None, notification_id=None):
+def mark_read(person: "Person", *, now: datetime | None = None, notification_id: int | None = None) -> int:
     """Mark the person's visible unread notifications read (only ``notification_id`` when given); return how many."""
     unread = Notification.objects.visible(now).filter(person=person, read_at__isnull=True)
     if notification_id is not None:
@@ -74,11 +81,11 @@ def mark_read(person, *, now=None, notification_id=None):
             .update(read_at=now or timezone.now()))
 
 
-def unread_count(person):
+def unread_count(person: "Person") -> int:
     return Notification.objects.visible().filter(person=person, read_at__isnull=True).count()
 
 
-def notifications_for(person):
+def notifications_for(person: "Person") -> QuerySet[Notification]:
     return (Notification.objects.visible().filter(person=person)
             .select_related("incident").order_by("-created_at", "-id"))
 
@@ -86,14 +93,14 @@ def notifications_for(person):
 # --- repeating and escalating ----------------------------------------------------------------------
 
 
-def repeat_policy(level_key):
+def repeat_policy(level_key: str) -> tuple[timedelta, int]:
     policy = LevelPolicy.objects.filter(level_key=level_key).first()
     if policy:
         return policy.repeat_every, policy.max_repeats
     return DEFAULT_REPEAT.get(level_key, (timedelta(minutes=30), 1))
 
 
-def follow_up(*, now=None):
+def follow_up(*, now: datetime | None = None) -> tuple[int, int]:
     """Repeat unanswered notifications at their level's interval; past the maximum, tell the superior role.
 
     Returns (repeated, escalated) counts. Safe to run concurrently: each
@@ -119,7 +126,7 @@ def follow_up(*, now=None):
 
 
 @transaction.atomic
-def _follow_up_one(pk, now):
+def _follow_up_one(pk: int, now: datetime) -> str | None:
     n = (Notification.objects.select_for_update(skip_locked=True, of=("self",))
          .select_related("incident__plan_version", "incident__level", "incident__category", "person")
          .filter(pk=pk, acknowledged_at__isnull=True, escalated_at__isnull=True).first())
@@ -128,7 +135,8 @@ def _follow_up_one(pk, now):
     every, max_repeats = repeat_policy(n.level_key)
     if (n.last_told_at or n.visible_from) + every > now:
         return None
-    answered = Notification.objects.filter(incident_id=n.incident_id, event=n.event, role_key=n.role_key,
+    answered = Notification.objects.filter(incident_id=n.incident_id,  # type: ignore[misc]  # a nullable key: the plugin types its lookup without None
+                                           event=n.event, role_key=n.role_key,
                                            acknowledged_at__isnull=False).exists()
     if answered:
         # A colleague answered for the role: nobody else needs nagging.
@@ -142,15 +150,18 @@ def _follow_up_one(pk, now):
         add_personal_deliveries([n], suffix=f":repeat{n.repeats}")
         transaction.on_commit(kick_delivery)
         return "repeated"
-    role = n.incident.plan_version.roles.select_related("reports_to").filter(key=n.role_key).first()
+    incident = n.incident
+    assert incident is not None  # every notification recorded (outbox.record_many) is about an incident
+    role = incident.plan_version.roles.select_related("reports_to").filter(key=n.role_key).first()
     superiors = [role.reports_to.key] if role and role.reports_to else []
     n.escalated_at = now
     n.save(update_fields=["escalated_at"])
-    if superiors:
-        unanswered = Notification.objects.filter(incident_id=n.incident_id, event=n.event, role_key=n.role_key,
+    if role is not None and superiors:
+        unanswered = Notification.objects.filter(incident_id=n.incident_id,  # type: ignore[misc]  # a nullable key: the plugin types its lookup without None
+                                                 event=n.event, role_key=n.role_key,
                                                  acknowledged_at__isnull=True)
         with translation.override(settings.LANGUAGE_CODE):
             note = _("Nobody in %(role)s acknowledged: %(names)s.") % {
                 "role": role.name, "names": "、".join(sorted(str(u.person) for u in unanswered if u.person))}
-        notify_roles(n.incident, superiors, event=f"unanswered:{n.event}:{n.role_key}", ask=Ask.MISSED, note=note)
+        notify_roles(incident, role_keys=superiors, event=f"unanswered:{n.event}:{n.role_key}", ask=Ask.MISSED, note=note)
     return "escalated"

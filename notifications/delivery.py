@@ -6,11 +6,12 @@ a worker that dies mid-send leaves a claim that expires and is taken over.
 """
 
 import logging
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from core.broker import broker_redis
@@ -29,17 +30,17 @@ CLAIM_LEASE = timedelta(minutes=2)
 _KICK_TTL_MS = 10_000
 
 
-def max_attempts():
+def max_attempts() -> int:
     return settings.NOTIFICATIONS_MAX_ATTEMPTS
 
 
-def backoff(attempt):
+def backoff(attempt: int) -> timedelta:
     """Wait before attempt ``attempt + 1``: 10 s, 30 s, 90 s, … capped at an hour."""
     base = settings.NOTIFICATIONS_RETRY_BASE_SECONDS
     return timedelta(seconds=min(base * 3 ** (attempt - 1), 3600))
 
 
-def deliver_due(*, now=None, limit=50, rounds=20):
+def deliver_due(*, now: datetime | None = None, limit: int = 50, rounds: int = 20) -> int:
     """Deliver everything due (the ``notifications.deliver_pending`` task body). Returns how many were sent."""
     sent = 0
     for _round in range(rounds):
@@ -52,7 +53,7 @@ def deliver_due(*, now=None, limit=50, rounds=20):
     return sent
 
 
-def claim_due(*, now=None, limit=50):
+def claim_due(*, now: datetime | None = None, limit: int = 50) -> list[int]:
     """Claim due deliveries for this worker and commit the claim; return their ids.
 
     ``SKIP LOCKED``: concurrent workers take different rows instead of waiting.
@@ -76,9 +77,9 @@ def claim_due(*, now=None, limit=50):
     return claimed
 
 
-def _apply_robot_limits(rows, now):
-    claimed = []
-    by_channel = {}
+def _apply_robot_limits(rows: Sequence[Delivery], now: datetime) -> list[int]:
+    claimed: list[int] = []
+    by_channel: dict[int, list[Delivery]] = {}
     for row in rows:
         if row.channel_id and row.kind in ROBOT_KINDS:
             by_channel.setdefault(row.channel_id, []).append(row)
@@ -95,7 +96,7 @@ def _apply_robot_limits(rows, now):
         carriers = channel_rows
         if len(channel_rows) > room:
             carriers = []
-            by_incident = {}
+            by_incident: dict[int | None, list[Delivery]] = {}
             for row in channel_rows:
                 by_incident.setdefault(row.notification.incident_id, []).append(row)
             for incident_rows in by_incident.values():
@@ -113,13 +114,13 @@ def _apply_robot_limits(rows, now):
     return claimed
 
 
-def _claimed(ids):
+def _claimed(ids: Sequence[int]) -> QuerySet[Delivery]:
     return (Delivery.objects.select_related("notification__person", "notification__incident__level",
                                             "notification__incident__plan_version", "channel")
             .filter(pk__in=ids, status=DeliveryStatus.SENDING).order_by("next_attempt_at", "id"))
 
 
-def _deliver(delivery, *, now=None):
+def _deliver(delivery: Delivery, *, now: datetime | None = None) -> str:
     notification = delivery.notification
     if delivery.kind in PERSONAL_KINDS:
         skip = ""
@@ -147,7 +148,7 @@ def _deliver(delivery, *, now=None):
     return _record_attempt(delivery, result, started_at=started_at, now=now)
 
 
-def _record_attempt(delivery, result, *, started_at, now=None):
+def _record_attempt(delivery: Delivery, result: Result, *, started_at: datetime, now: datetime | None = None) -> str:
     now = now or timezone.now()
     with transaction.atomic():
         DeliveryAttempt.objects.create(
@@ -173,25 +174,25 @@ def _record_attempt(delivery, result, *, started_at, now=None):
     return status
 
 
-def _describe(result):
+def _describe(result: Result) -> str:
     parts = [result.error, f"HTTP {result.http_status}" if result.http_status else "", (result.response or "")[:300]]
     return " · ".join(p for p in parts if p)
 
 
-def _finish(delivery, status, *, error=""):
+def _finish(delivery: Delivery, status: str, *, error: str = "") -> str:
     Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
         status=status, claimed_until=None, last_error=error)
     return status
 
 
-def _fall_back(delivery):
+def _fall_back(delivery: Delivery) -> None:
     """A personal channel failed for good: try the person's next channel in priority order."""
     notification = delivery.notification
     if delivery.kind not in PERSONAL_KINDS or notification.person is None:
         return
     preference = Preference.objects.filter(person=notification.person).first()
     sms_gateway = next((c for c in active_channels() if c.kind == ChannelKind.SMS), None)
-    usable = usable_channels(notification.person, preference, sms_gateway)
+    usable = usable_channels(notification.person, preference=preference, sms_gateway=sms_gateway)
     tried = set(Delivery.objects.filter(notification=notification).values_list("kind", flat=True))
     for kind, address in usable:
         if kind not in tried:
@@ -204,7 +205,7 @@ def _fall_back(delivery):
             return
 
 
-def _sms_over_daily_cap(delivery):
+def _sms_over_daily_cap(delivery: Delivery) -> bool:
     since = timezone.now() - timedelta(days=1)
     sent = Delivery.objects.filter(kind=ChannelKind.SMS, address=delivery.address, status=DeliveryStatus.SENT,
                                    sent_at__gte=since).count()
@@ -214,7 +215,7 @@ def _sms_over_daily_cap(delivery):
 # --- asking a worker to deliver -----------------------------------------------------------------------
 
 
-def kick_delivery_on_commit():
+def kick_delivery_on_commit() -> None:
     """``kick_delivery`` once per transaction, however many notifications it records."""
     connection = transaction.get_connection()
     if connection.in_atomic_block and any(func is kick_delivery for _ids, func, _robust in connection.run_on_commit):
@@ -222,7 +223,7 @@ def kick_delivery_on_commit():
     transaction.on_commit(kick_delivery)
 
 
-def kick_delivery():
+def kick_delivery() -> None:
     """Ask a worker to deliver now; the beat schedule catches anything this misses (broker down).
 
     At most one kicked run waits in the queue: a flag in Redis says one is
@@ -243,7 +244,7 @@ def kick_delivery():
         log.warning("could not enqueue notifications.deliver_pending; the beat schedule will pick the rows up")
 
 
-def delivery_run_started():
+def delivery_run_started() -> None:
     """A delivery run starts: later kicks must queue another run, since this one may claim before they commit."""
     client = broker_redis()
     if client is not None:
@@ -253,5 +254,5 @@ def delivery_run_started():
             pass
 
 
-def _kick_key():
+def _kick_key() -> str:
     return f"{settings.FENGHUO_QUEUE_PREFIX}:notifications:kick"

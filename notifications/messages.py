@@ -1,5 +1,8 @@
 """What is said: a notification's title and body, the message a channel sends, the signed acknowledgement link."""
 
+from datetime import datetime
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
@@ -11,10 +14,14 @@ from core.errors import Refused
 from .channels import Message
 from .models import Ask, Delivery, Notification
 
+if TYPE_CHECKING:
+    from incidents.models import Incident
+    from plan.models import Level
+
 ACK_SALT = "notifications.ack"
 
 
-def title_and_body(incident, ask, due_at, note):
+def title_and_body(incident: "Incident", *, ask: str, due_at: datetime | None, note: str) -> tuple[str, str]:
     """The stored text of a notification, in the active language (the caller overrides it per reader)."""
     drill = _("[DRILL] ") if incident.is_drill else ""
     level = incident.level.name
@@ -36,20 +43,20 @@ def title_and_body(incident, ask, due_at, note):
     return title, body
 
 
-def incident_link(incident_id):
+def incident_link(incident_id: int) -> str:
     return f"{settings.SITE_URL.rstrip('/')}/incidents/{incident_id}/"
 
 
-def ack_token(notification):
+def ack_token(notification: Notification) -> str:
     return signing.TimestampSigner(salt=ACK_SALT).sign(str(notification.pk))
 
 
-def ack_url(notification):
+def ack_url(notification: Notification) -> str:
     path = reverse("notifications:ack_link", kwargs={"token": ack_token(notification)})
     return f"{settings.SITE_URL.rstrip('/')}{path}"
 
 
-def notification_from_token(token):
+def notification_from_token(token: str) -> Notification:
     """The notification a signed link names; ``Refused`` when the link is forged (400) or expired (410)."""
     try:
         pk = signing.TimestampSigner(salt=ACK_SALT).unsign(token, max_age=settings.NOTIFICATIONS_ACK_LINK_MAX_AGE)
@@ -64,17 +71,18 @@ def notification_from_token(token):
     return notification
 
 
-def _level(incident, level_key):
+def _level(incident: "Incident", level_key: str) -> "Level":
     if incident.level.key == level_key:
         return incident.level
     return incident.plan_version.levels.filter(key=level_key).first() or incident.level
 
 
-def message_for(notification, *, language=None, with_ack=True):
+def message_for(notification: Notification, *, language: str | None = None, with_ack: bool = True) -> Message:
     """The message for one notification, in ``language`` (else its person's, else the site's)."""
     person = notification.person
     language = language or (person.language if person and person.language else settings.LANGUAGE_CODE)
     incident = notification.incident
+    assert incident is not None  # every notification recorded (outbox.record_many) is about an incident
     with translation.override(language):
         level = _level(incident, notification.level_key)
         text = notification.body
@@ -89,19 +97,24 @@ def message_for(notification, *, language=None, with_ack=True):
         )
 
 
-def robot_message(delivery):
+def robot_message(delivery: Delivery) -> Message:
     """A group-chat message: who in the role was told, or several of an incident's updates merged into one."""
     config = delivery.channel
+    assert config is not None  # a robot delivery is always for its channel (outbox.add_robot_deliveries)
     merged = [delivery, *Delivery.objects.filter(coalesced_into=delivery).select_related("notification").order_by("id")]
     notifications = [d.notification for d in merged]
     with translation.override(config.language):
         first = message_for(notifications[0], language=config.language, with_ack=False)
-        lines, mentions = [], []
+        lines: list[str] = []
+        mentions: list[str] = []
         for n in notifications:
-            told = list(Notification.objects.filter(incident_id=n.incident_id, event=n.event, role_key=n.role_key,
+            # The plugin types a nullable key's lookup without None, which Django reads as IS NULL.
+            told = list(Notification.objects.filter(incident_id=n.incident_id,  # type: ignore[misc]
+                                                    event=n.event, role_key=n.role_key,
                                                     person__isnull=False).select_related("person"))
             names = "、".join(sorted(str(t.person) for t in told))
-            mentions += [t.person.phone for t in told if t.person.phone and t.visible_from <= timezone.now()]
+            mentions += [t.person.phone for t in told
+                         if t.person is not None and t.person.phone and t.visible_from <= timezone.now()]
             who = _("Told: %(names)s") % {"names": names} if names else _("Nobody holds role %(role)s!") % {
                 "role": n.role_key}
             if len(notifications) > 1:

@@ -4,7 +4,9 @@ Nothing here sends anything or asks a worker to; ``recipients`` decides who is
 told and ``delivery`` sends what this recorded.
 """
 
-from datetime import timedelta
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -13,10 +15,17 @@ from django.utils import timezone, translation
 from .messages import title_and_body
 from .models import URGENT_LEVELS, ChannelConfig, ChannelKind, Delivery, Notification, Preference
 
+if TYPE_CHECKING:
+    from incidents.models import Incident
+    from people.models import Person
+
+    from .recipients import _Wanted
+
 DEFAULT_CHANNELS = [ChannelKind.EMAIL, ChannelKind.SMS]
 
 
-def record_many(batches, *, note, channels):
+def record_many(batches: Sequence[tuple["Incident", str, Sequence["_Wanted"]]], *, note: str,
+                channels: Sequence[ChannelConfig]) -> list[list[Notification]]:
     """Write the notifications (and their personal deliveries) not yet recorded.
 
     ``batches``: (incident, event, wanted) each; returns the notifications created, a list per batch.
@@ -25,16 +34,17 @@ def record_many(batches, *, note, channels):
              for incident, event, wanted in batches]
     existing = set(Notification.objects.filter(dedup_key__in=[key for keys in keyed for key in keys])
                    .values_list("dedup_key", flat=True))
-    per_batch = []
+    per_batch: list[list[Notification]] = []
     for (incident, event, _wanted), keys in zip(batches, keyed, strict=True):
-        messages, rows = {}, []
+        messages: dict[tuple[str, str, datetime | None], tuple[str, str]] = {}
+        rows: list[Notification] = []
         for key, w in keys.items():
             if key in existing:
                 continue
             language = (w.person.language if w.person and w.person.language else settings.LANGUAGE_CODE)
             if (language, w.ask, w.due_at) not in messages:
                 with translation.override(language):
-                    messages[language, w.ask, w.due_at] = title_and_body(incident, w.ask, w.due_at, note)
+                    messages[language, w.ask, w.due_at] = title_and_body(incident, ask=w.ask, due_at=w.due_at, note=note)
             title, body = messages[language, w.ask, w.due_at]
             rows.append(Notification(
                 incident=incident, person=w.person, role_key=w.role_key, event=event, ask=w.ask, due_at=w.due_at,
@@ -60,16 +70,17 @@ def record_many(batches, *, note, channels):
     return per_batch
 
 
-def _dedup_key(incident, event, person, role_key):
+def _dedup_key(incident: "Incident", event: str, person: "Person | None", role_key: str) -> str:
     who = person.pk if person else f"role:{role_key}"
     return f"incident:{incident.pk}:{event}:{who}"
 
 
-def active_channels():
+def active_channels() -> list[ChannelConfig]:
     return list(ChannelConfig.objects.filter(is_active=True))
 
 
-def add_personal_deliveries(notifications, *, suffix="", channels=None):
+def add_personal_deliveries(notifications: Sequence[Notification], *, suffix: str = "",
+                            channels: Sequence[ChannelConfig] | None = None) -> list[Delivery]:
     """Outbox rows for each person's own channels (email, SMS), in the same transaction as the notifications."""
     people = [n.person for n in notifications if n.person is not None]
     if not people:
@@ -77,12 +88,12 @@ def add_personal_deliveries(notifications, *, suffix="", channels=None):
     preferences = {p.person_id: p for p in Preference.objects.filter(person__in=people)}
     channels = active_channels() if channels is None else channels
     sms_gateway = next((c for c in channels if c.kind == ChannelKind.SMS), None)
-    rows = []
+    rows: list[Delivery] = []
     for n in notifications:
         if n.person is None:
             continue
-        preference = preferences.get(n.person_id)
-        usable = usable_channels(n.person, preference, sms_gateway)
+        preference = preferences.get(n.person.pk)
+        usable = usable_channels(n.person, preference=preference, sms_gateway=sms_gateway)
         # Urgent levels go out on every channel at once; otherwise the first usable one, the next only if it fails.
         chosen = usable if n.level_key in URGENT_LEVELS else usable[:1]
         start = _after_quiet_hours(preference, n.visible_from, n.level_key)
@@ -96,10 +107,11 @@ def add_personal_deliveries(notifications, *, suffix="", channels=None):
     return rows
 
 
-def usable_channels(person, preference, sms_gateway):
+def usable_channels(person: "Person", *, preference: Preference | None,
+                    sms_gateway: ChannelConfig | None) -> list[tuple[str, str]]:
     """The person's channels in their order of preference, leaving out those they have no address for."""
     order = (preference.channels if preference and preference.channels else DEFAULT_CHANNELS)
-    usable = []
+    usable: list[tuple[str, str]] = []
     for kind in order:
         if kind == ChannelKind.EMAIL and person.email:
             usable.append((ChannelKind.EMAIL, person.email))
@@ -108,7 +120,7 @@ def usable_channels(person, preference, sms_gateway):
     return usable
 
 
-def in_quiet_hours(preference, at):
+def in_quiet_hours(preference: Preference | None, *, at: datetime) -> bool:
     if preference is None or preference.quiet_start is None or preference.quiet_end is None:
         return False
     local = timezone.localtime(at).time()
@@ -116,10 +128,11 @@ def in_quiet_hours(preference, at):
     return start <= local < end if start < end else (local >= start or local < end)
 
 
-def _after_quiet_hours(preference, at, level_key):
+def _after_quiet_hours(preference: Preference | None, at: datetime, level_key: str) -> datetime:
     """When a non-urgent message may go out: ``at``, or the end of the person's quiet hours."""
-    if level_key in URGENT_LEVELS or not in_quiet_hours(preference, at):
+    if level_key in URGENT_LEVELS or not in_quiet_hours(preference, at=at):
         return at
+    assert preference is not None and preference.quiet_end is not None  # in quiet hours, so both are set
     local = timezone.localtime(at)
     end = local.replace(hour=preference.quiet_end.hour, minute=preference.quiet_end.minute, second=0, microsecond=0)
     if end <= local:
@@ -127,7 +140,7 @@ def _after_quiet_hours(preference, at, level_key):
     return end
 
 
-def add_robot_deliveries(notifications, robots):
+def add_robot_deliveries(notifications: Iterable[Notification], *, robots: Sequence[ChannelConfig]) -> None:
     """One robot message per role told (the first notification of each role carries it)."""
     rows = [
         Delivery(notification=n, kind=config.kind, channel=config, next_attempt_at=n.visible_from,

@@ -5,32 +5,43 @@ The notifications and their outbox rows are written in the caller's
 transaction, and a worker is asked to deliver once that commits.
 """
 
-from datetime import timedelta
-from typing import NamedTuple
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from people.models import RoleAssignment
+from people.models import Person, RoleAssignment
 
 from .delivery import kick_delivery_on_commit
-from .models import ROBOT_KINDS, Ask, DutyShift, RolePolicy
+from .models import ROBOT_KINDS, Ask, DutyShift, Notification, RolePolicy
 from .outbox import active_channels, add_robot_deliveries, record_many
 
+if TYPE_CHECKING:
+    from incidents.models import Incident
 
-def shifts_on_duty(*, at=None):
+# What one role is asked: (role key, ask, due time or None).
+Request = tuple[str, str, datetime | None]
+# Who was told, and the roles nobody holds.
+Told = tuple[list[Person], list[str]]
+
+
+def shifts_on_duty(*, at: datetime | None = None) -> QuerySet[DutyShift]:
     """The shifts running at ``at`` (now), by role: the roster page, and whom ``notify_roles`` tells first."""
     at = at or timezone.now()
     return (DutyShift.objects.filter(starts_at__lte=at, ends_at__gt=at, person__is_active=True)
             .select_related("person").order_by("role_key", "starts_at"))
 
 
-def on_duty(role_key, *, at=None):
+def on_duty(role_key: str, *, at: datetime | None = None) -> list[Person]:
     """The people on duty for ``role_key`` at ``at`` (now), in shift order."""
     return _on_duty_by_role([role_key], at=at or timezone.now()).get(role_key, [])
 
 
-def notify_roles(incident, role_keys, *, event, ask=Ask.FYI, due_at=None, note=""):
+def notify_roles(incident: "Incident", *, role_keys: Iterable[str], event: str, ask: str = Ask.FYI,
+                 due_at: datetime | None = None, note: str = "") -> Told:
     """Record one notification per person holding each role; return (who was told, roles with nobody).
 
     ``event`` identifies the cause (``opened``, ``level:orange``, ``deadline:42``):
@@ -39,10 +50,11 @@ def notify_roles(incident, role_keys, *, event, ask=Ask.FYI, due_at=None, note="
     When a role has people on duty now, they are told first and the rest of the
     role only if none of them acknowledges within the role's wait.
     """
-    return notify_requests(incident, [(role_key, ask, due_at) for role_key in role_keys], event=event, note=note)
+    return notify_requests(incident, requests=[(role_key, ask, due_at) for role_key in role_keys], event=event,
+                           note=note)
 
 
-def notify_requests(incident, requests, *, event, note=""):
+def notify_requests(incident: "Incident", *, requests: Sequence[Request], event: str, note: str = "") -> Told:
     """``notify_roles`` for several ``(role_key, ask, due_at)`` at once, each role asked its own thing.
 
     A level start tells a handful of roles; this reads who holds them, who is on
@@ -53,7 +65,7 @@ def notify_requests(incident, requests, *, event, note=""):
     return notify_many([(incident, requests, event)], note=note)[0]
 
 
-def notify_many(items, *, note=""):
+def notify_many(items: Iterable[tuple["Incident", Sequence[Request], str]], *, note: str = "") -> list[Told]:
     """``notify_requests`` for several ``(incident, requests, event)`` at once; a (told, nobody) per item.
 
     Opening many incidents together (an alert storm) reads roles, duty roster,
@@ -61,17 +73,20 @@ def notify_many(items, *, note=""):
     every notification and delivery in one statement each.
     """
     now = timezone.now()
-    items = [(incident, list({role_key: (role_key, ask, due_at)
+    unique = [(incident, list({role_key: (role_key, ask, due_at)
                               for role_key, ask, due_at in reversed(requests)}.values())[::-1], event)
              for incident, requests, event in items]
-    role_keys = list(dict.fromkeys(role_key for _incident, requests, _event in items for role_key, _a, _d in requests))
+    role_keys = list(dict.fromkeys(role_key for _incident, requests, _event in unique for role_key, _a, _d in requests))
     channels = active_channels()
     duty_by_role = _on_duty_by_role(role_keys, at=now)
     members_by_role = _people_by_role(role_keys)
     waits = _duty_ack_waits([key for key in role_keys if duty_by_role.get(key)])
-    batches, nobodies = [], []
-    for incident, requests, event in items:
-        wanted, nobody, seen = [], [], set()
+    batches: list[tuple["Incident", str, list[_Wanted]]] = []
+    nobodies: list[list[str]] = []
+    for incident, requests, event in unique:
+        wanted: list[_Wanted] = []
+        nobody: list[str] = []
+        seen: set[int] = set()
         for role_key, ask, due_at in requests:
             duty = duty_by_role.get(role_key, [])
             duty_ids = {p.pk for p in duty}
@@ -90,12 +105,12 @@ def notify_many(items, *, note=""):
         batches.append((incident, event, wanted))
         nobodies.append(nobody)
     created_per_item = record_many(batches, note=note, channels=channels)
-    first_of_role = {}
+    first_of_role: dict[tuple[int | None, str, str], Notification] = {}
     for created in created_per_item:
         for notification in created:
             key = (notification.incident_id, notification.event, notification.role_key)
             first_of_role.setdefault(key, notification)
-    add_robot_deliveries(first_of_role.values(), [c for c in channels if c.kind in ROBOT_KINDS])
+    add_robot_deliveries(first_of_role.values(), robots=[c for c in channels if c.kind in ROBOT_KINDS])
     if any(created_per_item) or any(nobodies):
         kick_delivery_on_commit()
     return [([n.person for n in created if n.person is not None], nobody)
@@ -105,20 +120,20 @@ def notify_many(items, *, note=""):
 class _Wanted(NamedTuple):
     role_key: str
     ask: str
-    due_at: object
-    person: object
-    visible_from: object
+    due_at: datetime | None
+    person: Person | None
+    visible_from: datetime
 
 
-def _on_duty_by_role(role_keys, *, at):
-    by_role = {}
+def _on_duty_by_role(role_keys: Iterable[str], *, at: datetime) -> dict[str, list[Person]]:
+    by_role: dict[str, dict[Person, None]] = {}
     for shift in shifts_on_duty(at=at).filter(role_key__in=role_keys):
         by_role.setdefault(shift.role_key, {})[shift.person] = None  # Person hashes by pk: one entry each
     return {key: list(people) for key, people in by_role.items()}
 
 
-def _people_by_role(role_keys):
-    by_role = {}
+def _people_by_role(role_keys: Iterable[str]) -> dict[str, list[Person]]:
+    by_role: dict[str, list[Person]] = {}
     assignments = (RoleAssignment.objects.filter(role_key__in=role_keys, person__is_active=True)
                    .select_related("person").order_by("person_id"))
     for assignment in assignments:
@@ -126,7 +141,7 @@ def _people_by_role(role_keys):
     return by_role
 
 
-def _duty_ack_waits(role_keys):
+def _duty_ack_waits(role_keys: Sequence[str]) -> dict[str, timedelta]:
     default = timedelta(seconds=settings.NOTIFICATIONS_DUTY_ACK_WAIT_SECONDS)
     waits = dict.fromkeys(role_keys, default)
     if role_keys:

@@ -32,7 +32,7 @@ def mark_all_read(request):
 @require_POST
 def acknowledge(request, pk):
     notification = get_object_or_404(Notification, pk=pk, person=request.user)
-    answers.acknowledge(notification, request.user)
+    answers.acknowledge(notification, person=request.user)
     messages.success(request, _("Acknowledged: %(title)s") % {"title": notification.title})
     return redirect("notifications:list")
 

@@ -8,12 +8,22 @@ auditors and the regulator's readers in the admin). Everyone else gets 403
 on the API and a polite page in the browser that says whom to ask.
 """
 
+from collections.abc import Callable
 from functools import wraps
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
+
+if TYPE_CHECKING:  # DRF's views import the permissions named in settings: no import back at run time
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
+    from .models import Person
 
 AUDIT_PERMISSION = "people.audit"
 
@@ -21,17 +31,17 @@ NO_ACCESS = _("Your account holds no role in the emergency plan, so it cannot re
               "Ask the emergency office to give you a role, or an administrator to grant the auditor permission.")
 
 
-def may_read_incidents(user):
+def may_read_incidents(user: "Person | AnonymousUser | None") -> bool:
     if not (user and user.is_authenticated and user.is_active):
         return False
     return user.is_staff or bool(user.role_keys()) or user.has_perm(AUDIT_PERMISSION)
 
 
-def reader_required(view):
+def reader_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """login_required, then the reading rule: a signed-in account without access gets the 403 page."""
 
     @wraps(view)
-    def wrapped(request, *args, **kwargs):
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not may_read_incidents(request.user):
             return render(request, "people/no_access.html", {"reason": NO_ACCESS}, status=403)
         return view(request, *args, **kwargs)
@@ -45,5 +55,5 @@ class ReadsIncidents(BasePermission):
     message = NO_ACCESS
     code = "no_plan_role"
 
-    def has_permission(self, request, view):
+    def has_permission(self, request: "Request", view: "APIView") -> bool:
         return may_read_incidents(request.user)

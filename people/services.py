@@ -3,6 +3,8 @@
 import csv
 import io
 import re
+from collections.abc import Collection, Iterable, Sequence
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -16,19 +18,20 @@ _USERNAME = re.compile(r"^[\w.@+-]{1,150}$")
 
 
 class StaffFileError(Exception):
-    def __init__(self, errors):
+    def __init__(self, errors: Iterable[str]) -> None:
         super().__init__("\n".join(errors))
         self.errors = list(errors)
 
 
-def read_staff_csv(text, known_roles):
+def read_staff_csv(text: str, *, known_roles: Collection[str]) -> list[dict[str, Any]]:
     """Parse and check every row; raise StaffFileError naming each bad row."""
     errors = []
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     header = next(reader, None)
     if header is None or [h.strip() for h in header] != STAFF_HEADER:
         raise StaffFileError([f"line 1: the header must be exactly {','.join(STAFF_HEADER)}, not {','.join(header or [])}"])
-    rows, seen = [], {}
+    rows: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
     for line, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):
             continue
@@ -57,7 +60,7 @@ def read_staff_csv(text, known_roles):
 
 
 @transaction.atomic
-def import_staff(rows):
+def import_staff(rows: Sequence[dict[str, Any]]) -> dict[str, int]:
     """Create or update people and set their roles to exactly those listed. Idempotent."""
     created = updated = 0
     for row in rows:
@@ -70,17 +73,17 @@ def import_staff(rows):
         if was_created:
             person.set_unusable_password()
         if changed:
-            person._change_reason = "importstaff"
+            person._change_reason = "importstaff"  # type: ignore[attr-defined]  # simple-history reads it; no stub declares it
             person.save()
         current = set(person.role_assignments.values_list("role_key", flat=True))
         wanted = set(row["roles"])
         for stale in person.role_assignments.filter(role_key__in=current - wanted):
-            stale._change_reason = "importstaff"
+            stale._change_reason = "importstaff"  # type: ignore[attr-defined]  # as above
             stale.delete()
             changed = True
         for key in sorted(wanted - current):
             assignment = RoleAssignment(person=person, role_key=key)
-            assignment._change_reason = "importstaff"
+            assignment._change_reason = "importstaff"  # type: ignore[attr-defined]  # as above
             assignment.save()
             changed = True
         if was_created:
@@ -94,25 +97,26 @@ def import_staff(rows):
 
 
 class TokenRevoked(Exception):
-    def __init__(self, token):
+    def __init__(self, token: ApiToken) -> None:
         super().__init__(f"token {token.prefix} is already revoked")
         self.token = token
 
 
 @transaction.atomic
-def api_token_revoke(*, token, by):
+def api_token_revoke(*, token: ApiToken, by: Person | None) -> ApiToken:
     """Stop the token working from now on. Revoking twice keeps the first time: that is when it stopped."""
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
-        token._history_user = by
-        token._change_reason = "revoked"
+        # simple-history reads these two off the instance; no stub declares them.
+        token._history_user = by  # type: ignore[attr-defined]
+        token._change_reason = "revoked"  # type: ignore[attr-defined]
         token.save(update_fields=["revoked_at"])
     return token
 
 
 @transaction.atomic
-def api_token_rotate(*, token, by):
+def api_token_rotate(*, token: ApiToken, by: Person | None) -> tuple[ApiToken, str]:
     """Revoke the token and issue its successor for the same person and name; returns (new token, secret).
 
     A revoked token is not rotated: that would quietly give its holder a

@@ -59,7 +59,7 @@ class PlanVersionAdmin(ReadOnlyMixin, HistoryAdmin):
         newer = get_object_or_404(PlanVersion, number=new)
         context = {
             **self.admin_site.each_context(request), "title": _("Compare plan versions"), "old": older,
-            "new": newer, "diff": diff_versions(older, newer), "opts": self.model._meta,
+            "new": newer, "diff": diff_versions(older, new=newer), "opts": self.model._meta,
             "versions": PlanVersion.objects.all(),
         }
         return TemplateResponse(request, "admin/plan/planversion/compare.html", context)

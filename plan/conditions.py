@@ -6,6 +6,7 @@ imports from the other apps.
 """
 
 import operator
+from collections.abc import Mapping
 
 from django.utils.translation import gettext_lazy as _
 
@@ -18,9 +19,9 @@ CONDITION_FIELDS = {
 OPERATORS = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
 
 
-def condition_holds(field, op, value, values):
-    """Whether ``values[field] <op> value``; an unknown value (None) never holds."""
+def condition_holds(field: str, *, op: str, value: float | None, values: Mapping[str, float | int | None]) -> bool:
+    """Whether ``values[field] <op> value``; an unknown value (None) on either side never holds."""
     actual = values.get(field)
-    if actual is None:
+    if actual is None or value is None:
         return False
     return OPERATORS[op](actual, value)

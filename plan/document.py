@@ -8,6 +8,9 @@ a file in one pass. Nothing here touches the database.
 
 import json
 import re
+from collections.abc import Collection, Iterable
+from datetime import timedelta
+from typing import Any
 
 import yaml
 
@@ -37,7 +40,7 @@ _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
 class PlanFileError(Exception):
-    def __init__(self, errors):
+    def __init__(self, errors: Iterable[str]) -> None:
         super().__init__("\n".join(errors))
         self.errors = list(errors)
 
@@ -50,8 +53,8 @@ class _StrictLoader(yaml.SafeLoader):
     """A safe loader that refuses a key repeated in one mapping (YAML lets the last win silently)."""
 
 
-def _construct_mapping(loader, node, deep=False):
-    seen = {}
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: dict[Any, int] = {}
     for key_node, _value in node.value:
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
@@ -64,8 +67,8 @@ def _construct_mapping(loader, node, deep=False):
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _json_pairs(pairs):
-    result = {}
+def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
             raise _DuplicateKey(f"duplicate key {key!r}")
@@ -73,7 +76,7 @@ def _json_pairs(pairs):
     return result
 
 
-def parse_text(text):
+def parse_text(text: str) -> Any:
     """YAML or JSON text → Python data, or PlanFileError naming where it broke."""
     try:
         if text.lstrip().startswith("{"):
@@ -93,13 +96,14 @@ def parse_text(text):
 class _Checker:
     """Walks the document once, collecting every error with its path."""
 
-    def __init__(self):
-        self.errors = []
+    def __init__(self) -> None:
+        self.errors: list[str] = []
 
-    def error(self, path, message):
+    def error(self, path: str, message: str) -> None:
         self.errors.append(f"{path}: {message}")
 
-    def mapping(self, value, path, required, optional=()):
+    def mapping(self, value: Any, path: str, required: Collection[str],
+                optional: Collection[str] = ()) -> dict[Any, Any] | None:
         if not isinstance(value, dict):
             self.error(path, f"must be a mapping, not {_kind(value)}")
             return None
@@ -112,7 +116,7 @@ class _Checker:
                 self.error(f"{path}.{key}" if path else key, "is required")
         return value
 
-    def text(self, value, path):
+    def text(self, value: Any, path: str) -> dict[str, str] | None:
         """A bilingual text {en, zh}, both non-empty strings."""
         mapping = self.mapping(value, path, ("en", "zh"))
         if mapping is None:
@@ -126,19 +130,19 @@ class _Checker:
             return {"en": mapping["en"].strip(), "zh": mapping["zh"].strip()}
         return None
 
-    def list(self, value, path):
+    def list(self, value: Any, path: str) -> list[Any]:
         if not isinstance(value, list):
             self.error(path, f"must be a list, not {_kind(value)}")
             return []
         return value
 
-    def role_ref(self, value, path, roles):
+    def role_ref(self, value: Any, path: str, roles: Collection[str]) -> str | None:
         if not isinstance(value, str) or value not in roles:
             self.error(path, f"unknown role {value!r} (declared roles: {', '.join(roles) or 'none'})")
             return None
         return value
 
-    def duration(self, value, path):
+    def duration(self, value: Any, path: str) -> timedelta | None:
         try:
             return parse_duration(value)
         except ValueError as exc:
@@ -146,11 +150,11 @@ class _Checker:
             return None
 
 
-def _kind(value):
+def _kind(value: object) -> str:
     return {dict: "a mapping", list: "a list", str: "a text", type(None): "nothing"}.get(type(value), type(value).__name__)
 
 
-def check_document(data):
+def check_document(data: Any) -> dict[str, Any]:
     """Return the normalised document, or raise PlanFileError listing every problem."""
     c = _Checker()
     doc = c.mapping(data, "", ("format", "name", "roles", "levels", "categories"))
@@ -160,7 +164,7 @@ def check_document(data):
         c.error("format", f"unknown format {doc['format']!r}: this version of Fenghuo reads format {FORMAT}")
         raise PlanFileError(c.errors)
 
-    clean = {"format": FORMAT, "name": c.text(doc.get("name"), "name") if "name" in doc else None}
+    clean: dict[str, Any] = {"format": FORMAT, "name": c.text(doc.get("name"), "name") if "name" in doc else None}
     roles = _check_roles(c, doc.get("roles", []))
     levels = _check_levels(c, doc.get("levels", []))
     clean["roles"] = list(roles.values())
@@ -171,8 +175,8 @@ def check_document(data):
     return clean
 
 
-def _check_roles(c, value, ):
-    roles = {}
+def _check_roles(c: _Checker, value: Any) -> dict[str, dict[str, Any]]:
+    roles: dict[str, dict[str, Any]] = {}
     items = c.list(value, "roles")
     for index, item in enumerate(items):
         key = item.get("key") if isinstance(item, dict) else None
@@ -186,7 +190,7 @@ def _check_roles(c, value, ):
         if key in roles:
             c.error(path, f"role {key!r} is declared twice")
             continue
-        role = {"key": key, "name": c.text(item.get("name"), f"{path}.name") if "name" in item else None}
+        role: dict[str, Any] = {"key": key, "name": c.text(item.get("name"), f"{path}.name") if "name" in item else None}
         if item.get("reports_to") is not None:
             role["reports_to"] = item["reports_to"]
         if "duties" in item:
@@ -203,8 +207,8 @@ def _check_roles(c, value, ):
     return roles
 
 
-def _check_authority(c, value, path):
-    granted = []
+def _check_authority(c: _Checker, value: Any, path: str) -> list[str]:
+    granted: list[str] = []
     for index, name in enumerate(c.list(value, path)):
         if name not in AUTHORITIES:
             c.error(f"{path}[{index}]", f"unknown authority {name!r} (known: {', '.join(AUTHORITIES)})")
@@ -215,7 +219,7 @@ def _check_authority(c, value, path):
     return granted
 
 
-def _check_no_cycle(c, roles):
+def _check_no_cycle(c: _Checker, roles: dict[str, dict[str, Any]]) -> None:
     for start in roles:
         seen = [start]
         current = roles[start].get("reports_to")
@@ -229,8 +233,8 @@ def _check_no_cycle(c, roles):
             current = roles[current].get("reports_to")
 
 
-def _check_levels(c, value):
-    levels = {}
+def _check_levels(c: _Checker, value: Any) -> dict[str, dict[str, Any]]:
+    levels: dict[str, dict[str, Any]] = {}
     for index, item in enumerate(c.list(value, "levels")):
         key = item.get("key") if isinstance(item, dict) else None
         path = f"levels.{key}" if isinstance(key, str) and _KEY.match(key) else f"levels[{index}]"
@@ -259,8 +263,9 @@ def _check_levels(c, value):
     return dict(sorted(levels.items(), key=lambda pair: -pair[1]["rank"]))
 
 
-def _check_categories(c, value, roles, levels):
-    categories = {}
+def _check_categories(c: _Checker, value: Any, roles: dict[str, dict[str, Any]],
+                      levels: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    categories: dict[str, dict[str, Any]] = {}
     for index, item in enumerate(c.list(value, "categories")):
         key = item.get("key") if isinstance(item, dict) else None
         path = f"categories.{key}" if isinstance(key, str) and _KEY.match(key) else f"categories[{index}]"
@@ -273,7 +278,7 @@ def _check_categories(c, value, roles, levels):
         if key in categories:
             c.error(path, f"category {key!r} is declared twice")
             continue
-        category = {"key": key, "name": c.text(item.get("name"), f"{path}.name") if "name" in item else None}
+        category: dict[str, Any] = {"key": key, "name": c.text(item.get("name"), f"{path}.name") if "name" in item else None}
         category["responses"] = _check_responses(c, item.get("responses"), f"{path}.responses", roles, levels)
         categories[key] = category
     for key in CATEGORY_KEYS:
@@ -282,8 +287,9 @@ def _check_categories(c, value, roles, levels):
     return [categories[key] for key in CATEGORY_KEYS if key in categories]
 
 
-def _check_responses(c, value, path, roles, levels):
-    responses = {}
+def _check_responses(c: _Checker, value: Any, path: str, roles: dict[str, dict[str, Any]],
+                     levels: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any] | None]:
+    responses: dict[str, dict[str, Any] | None] = {}
     if value is None:
         return responses
     if not isinstance(value, dict):
@@ -300,11 +306,12 @@ def _check_responses(c, value, path, roles, levels):
     return {key: responses[key] for key in LEVEL_RANKS if key in responses}
 
 
-def _check_cell(c, value, path, level_key, roles, levels):
+def _check_cell(c: _Checker, value: Any, path: str, level_key: str, roles: dict[str, dict[str, Any]],
+                levels: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
     cell = c.mapping(value, path, ("criteria", "notify", "report", "on_site", "approval", "steps"), ("escalate",))
     if cell is None:
         return None
-    clean = {"criteria": c.text(cell.get("criteria"), f"{path}.criteria") if "criteria" in cell else None}
+    clean: dict[str, Any] = {"criteria": c.text(cell.get("criteria"), f"{path}.criteria") if "criteria" in cell else None}
 
     clean["notify"] = []
     for i, role in enumerate(c.list(cell.get("notify", []), f"{path}.notify")):
@@ -352,11 +359,11 @@ def _check_cell(c, value, path, level_key, roles, levels):
     return clean
 
 
-def _check_escalation(c, value, path, level_key):
+def _check_escalation(c: _Checker, value: Any, path: str, level_key: str) -> dict[str, Any] | None:
     rule = c.mapping(value, path, ("to", "after"), ("when",))
     if rule is None:
         return None
-    clean = {"to": rule.get("to"), "after": None}
+    clean: dict[str, Any] = {"to": rule.get("to"), "after": None}
     target = rule.get("to")
     if "to" in rule:
         if target not in LEVEL_RANKS:
@@ -370,7 +377,7 @@ def _check_escalation(c, value, path, level_key):
     return clean
 
 
-def _check_condition(c, value, path):
+def _check_condition(c: _Checker, value: Any, path: str) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         c.error(path, f"must be a mapping like {{field: affected_branch_ratio, gt: 0.5}}, not {_kind(value)}")
         return None

@@ -2,10 +2,11 @@
 
 import difflib
 import hashlib
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from django.db import transaction
-from django.db.models import Max, Prefetch
+from django.db.models import Max, Prefetch, QuerySet
 
 from .document import check_document, parse_text
 from .durations import format_duration
@@ -21,8 +22,11 @@ from .models import (
     Step,
 )
 
+if TYPE_CHECKING:
+    from people.models import Person
 
-def load_plan_text(text, *, source="", loaded_by=None):
+
+def load_plan_text(text: str, *, source: str = "", loaded_by: "Person | None" = None) -> PlanVersion:
     """Check a plan file and store it as the new active version.
 
     Raises PlanFileError before anything is written; the store itself is one
@@ -34,7 +38,8 @@ def load_plan_text(text, *, source="", loaded_by=None):
 
 
 @transaction.atomic
-def store_plan(document, *, source="", source_sha256="", loaded_by=None):
+def store_plan(document: dict[str, Any], *, source: str = "", source_sha256: str = "",
+               loaded_by: "Person | None" = None) -> PlanVersion:
     # Lock the active row so two concurrent loads number their versions in turn.
     list(PlanVersion.objects.select_for_update().filter(is_active=True))
     number = (PlanVersion.objects.aggregate(n=Max("number"))["n"] or 0) + 1
@@ -48,8 +53,9 @@ def store_plan(document, *, source="", source_sha256="", loaded_by=None):
         source=source[:500],
         source_sha256=source_sha256,
     )
-    version._history_user = loaded_by
-    version._change_reason = f"loaded from {source or 'a plan document'}"
+    # simple-history reads these two off the instance; no stub declares them.
+    version._history_user = loaded_by  # type: ignore[attr-defined]
+    version._change_reason = f"loaded from {source or 'a plan document'}"  # type: ignore[attr-defined]
     version.save()
 
     roles = {}
@@ -86,7 +92,8 @@ def store_plan(document, *, source="", source_sha256="", loaded_by=None):
     return version
 
 
-def _store_cell(version, category, level, cell, roles, levels):
+def _store_cell(version: PlanVersion, category: Category, level: Level, cell: dict[str, Any],
+                roles: dict[str, Role], levels: dict[str, Level]) -> None:
     escalate = cell.get("escalate")
     when = (escalate or {}).get("when")
     response = Response.objects.create(
@@ -120,31 +127,32 @@ def _store_cell(version, category, level, cell, roles, levels):
 
 
 @transaction.atomic
-def activate_version(version, *, by=None):
+def activate_version(version: PlanVersion, *, by: "Person | None" = None) -> PlanVersion:
     """Make an earlier version active again (a rollback); the old one stays stored."""
     PlanVersion.objects.select_for_update().filter(is_active=True).update(is_active=False)
     version.is_active = True
-    version._history_user = by
-    version._change_reason = "activated"
+    # simple-history reads these two off the instance; no stub declares them.
+    version._history_user = by  # type: ignore[attr-defined]
+    version._change_reason = "activated"  # type: ignore[attr-defined]
     version.save(update_fields=["is_active"])
     return version
 
 
-def active_version():
+def active_version() -> PlanVersion:
     return PlanVersion.objects.active()
 
 
-def active_version_if_same_source(text):
+def active_version_if_same_source(text: str) -> PlanVersion | None:
     """The active version when it was loaded from exactly this text, else None."""
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return PlanVersion.objects.filter(is_active=True, source_sha256=sha).first()
 
 
 # A stored version never changes, so its roles' authority is read once per process.
-_authority = {}
+_authority: dict[int, dict[str, frozenset[str]]] = {}
 
 
-def roles_with(authority, version_id=None):
+def roles_with(authority: str, version_id: int | None = None) -> frozenset[str]:
     """The keys of the roles granted ``authority`` (plan/document.py AUTHORITIES) in a version, else the active one."""
     if version_id is None:
         version_id = PlanVersion.objects.filter(is_active=True).values_list("pk", flat=True).first()
@@ -152,15 +160,15 @@ def roles_with(authority, version_id=None):
             return frozenset()
     granted = _authority.get(version_id)
     if granted is None:
-        granted = {}
+        found: dict[str, set[str]] = {}
         for key, names in Role.objects.filter(version_id=version_id).values_list("key", "authority"):
             for name in names or []:
-                granted.setdefault(name, set()).add(key)
-        granted = _authority[version_id] = {name: frozenset(keys) for name, keys in granted.items()}
+                found.setdefault(name, set()).add(key)
+        granted = _authority[version_id] = {name: frozenset(keys) for name, keys in found.items()}
     return granted.get(authority, frozenset())
 
 
-def cells(version):
+def cells(version: PlanVersion) -> QuerySet[Response]:
     """Every response of a version with what it references, in a fixed number of queries."""
     return (
         Response.objects.filter(version=version)
@@ -174,19 +182,19 @@ def cells(version):
     )
 
 
-def response_for(version, category_key, level_key):
+def response_for(version: PlanVersion, *, category_key: str, level_key: str) -> Response:
     return cells(version).get(category__key=category_key, level__key=level_key)
 
 
-def _text(obj, field="name"):
+def _text(obj: object, field: str = "name") -> dict[str, str]:
     return {"en": getattr(obj, f"{field}_en"), "zh": getattr(obj, f"{field}_zh")}
 
 
-def version_document(version):
+def version_document(version: PlanVersion) -> dict[str, Any]:
     """The version as a format-1 document, built from the stored rows."""
-    roles = []
+    roles: list[dict[str, Any]] = []
     for role in version.roles.select_related("reports_to"):
-        entry = {"key": role.key, "name": _text(role)}
+        entry: dict[str, Any] = {"key": role.key, "name": _text(role)}
         if role.reports_to:
             entry["reports_to"] = role.reports_to.key
         if role.duties_en or role.duties_zh:
@@ -194,13 +202,13 @@ def version_document(version):
         if role.authority:
             entry["authority"] = list(role.authority)
         roles.append(entry)
-    levels = [
+    levels: list[dict[str, Any]] = [
         {"key": lv.key, "rank": lv.rank, "color": lv.color, "name": _text(lv)} for lv in version.levels.order_by("-rank")
     ]
     by_cell = {(r.category_id, r.level.key): r for r in cells(version)}
     categories = []
     for category in version.categories.all():
-        responses = {}
+        responses: dict[str, dict[str, Any]] = {}
         for level in levels:
             response = by_cell[(category.id, level["key"])]
             responses[level["key"]] = _cell_document(response)
@@ -208,7 +216,7 @@ def version_document(version):
     return {"format": 1, "name": _text(version), "roles": roles, "levels": levels, "categories": categories}
 
 
-def _approval_document(response):
+def _approval_document(response: Response) -> dict[str, str] | None:
     if not response.approval_by:
         return None
     approval = {"by": response.approval_by.key}
@@ -217,8 +225,8 @@ def _approval_document(response):
     return approval
 
 
-def _cell_document(response):
-    cell = {
+def _cell_document(response: Response) -> dict[str, Any]:
+    cell: dict[str, Any] = {
         "criteria": _text(response, "criteria"),
         "notify": [n.role.key for n in response.notify.all()],
         "report": [{"from": d.from_role.key, "to": d.to_role.key} for d in response.reports.all()],
@@ -226,9 +234,12 @@ def _cell_document(response):
         "approval": _approval_document(response),
     }
     if response.escalate_to:
-        rule = {"to": response.escalate_to.key, "after": format_duration(response.escalate_after)}
+        # Stored together with escalate_to (CheckConstraint escalation_has_target_and_deadline).
+        assert response.escalate_after is not None
+        rule: dict[str, Any] = {"to": response.escalate_to.key, "after": format_duration(response.escalate_after)}
         if response.escalate_when_field:
             value = response.escalate_when_value
+            assert value is not None  # the loader stores a condition's field and value together
             rule["when"] = {"field": response.escalate_when_field, response.escalate_when_op: int(value) if value.is_integer() else value}
         cell["escalate"] = rule
     cell["steps"] = [_text(step, "text") for step in response.steps.all()]
@@ -239,7 +250,7 @@ class _ExportDumper(yaml.SafeDumper):
     pass
 
 
-def _represent_str(dumper, value):
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     style = "|" if "\n" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
@@ -247,14 +258,14 @@ def _represent_str(dumper, value):
 _ExportDumper.add_representer(str, _represent_str)
 
 
-def export_version(version):
+def export_version(version: PlanVersion) -> str:
     """YAML that ``loadplan`` accepts and that exports back byte-identical."""
     return yaml.dump(
         version_document(version), Dumper=_ExportDumper, sort_keys=False, allow_unicode=True, width=100, indent=2
     )
 
 
-def diff_versions(old, new):
+def diff_versions(old: PlanVersion, *, new: PlanVersion) -> list[str]:
     """A unified diff of two versions' exports, for the admin's compare page."""
     return list(
         difflib.unified_diff(

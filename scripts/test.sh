@@ -121,6 +121,9 @@ status=0
 # The layers first: an import up the layers (docs/architecture.md) fails CI before any test runs.
 echo "Checking the layers (import-linter)..."
 PYTHONPATH=. .venv/bin/lint-imports --no-cache || status=$?
+# Then the types of the services and selectors ([tool.mypy] files in pyproject.toml).
+echo "Checking the types (mypy)..."
+.venv/bin/mypy || status=$?
 if [ "$passes" != sqlite ]; then
   .venv/bin/python -m pytest "$@" || status=$?
 fi

@@ -229,7 +229,7 @@ def test_one_runner_at_a_time_and_a_refused_runner_makes_the_holder_run_again(al
         pytest.skip("the turn lives in Redis; this run uses another broker")
     alertmanager("g1", am_alert("a1"))
     alertmanager.client.post(AM, am_webhook("g1", [am_alert("a2")]), format="json")
-    lane = lanes.lane_of(alertmanager.integration.pk, "g1")
+    lane = lanes.lane_of(alertmanager.integration.pk, group_key="g1")
     client.set(lanes.redis_key("turn", lane), "another-worker")
 
     assert processing.alerts_process_pending_in_turn(lane) == (0, False)
@@ -247,7 +247,7 @@ def test_each_lane_runner_takes_only_its_own_groups_and_the_lanes_cover_them_all
     for key in keys:
         alertmanager.client.post(AM, am_webhook(key, [am_alert(f"{key}-a")]), format="json")
     integration_id = alertmanager.integration.pk
-    by_lane = {lane: {k for k in keys if lanes.lane_of(integration_id, k) == lane} for lane in (0, 1)}
+    by_lane = {lane: {k for k in keys if lanes.lane_of(integration_id, group_key=k) == lane} for lane in (0, 1)}
     assert by_lane[0] and by_lane[1]  # the hash spreads these keys over both lanes
 
     assert processing.alerts_process_pending(lane=0) == len(by_lane[0])
@@ -259,8 +259,8 @@ def test_each_lane_runner_takes_only_its_own_groups_and_the_lanes_cover_them_all
 
 def test_a_lane_is_the_same_in_every_process():
     # crc32, not Python's hash(), which differs between processes.
-    assert lanes.lane_of(7, "{}:{alertname=\"BranchLinkDown\"}", 2) == 0
-    assert [lanes.lane_of(1, f"g{n}", 3) for n in range(6)] == [1, 1, 1, 1, 2, 2]
+    assert lanes.lane_of(7, group_key="{}:{alertname=\"BranchLinkDown\"}", lanes=2) == 0
+    assert [lanes.lane_of(1, group_key=f"g{n}", lanes=3) for n in range(6)] == [1, 1, 1, 1, 2, 2]
 
 
 def _pending_groups():

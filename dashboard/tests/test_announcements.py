@@ -26,7 +26,7 @@ def business(make_person):
 def test_orange_incident_is_announced_once_and_every_business_department_is_told(office, business):
     incident = services.log_fault(reporter=office, category="system", level="orange", title="savings host blocked")
     # Opening at orange announced it; asking again announces nothing more.
-    assert announcements.announce_level(incident, timezone.now()) is None
+    assert announcements.announce_level(incident, at=timezone.now()) is None
     announcement = Announcement.objects.get(incident=incident)
 
     assert announcement.created_by is None
@@ -40,10 +40,10 @@ def test_orange_incident_is_announced_once_and_every_business_department_is_told
 
 def test_rise_to_red_is_announced_again(office, business):
     incident = services.log_fault(reporter=office, category="system", level="orange", title="down")
-    announcements.announce_level(incident, timezone.now())
-    services.escalate(incident, "red", actor=office, reason="province-wide")
+    announcements.announce_level(incident, at=timezone.now())
+    services.escalate(incident, level_key="red", actor=office, reason="province-wide")
     incident.refresh_from_db()
-    announcements.announce_level(incident, timezone.now())
+    announcements.announce_level(incident, at=timezone.now())
     assert list(Announcement.objects.filter(incident=incident).order_by("id").values_list("level_key", flat=True)) == [
         "orange", "red"]
 
@@ -51,7 +51,7 @@ def test_rise_to_red_is_announced_again(office, business):
 def test_blue_and_yellow_are_not_announced(office, business):
     for level in ("blue", "yellow"):
         incident = services.log_fault(reporter=office, category="system", level=level, title="slow")
-        assert announcements.announce_level(incident, timezone.now()) is None
+        assert announcements.announce_level(incident, at=timezone.now()) is None
     assert not Announcement.objects.exists()
     assert not Notification.objects.filter(ask=Ask.ANNOUNCE).exists()
 
@@ -88,7 +88,7 @@ def test_only_the_office_or_leadership_announce(office, business, make_person):
 
 def test_business_departments_read_announcements_after_signing_in(office, business, client):
     incident = services.log_fault(reporter=office, category="system", level="red", title="province-wide outage")
-    announcements.announce_level(incident, timezone.now())
+    announcements.announce_level(incident, at=timezone.now())
     assert client.get("/announcements/").status_code == 302
     client.force_login(business[0])
     html = client.get("/announcements/").content.decode()

@@ -172,11 +172,11 @@ def test_alarm_key_moves_on_a_new_incident_and_on_a_level_rise_but_not_on_loweri
     opened_key, level = alarm(client.get("/dashboard/fragment/"))
     assert opened_key > 0 and level == "yellow"
 
-    services.escalate(incident, "red", actor=office, reason="province-wide now")
+    services.escalate(incident, level_key="red", actor=office, reason="province-wide now")
     raised_key, level = alarm(client.get("/dashboard/fragment/"))
     assert raised_key > opened_key and level == "red"
 
-    services.deescalate(incident, "orange", actor=office, reason="partly restored")
+    services.deescalate(incident, level_key="orange", actor=office, reason="partly restored")
     assert alarm(client.get("/dashboard/fragment/")) == (raised_key, "red")
 
 

@@ -60,8 +60,8 @@ def test_an_early_or_repeated_nudge_does_nothing(two_hour_escalation):
     with time_machine.travel(two_hour_escalation.due_at - timedelta(milliseconds=1), tick=False):
         assert engine.act_on(two_hour_escalation.pk) is False
     with time_machine.travel(two_hour_escalation.due_at, tick=False):
-        assert engine.act_on(two_hour_escalation.pk, two_hour_escalation.incident_id) is True
-        assert engine.act_on(two_hour_escalation.pk, two_hour_escalation.incident_id) is False
+        assert engine.act_on(two_hour_escalation.pk, incident_id=two_hour_escalation.incident_id) is True
+        assert engine.act_on(two_hour_escalation.pk, incident_id=two_hour_escalation.incident_id) is False
     two_hour_escalation.refresh_from_db()
     assert two_hour_escalation.state == State.FIRED
 
@@ -74,6 +74,6 @@ def test_one_nudge_acts_on_everything_due_at_that_moment(shipped_plan, make_pers
     first = incidents[0].deadlines.get(kind="on_site")
 
     with time_machine.travel(first.due_at, tick=False):
-        assert engine.nudge(first.pk, first.incident_id) == 3
-        assert engine.nudge(first.pk, first.incident_id) == 0
+        assert engine.nudge(first.pk, incident_id=first.incident_id) == 3
+        assert engine.nudge(first.pk, incident_id=first.incident_id) == 0
     assert {i.deadlines.get(kind="on_site").state for i in incidents} == {State.MISSED}

@@ -321,7 +321,7 @@ def test_manual_escalation_takes_the_same_path_as_a_timed_one(start, reporter, m
     incident = open_at(start, reporter, "system", "yellow")
     worse = start + timedelta(minutes=40)
     with time_machine.travel(worse, tick=False):
-        services.escalate(incident, "orange", actor=supervisor, reason="the batch is stuck")
+        services.escalate(incident, level_key="orange", actor=supervisor, reason="the batch is stuck")
 
     assert level_of(incident) == "orange"
     assert incident.level_since == worse
@@ -345,7 +345,7 @@ def test_lowering_a_level_is_manual_and_recorded(start, reporter, make_person):
     incident = open_at(start, reporter, "system", "orange")
     milder = start + timedelta(minutes=10)
     with time_machine.travel(milder, tick=False):
-        services.deescalate(incident, "yellow", actor=office, reason="only one peripheral system is slow")
+        services.deescalate(incident, level_key="yellow", actor=office, reason="only one peripheral system is slow")
 
     assert level_of(incident) == "yellow"
     change = incident.timeline.get(kind=TimelineKind.LEVEL_CHANGED)
@@ -368,7 +368,7 @@ def test_only_the_office_or_leadership_may_lower_a_level(start, reporter, make_p
     incident = open_at(start, reporter, "system", "orange")
 
     with pytest.raises(Refused):
-        services.deescalate(incident, "yellow", actor=technician, reason="looks better")
+        services.deescalate(incident, level_key="yellow", actor=technician, reason="looks better")
     assert level_of(incident) == "orange"
 
 

@@ -482,7 +482,7 @@ def test_implementing_before_the_plan_is_approved_is_refused(plan, coordinator):
 def test_the_timeline_lists_every_event_oldest_first(plan, coordinator):
     person, client = coordinator
     incident = services.acknowledge(open_incident(person), actor=person)
-    services.escalate(incident, "orange", actor=person, reason="worse")
+    services.escalate(incident, level_key="orange", actor=person, reason="worse")
     response = client.get(f"/api/v1/incidents/{incident.pk}/timeline/")
 
     assert response.status_code == 200

@@ -26,7 +26,7 @@ def test_after_orange_to_red_main_leaders_approve_and_leadership_is_refused(oran
                                                                              api_client_for):
     incident, plan, office = orange_plan
     leadership, main = make_person("leadership"), make_person("main_leaders")
-    services.escalate(incident, "red", actor=office, reason="Worsening fast.")
+    services.escalate(incident, level_key="red", actor=office, reason="Worsening fast.")
 
     plan.refresh_from_db()
     assert plan.approver_role_key == "main_leaders"
@@ -44,7 +44,7 @@ def test_approval_deadline_restarts_from_the_level_change_for_the_new_approver(o
     first = Deadline.objects.get(incident=incident, kind=Kind.APPROVAL, state=State.PENDING)
     later = timezone.now() + timedelta(minutes=10)
     with time_machine.travel(later, tick=False):
-        services.escalate(incident, "red", actor=office, reason="Worsening fast.")
+        services.escalate(incident, level_key="red", actor=office, reason="Worsening fast.")
     first.refresh_from_db()
     assert first.state == State.CANCELLED
     new = Deadline.objects.get(incident=incident, kind=Kind.APPROVAL, state=State.PENDING)
@@ -57,7 +57,7 @@ def test_approval_deadline_restarts_from_the_level_change_for_the_new_approver(o
 
 def test_lowered_to_a_level_without_approval_the_plan_stays_pending_with_its_approver(orange_plan, make_person):
     incident, plan, office = orange_plan
-    services.deescalate(incident, "yellow", actor=office, reason="Contained.")
+    services.deescalate(incident, level_key="yellow", actor=office, reason="Contained.")
     plan.refresh_from_db()
     assert plan.status == PlanStatus.PENDING and plan.approver_role_key == "leadership"
     assert Deadline.objects.filter(incident=incident, kind=Kind.APPROVAL, state=State.PENDING,
@@ -70,7 +70,7 @@ def test_refusal_names_the_approver_role_in_the_readers_language_not_its_key(ora
 
     incident, plan, office = orange_plan
     # Yellow needs no approval: the plan keeps "leadership" as approver while the cell has none.
-    services.deescalate(incident, "yellow", actor=office, reason="Contained.")
+    services.deescalate(incident, level_key="yellow", actor=office, reason="Contained.")
     role = Role.objects.get(version=incident.plan_version, key="leadership")
     client = api_client_for(make_person("office"))
     response = client.post(f"/api/v1/plans/{plan.pk}/approve/", {}, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")

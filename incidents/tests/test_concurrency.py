@@ -135,8 +135,8 @@ def test_two_escalations_to_the_same_level_at_once_raise_it_once(orange_incident
     colleague = make_person("office")
 
     outcomes = race(incident,
-                    lambda: services.escalate(incident, "red", actor=office, reason="Province-wide outage."),
-                    lambda: services.escalate(incident, "red", actor=colleague, reason="Nothing works."))
+                    lambda: services.escalate(incident, level_key="red", actor=office, reason="Province-wide outage."),
+                    lambda: services.escalate(incident, level_key="red", actor=colleague, reason="Nothing works."))
 
     _winner, refusal = one_won(outcomes)
     assert isinstance(refusal, ValidationError) and "level" in refusal.message_dict

@@ -418,8 +418,8 @@ def test_incident_list_paginates(plan, client, make_person, monkeypatch):
 def _busy(incident, actor, rounds):
     """Grow the timeline, deadlines and response plans of ``incident``."""
     for _ in range(rounds):
-        services.escalate(incident, "red", actor=actor, reason="worse")
-        services.deescalate(incident, "orange", actor=actor, reason="better")
+        services.escalate(incident, level_key="red", actor=actor, reason="worse")
+        services.deescalate(incident, level_key="orange", actor=actor, reason="better")
         plan = services.propose_plan(incident, actor=actor, text="Try again")
         services.reject_plan(plan, actor=actor, comment="no")
 

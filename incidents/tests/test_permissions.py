@@ -77,4 +77,4 @@ def test_only_the_office_may_edit_the_emergency_plan(shipped_plan, make_person, 
     # No API endpoint edits the plan (it is loaded with `loadplan` or on the pages); the rule is the same function.
     person = make_person(*([role] if role else []))
 
-    assert (permissions.refusal(person, action) is None) is allowed
+    assert (permissions.refusal(person, action=action) is None) is allowed

@@ -49,8 +49,8 @@ def act(action, incident, actor):
         "resolve": lambda: services.resolve(incident, actor=actor, summary="Restarted the batch."),
         "review": lambda: services.review(incident, actor=actor, notes="Watch the disk."),
         "archive": lambda: services.archive(incident, actor=actor),
-        "escalate": lambda: services.escalate(incident, "red", actor=actor, reason="Worse."),
-        "deescalate": lambda: services.deescalate(incident, "yellow", actor=actor, reason="Better."),
+        "escalate": lambda: services.escalate(incident, level_key="red", actor=actor, reason="Worse."),
+        "deescalate": lambda: services.deescalate(incident, level_key="yellow", actor=actor, reason="Better."),
         "update": lambda: services.update_details(incident, actor=actor, changes={"title": "Savings host down"}),
         "announce": lambda: services.announce(incident, author=actor, text_zh="请各业务部门注意"),
     }
@@ -113,7 +113,7 @@ def test_allowed_transition_moves_the_incident_and_records_it(coordinator, actio
     act(action, incident, coordinator)
 
     incident.refresh_from_db()
-    assert incident.status == target_status(action, status)
+    assert incident.status == target_status(action, status=status)
     assert TimelineEntry.objects.filter(incident=incident, kind=ENTRY_OF[action]).count() == entries_before + 1
 
 

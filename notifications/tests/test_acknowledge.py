@@ -97,10 +97,10 @@ def test_a_forged_link_is_refused(wang_notified):
 def test_acknowledge_service_refuses_another_person_with_a_permission_error(wang_notified, make_person):
     _wang, notification = wang_notified
     with pytest.raises(PermissionError):
-        acknowledge(notification, make_person("office"))
+        acknowledge(notification, person=make_person("office"))
 
 
 def test_acknowledging_twice_keeps_the_first_time(wang_notified):
     wang, notification = wang_notified
-    first = acknowledge(notification, wang).acknowledged_at
-    assert acknowledge(notification, wang).acknowledged_at == first
+    first = acknowledge(notification, person=wang).acknowledged_at
+    assert acknowledge(notification, person=wang).acknowledged_at == first

@@ -177,7 +177,7 @@ def test_over_the_robot_limit_an_incidents_updates_are_coalesced_into_one_messag
     _robot("wecom", f"{hook.base}/cgi-bin/webhook/send?key=K", per_minute=2, role_key="")
     incident = open_incident()
     for n in range(4):
-        notify_roles(incident, ["tech_group"], event=f"update:{n}", ask=Ask.FYI, note=f"update {n}")
+        notify_roles(incident, role_keys=["tech_group"], event=f"update:{n}", ask=Ask.FYI, note=f"update {n}")
     deliver_due()
     assert len(hook.requests) == 1
     content = json.loads(hook.requests[0]["body"])["markdown"]["content"]
@@ -204,7 +204,7 @@ def test_a_long_message_is_cut_to_the_wecom_limit_and_keeps_the_link(open_incide
     hook = receiver("wecom")
     _robot("wecom", f"{hook.base}/cgi-bin/webhook/send?key=K", role_key="office")
     incident = open_incident()
-    notify_roles(incident, ["office"], event="long", ask=Ask.FYI, note="系统日志" * 2000)
+    notify_roles(incident, role_keys=["office"], event="long", ask=Ask.FYI, note="系统日志" * 2000)
     deliver_due()
     assert Delivery.objects.get(kind="wecom").status == DeliveryStatus.SENT
     content = hook.accepted[0]["markdown"]["content"]
@@ -224,7 +224,7 @@ def test_sms_beyond_the_daily_cap_for_a_number_is_suppressed_not_sent(make_perso
     Preference.objects.create(person=person, channels=["sms"])
     incident = open_incident()
     for n in range(3):
-        notify_roles(incident, ["tech_group"], event=f"update:{n}", ask=Ask.FYI)
+        notify_roles(incident, role_keys=["tech_group"], event=f"update:{n}", ask=Ask.FYI)
     deliver_due()
     assert len(gateway.accepted) == 2
     assert sorted(Delivery.objects.values_list("status", flat=True)) == ["sent", "sent", "suppressed", "suppressed"]

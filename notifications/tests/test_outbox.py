@@ -27,7 +27,7 @@ def test_notifying_the_same_event_twice_creates_no_second_notification_or_delive
     make_person("tech_group")
     incident = open_incident()
     before = (Notification.objects.count(), Delivery.objects.count())
-    told, _nobody = notify_roles(incident, ["tech_group"], event=Notification.objects.first().event,
+    told, _nobody = notify_roles(incident, role_keys=["tech_group"], event=Notification.objects.first().event,
                                           ask=Ask.ON_SITE)
     assert told == []
     assert (Notification.objects.count(), Delivery.objects.count()) == before
@@ -37,7 +37,7 @@ def test_a_rolled_back_event_leaves_neither_notification_nor_delivery(make_perso
     make_person("tech_group")
     incident = open_incident()
     with pytest.raises(RuntimeError), transaction.atomic():
-        notify_roles(incident, ["tech_group"], event="rolled-back", ask=Ask.FYI)
+        notify_roles(incident, role_keys=["tech_group"], event="rolled-back", ask=Ask.FYI)
         assert Delivery.objects.filter(notification__event="rolled-back").exists()
         raise RuntimeError("the caller's transaction fails")
     assert not Notification.objects.filter(event="rolled-back").exists()

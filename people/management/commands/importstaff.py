@@ -25,7 +25,7 @@ class Command(BaseCommand):
             raise CommandError("no plan is active: run loadplan first, so role keys can be checked") from None
         known = set(version.roles.values_list("key", flat=True))
         try:
-            rows = read_staff_csv(text, known)
+            rows = read_staff_csv(text, known_roles=known)
         except StaffFileError as exc:
             lines = [f"{file}: {len(exc.errors)} problem(s), nothing was changed:"] + [f"  {e}" for e in exc.errors]
             raise CommandError("\n".join(lines)) from None
