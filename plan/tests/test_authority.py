@@ -45,9 +45,9 @@ def test_only_the_roles_the_plan_lets_lower_a_level_may(make_person):
     plan_where(leadership=[], tech_group=["respond_to_every_incident", "lower_level"])
     incident = services.log_fault(reporter=make_person("tech_group"), category="system", level="yellow", title="t")
     with pytest.raises(Refused) as refused:
-        services.deescalate(incident, "blue", actor=make_person("leadership"), reason="better")
+        services.deescalate(incident, level_key="blue", actor=make_person("leadership"), reason="better")
     assert refused.value.status_code == 403
-    services.deescalate(incident, "blue", actor=make_person("tech_group"), reason="better")
+    services.deescalate(incident, level_key="blue", actor=make_person("tech_group"), reason="better")
     incident.refresh_from_db()
     assert incident.level.key == "blue"
 
