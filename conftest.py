@@ -99,11 +99,11 @@ def _fresh_plan_caches():
     import alerts.intake
     import escalation.services
     import incidents.deadlines
-    import incidents.services
+    import incidents.faults
     import plan.services
 
     incidents.deadlines._role.cache_clear()
-    for cache in (escalation.services._cells, incidents.services._plan_items, plan.services._authority,
+    for cache in (escalation.services._cells, incidents.faults._plan_items, plan.services._authority,
                   alerts.intake._category_keys_by_version, alerts.grouping._level_ranks,
                   alerts.intake._last_touched):
         cache.clear()

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .models import AffectedSystem, Incident
-from .services import MAX_BRANCHES
+from .faults import MAX_BRANCHES
 
 
 class LogFaultForm(forms.Form):

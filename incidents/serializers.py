@@ -8,7 +8,8 @@ from rest_framework import serializers
 from escalation.models import Deadline, State
 
 from .models import AffectedSystem, Incident, PlanStatus, ResponsePlan, TimelineEntry
-from .services import DETAIL_FIELDS, MAX_BRANCHES
+from .faults import MAX_BRANCHES
+from .services import DETAIL_FIELDS
 
 
 class DeadlineSerializer(serializers.ModelSerializer):

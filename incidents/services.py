@@ -5,7 +5,7 @@ machine, makes the change and writes its timeline row in one transaction.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -19,17 +19,15 @@ from escalation import services as engine
 from notifications import announcements
 from notifications.models import Announcement, Ask
 from notifications.recipients import notify_roles
-from plan.models import Category, Level, PlanVersion, Response
+from plan.models import Level, PlanVersion, Response
 
 from . import deadlines, levels, permissions, states, timeline
+from .faults import check_branches, checked_fault
 from .models import Incident, PlanStatus, ResponsePlan, Source, TimelineKind
 from .states import Status
 
 if TYPE_CHECKING:
     from people.models import Person
-
-# log_fault's checked fields, the discovery time and the timeline's actor label.
-CheckedFault = tuple[dict[str, Any], datetime | None, str]
 
 DETAIL_FIELDS = ("title", "description", "affected_branches", "total_branches", "affected_system", "host_fault")
 
@@ -102,7 +100,7 @@ def log_faults(faults: Sequence[Mapping[str, Any]]) -> list[Incident]:
     An alert storm opens many incidents together: their rows, history,
     timeline, deadlines and notifications are written in one statement each.
     """
-    checked = [_checked_fault(**fault) for fault in faults]
+    checked = [checked_fault(**fault) for fault in faults]
     with transaction.atomic(savepoint=False):
         now = timezone.now()
         incidents = [Incident(**fields, discovered_at=discovered_at or now, opened_at=now, level_since=now)
@@ -119,70 +117,6 @@ def log_faults(faults: Sequence[Mapping[str, Any]]) -> list[Incident]:
             for incident, (_fields, _discovered_at, actor_label) in zip(incidents, checked, strict=True)])
         levels.start_level_responses(incidents, started_at=now)
     return incidents
-
-
-def _checked_fault(*, reporter: "Person | None", category: str, level: str, title: str, description: str = "",
-                   affected_branches: int | None = None, total_branches: int | None = None,
-                   affected_system: str = "", host_fault: bool = False, is_drill: bool = False,
-                   discovered_at: datetime | None = None, source: str = Source.MANUAL, actor_label: str = "",
-                   plan_version: PlanVersion | None = None) -> CheckedFault:
-    """The incident's fields, discovery time and timeline label, or Refused / ValidationError naming what is wrong."""
-    if reporter is not None:
-        reason = permissions.refusal(reporter, action="log")
-        if reason:
-            raise Refused(_("cannot log a fault: %(reason)s") % {"reason": reason}, code="forbidden", status_code=403)
-    version = plan_version or PlanVersion.objects.active()
-    errors: dict[str, list[str]] = {}
-    category_obj = _plan_item(Category, version, category)
-    level_obj = _plan_item(Level, version, level)
-    if category_obj is None:
-        keys = ", ".join(version.categories.values_list("key", flat=True))
-        errors["category"] = [_("unknown category %(key)r; the plan has: %(keys)s") % {"key": category, "keys": keys}]
-    if level_obj is None:
-        keys = ", ".join(version.levels.values_list("key", flat=True))
-        errors["level"] = [_("unknown level %(key)r; the plan has: %(keys)s") % {"key": level, "keys": keys}]
-    if not (title or "").strip():
-        errors["title"] = [_("a short title is required")]
-    _check_branches(affected_branches, total_branches, errors)
-    if discovered_at is not None and discovered_at > timezone.now() + CLOCK_SKEW:
-        errors["discovered_at"] = [_("cannot be in the future")]
-    if errors:
-        raise ValidationError(errors)
-    fields = dict(
-        title=title.strip()[:200], description=description or "", plan_version=version, category=category_obj,
-        level=level_obj, affected_branches=affected_branches, total_branches=total_branches,
-        affected_system=affected_system or "", host_fault=bool(host_fault), is_drill=bool(is_drill), source=source,
-        reporter=reporter)
-    return fields, discovered_at, actor_label
-
-
-# A reporter's clock may run a little ahead of ours; beyond this a discovery time is a typing error.
-CLOCK_SKEW = timedelta(minutes=5)
-# The largest count the database's integer column holds: beyond it the INSERT itself would fail.
-MAX_BRANCHES = 2**31 - 1
-
-# A stored plan version never changes (plan/models.py): its categories and levels are read once per process.
-_plan_items: dict[tuple[type[Category | Level], int, str], Category | Level] = {}
-
-
-def _plan_item(model: type[Category | Level], version: PlanVersion, key: str) -> Category | Level | None:
-    """The category or level ``key`` of the plan version, or None."""
-    found = _plan_items.get((model, version.pk, key))
-    if found is None:
-        found = model.objects.filter(version=version, key=key).first()
-        if found is not None:
-            _plan_items[model, version.pk, key] = found
-    return found
-
-
-def _check_branches(affected: object, total: object, errors: dict[str, list[str]]) -> None:
-    for name, value in (("affected_branches", affected), ("total_branches", total)):
-        if value is not None and (not isinstance(value, int) or value < 0):
-            errors[name] = [_("must be a whole number of branches, 0 or more")]
-        elif value is not None and value > MAX_BRANCHES:
-            errors[name] = [_("is larger than any count of branches")]
-    if isinstance(affected, int) and isinstance(total, int) and affected > total:
-        errors["affected_branches"] = [_("cannot exceed the area's %(total)d branches") % {"total": total}]
 
 
 # --- level ----------------------------------------------------------------------
@@ -436,7 +370,7 @@ def update_details(incident: Incident, *, actor: "Person | None", changes: Mappi
         raise ValidationError({field: [_("cannot be changed here")] for field in sorted(unknown)})
     errors: dict[str, list[str]] = {}
     merged = {f: changes.get(f, getattr(incident, f)) for f in ("affected_branches", "total_branches")}
-    _check_branches(merged["affected_branches"], merged["total_branches"], errors)
+    check_branches(merged["affected_branches"], merged["total_branches"], errors)
     if "title" in changes and not (changes["title"] or "").strip():
         errors["title"] = [_("a short title is required")]
     if errors:
