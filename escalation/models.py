@@ -26,11 +26,6 @@ class State(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
-class DeadlineQuerySet(models.QuerySet):
-    def pending(self):
-        return self.filter(state=State.PENDING)
-
-
 class Deadline(models.Model):
     incident = models.ForeignKey("incidents.Incident", on_delete=models.PROTECT, related_name="deadlines")
     kind = models.CharField(max_length=12, choices=Kind.choices)
@@ -52,7 +47,6 @@ class Deadline(models.Model):
                                related_name="+")
     note = models.CharField(max_length=300, blank=True)
 
-    objects = DeadlineQuerySet.as_manager()
 
     class Meta:
         ordering = ["due_at", "id"]

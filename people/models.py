@@ -38,9 +38,6 @@ class Person(AbstractUser):
             self._role_keys = frozenset(self.role_assignments.values_list("role_key", flat=True))
         return self._role_keys
 
-    def has_role(self, *keys):
-        return bool(self.role_keys() & set(keys))
-
 
 class RoleAssignment(models.Model):
     """A person holds a plan role, named by key so it survives new plan versions."""

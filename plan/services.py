@@ -138,10 +138,6 @@ def activate_version(version: PlanVersion, *, by: "Person | None" = None) -> Pla
     return version
 
 
-def active_version() -> PlanVersion:
-    return PlanVersion.objects.active()
-
-
 def active_version_if_same_source(text: str) -> PlanVersion | None:
     """The active version when it was loaded from exactly this text, else None."""
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
