@@ -154,3 +154,20 @@ def _sqlite_test_flush_lifts_the_append_only_triggers():
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(operations, "sql_flush", sql_flush)
         yield
+
+
+@pytest.fixture
+def open_incident(minimal_plan_version):
+    """open_incident(level="yellow", drill=False) → an incident opened through the incidents service.
+
+    Here rather than in notifications/tests: tests of a lower layer may set up a higher one, through a
+    fixture, without their package importing it (the layers contract, docs/architecture.md).
+
+    In the minimal plan every cell notifies tech_group; system/yellow also wants it on site within 1 h.
+    """
+    from incidents.services import log_fault
+
+    def make(level="yellow", category="system", drill=False, title="Credit query timeouts"):
+        return log_fault(reporter=None, category=category, level=level, title=title, is_drill=drill)
+
+    return make

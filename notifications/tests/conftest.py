@@ -34,17 +34,3 @@ def quick_delivery(settings):
     settings.NOTIFICATIONS_HTTP_TIMEOUT = 0.5
     settings.NOTIFICATIONS_KICK_ON_COMMIT = False
     settings.SITE_URL = "https://fenghuo.example.test"
-
-
-@pytest.fixture
-def open_incident(minimal_plan_version):
-    """open_incident(level="yellow", drill=False) → an incident opened through the incidents service.
-
-    In the minimal plan every cell notifies tech_group; system/yellow also wants it on site within 1 h.
-    """
-    from incidents.services import log_fault
-
-    def make(level="yellow", category="system", drill=False, title="Credit query timeouts"):
-        return log_fault(reporter=None, category=category, level=level, title=title, is_drill=drill)
-
-    return make

@@ -3,7 +3,7 @@
 import pytest
 from django.conf import settings
 
-from config.celery import app
+from celery import current_app as app  # the project's app (config/celery.py), made current at start-up
 from core.broker import NOTIFICATION_QUEUE
 
 

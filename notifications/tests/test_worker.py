@@ -5,7 +5,7 @@ import time
 import pytest
 from celery.contrib.testing.worker import start_worker
 
-from config.celery import app
+from celery import current_app as app  # the project's app (config/celery.py), made current at start-up
 from notifications.models import ChannelConfig, Delivery, DeliveryStatus
 
 from .receivers import Receiver

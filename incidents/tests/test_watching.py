@@ -31,7 +31,7 @@ def stalled_incident(shipped_plan, make_person, settings):
     """A yellow system fault whose one-hour on-site deadline nobody has swept for 61 s past the threshold."""
     settings.ESCALATION_STALL_SECONDS = 60
     # Only the deadline is under test here: heartbeats and the notification backlog stay in bounds
-    # (escalation/tests/test_readiness.py tests those).
+    # (incidents/tests/test_readiness.py tests those).
     settings.HEARTBEAT_MAX_AGE_SECONDS = settings.NOTIFICATION_BACKLOG_SECONDS = 10 ** 6
     settings.DUE_UNFIRED_MAX_COUNT = 10 ** 6
     engine.beat_heart("worker")
