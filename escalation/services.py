@@ -31,7 +31,7 @@ from .models import Deadline, Kind, State
 if TYPE_CHECKING:
     from incidents.models import Incident
     from people.models import Person
-    from plan.models import Response
+    from plan.models import Cell
 
 # Who the plan tells what when a level starts: (role key, ask, due time or None) each.
 Told = list[tuple[str, str, datetime | None]]
@@ -51,10 +51,10 @@ SWEEP_BUDGET_SECONDS = 20
 
 # A stored plan version never changes (plan/models.py), so neither do its cells:
 # each process reads a cell once, with everything it references.
-_cells: dict[tuple[int, str, str], "Response"] = {}
+_cells: dict[tuple[int, str, str], "Cell"] = {}
 
 
-def cell_of(incident: "Incident") -> "Response":
+def cell_of(incident: "Incident") -> "Cell":
     """The plan response that governs the incident now: its own plan version, its current level."""
     key = (incident.plan_version_id, incident.category.key, incident.level.key)
     cell = _cells.get(key)
@@ -64,7 +64,7 @@ def cell_of(incident: "Incident") -> "Response":
     return cell
 
 
-def planned_response(cell: "Response", *, started_at: datetime) -> tuple[list[Deadline], Told]:
+def planned_response(cell: "Cell", *, started_at: datetime) -> tuple[list[Deadline], Told]:
     """What the response of a plan cell starts at ``started_at``, without doing it.
 
     Returns the deadline rows (unsaved, without their incident) and who is told

@@ -9,7 +9,7 @@ from plan.services import roles_with
 
 if TYPE_CHECKING:
     from people.models import Person
-    from plan.models import Response
+    from plan.models import Cell
 
     from .models import Incident, ResponsePlan
 
@@ -21,13 +21,13 @@ AUTHORITY_OF = {"edit_plan": "edit_plan", "deescalate": "lower_level", "review":
 SUPERUSER_MAY = {"edit_plan", "announce"}
 
 
-def _version_id(incident: "Incident | None" = None, cell: "Response | None" = None) -> int | None:
+def _version_id(incident: "Incident | None" = None, cell: "Cell | None" = None) -> int | None:
     if incident is not None:
         return incident.plan_version_id
     return cell.version_id if cell is not None else None  # None: the active plan version
 
 
-def responder_roles(cell: "Response") -> set[str]:
+def responder_roles(cell: "Cell") -> set[str]:
     """Every role the plan cell gives work to, plus the roles the plan has take part in every response
     (the coordinating office, plan 2.2.2; the technical emergency groups, plan 2.3.2), less those only told."""
     roles = {n.role.key for n in cell.notify.all()}
@@ -45,7 +45,7 @@ def _names(role_keys: frozenset[str], version_id: int | None) -> str:
     return ", ".join(role.name for role in roles.order_by("position")) or _("nobody in this plan")
 
 
-def role_name(role_key: str, *, incident: "Incident | None" = None, cell: "Response | None" = None) -> str:
+def role_name(role_key: str, *, incident: "Incident | None" = None, cell: "Cell | None" = None) -> str:
     """The plan's name of a role in the reader's language; a refusal never shows a raw key like ``main_leaders``."""
     if cell is not None and cell.approval_by is not None and cell.approval_by.key == role_key:
         return cell.approval_by.name
@@ -55,7 +55,7 @@ def role_name(role_key: str, *, incident: "Incident | None" = None, cell: "Respo
     return role.name if role else role_key
 
 
-def refusal(person: "Person", *, action: str, incident: "Incident | None" = None, cell: "Response | None" = None,
+def refusal(person: "Person", *, action: str, incident: "Incident | None" = None, cell: "Cell | None" = None,
             plan: "ResponsePlan | None" = None) -> str | None:
     """None when ``person`` may do ``action``; else the reason, in words a person can act on."""
     if not person.is_authenticated:

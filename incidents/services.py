@@ -19,7 +19,7 @@ from escalation import services as engine
 from notifications import announcements
 from notifications.models import Announcement, Ask
 from notifications.recipients import notify_roles
-from plan.models import Level, PlanVersion, Response
+from plan.models import Level, PlanVersion, Cell
 
 from . import deadlines, levels, permissions, states, timeline
 from .faults import check_branches, checked_fault
@@ -41,7 +41,7 @@ def _lock(incident: Incident) -> Incident:
 
 
 def _check(person: "Person | None", action: str, incident: Incident, *,
-           plan: ResponsePlan | None = None) -> Response:
+           plan: ResponsePlan | None = None) -> Cell:
     if not states.allowed(action, status=incident.status):
         raise Refused(_cannot(action, incident), code="invalid_transition")
     if person is None:  # Fenghuo itself (deadlines, integrations) acts under the plan's authority.

@@ -27,7 +27,7 @@ from notifications.models import Ask, Notification
 from notifications.recipients import shifts_on_duty
 from people.access import reader_required
 from people.models import RoleAssignment
-from plan.models import Category, Level, PlanVersion, Response
+from plan.models import Category, Level, PlanVersion, Cell
 from plan.services import cells
 
 from . import services
@@ -69,7 +69,7 @@ class ToldRole:
 
 @dataclass
 class Preview:
-    cell: Response
+    cell: Cell
     told: list
     deadlines: list
     approval_by: object = None
@@ -132,7 +132,7 @@ def response_preview(version, category_key, level_key, *, now=None):
 def _criteria_by_level(version):
     """{level key: [(category key, category name, criteria)]}, for the level cards of the form."""
     by_level = {}
-    for cell in (Response.objects.filter(version=version).select_related("category", "level")
+    for cell in (Cell.objects.filter(version=version).select_related("category", "level")
                  .order_by("category__position")):
         by_level.setdefault(cell.level.key, []).append((cell.category.key, cell.category.name, cell.criteria))
     return by_level

@@ -120,7 +120,7 @@ class ConditionOperator(models.TextChoices):
 DEFAULT_APPROVAL_WITHIN = timedelta(minutes=30)
 
 
-class Response(BilingualMixin, models.Model):
+class Cell(BilingualMixin, models.Model):
     """One cell of the plan: what happens for a category at a level."""
 
     version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="responses")
@@ -167,7 +167,7 @@ class Response(BilingualMixin, models.Model):
 
 
 class ResponseNotify(models.Model):
-    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="notify")
+    response = models.ForeignKey(Cell, on_delete=models.CASCADE, related_name="notify")
     role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="+")
     position = models.PositiveIntegerField()
 
@@ -177,7 +177,7 @@ class ResponseNotify(models.Model):
 
 
 class ReportDuty(models.Model):
-    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="reports")
+    response = models.ForeignKey(Cell, on_delete=models.CASCADE, related_name="reports")
     from_role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="+")
     to_role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="+")
     position = models.PositiveIntegerField()
@@ -187,7 +187,7 @@ class ReportDuty(models.Model):
 
 
 class OnSiteDuty(models.Model):
-    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="on_site")
+    response = models.ForeignKey(Cell, on_delete=models.CASCADE, related_name="on_site")
     role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="+")
     within = models.DurationField()
     position = models.PositiveIntegerField()
@@ -198,7 +198,7 @@ class OnSiteDuty(models.Model):
 
 
 class Step(BilingualMixin, models.Model):
-    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="steps")
+    response = models.ForeignKey(Cell, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveIntegerField()
     text_en = models.TextField()
     text_zh = models.TextField()

@@ -16,7 +16,7 @@ from .models import (
     OnSiteDuty,
     PlanVersion,
     ReportDuty,
-    Response,
+    Cell,
     ResponseNotify,
     Role,
     Step,
@@ -96,7 +96,7 @@ def _store_cell(version: PlanVersion, category: Category, level: Level, cell: di
                 roles: dict[str, Role], levels: dict[str, Level]) -> None:
     escalate = cell.get("escalate")
     when = (escalate or {}).get("when")
-    response = Response.objects.create(
+    response = Cell.objects.create(
         version=version,
         category=category,
         level=level,
@@ -164,10 +164,10 @@ def roles_with(authority: str, version_id: int | None = None) -> frozenset[str]:
     return granted.get(authority, frozenset())
 
 
-def cells(version: PlanVersion) -> QuerySet[Response]:
+def cells(version: PlanVersion) -> QuerySet[Cell]:
     """Every response of a version with what it references, in a fixed number of queries."""
     return (
-        Response.objects.filter(version=version)
+        Cell.objects.filter(version=version)
         .select_related("category", "level", "approval_by", "escalate_to")
         .prefetch_related(
             Prefetch("notify", queryset=ResponseNotify.objects.select_related("role")),
@@ -178,7 +178,7 @@ def cells(version: PlanVersion) -> QuerySet[Response]:
     )
 
 
-def response_for(version: PlanVersion, *, category_key: str, level_key: str) -> Response:
+def response_for(version: PlanVersion, *, category_key: str, level_key: str) -> Cell:
     return cells(version).get(category__key=category_key, level__key=level_key)
 
 
@@ -212,7 +212,7 @@ def version_document(version: PlanVersion) -> dict[str, Any]:
     return {"format": 1, "name": _text(version), "roles": roles, "levels": levels, "categories": categories}
 
 
-def _approval_document(response: Response) -> dict[str, str] | None:
+def _approval_document(response: Cell) -> dict[str, str] | None:
     if not response.approval_by:
         return None
     approval = {"by": response.approval_by.key}
@@ -221,7 +221,7 @@ def _approval_document(response: Response) -> dict[str, str] | None:
     return approval
 
 
-def _cell_document(response: Response) -> dict[str, Any]:
+def _cell_document(response: Cell) -> dict[str, Any]:
     cell: dict[str, Any] = {
         "criteria": _text(response, "criteria"),
         "notify": [n.role.key for n in response.notify.all()],

@@ -6,7 +6,7 @@ import pytest
 import yaml
 from django.core.management import CommandError, call_command
 
-from plan.models import PlanVersion, Response
+from plan.models import PlanVersion, Cell
 from plan.tests.documents import as_yaml, minimal_plan
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ def test_a_valid_plan_becomes_the_only_active_version(tmp_path):
     call_command("loadplan", write(tmp_path, as_yaml(minimal_plan())))
     call_command("loadplan", write(tmp_path, as_yaml(minimal_plan())))
     assert list(PlanVersion.objects.order_by("number").values_list("number", "is_active")) == [(1, False), (2, True)]
-    assert Response.objects.filter(version__number=2).count() == 12
+    assert Cell.objects.filter(version__number=2).count() == 12
 
 
 def test_json_plans_are_accepted(tmp_path):
@@ -171,7 +171,7 @@ def test_an_approval_window_is_stored_and_exported_as_written(tmp_path, capsys):
     document = minimal_plan()
     document["categories"][2]["responses"]["orange"]["approval"] = {"by": "leadership", "within": "45m"}
     call_command("loadplan", write(tmp_path, as_yaml(document)))
-    cell = Response.objects.get(category__key="system", level__key="orange")
+    cell = Cell.objects.get(category__key="system", level__key="orange")
     assert cell.approval_within == timedelta(minutes=45) and cell.approval_deadline == timedelta(minutes=45)
     capsys.readouterr()
     call_command("exportplan")
