@@ -24,8 +24,6 @@ if TYPE_CHECKING:
     from incidents.models import Incident
     from people.models import Person
 
-# Orange and red are announced (plan 4.1.3, 4.2.3, 4.3.3); blue and yellow stay with the responders.
-ANNOUNCED_LEVELS = frozenset({"orange", "red"})
 
 
 def _automatic_texts(incident: "Incident") -> tuple[str, str]:
@@ -39,14 +37,14 @@ def _automatic_texts(incident: "Incident") -> tuple[str, str]:
 
 
 def announce_level(incident: "Incident", *, at: datetime) -> Announcement | None:
-    """Announce the incident's current level if it is orange or red; at most once per level.
+    """Announce the incident's current level if the plan announces it (orange and red); at most once per level.
 
     Called inside the transaction that opened the incident or raised its level
     (incidents.levels.start_level_responses). Returns the announcement this
     call made, or None when the level is not announced or already was.
     """
     level_key = incident.level.key
-    if level_key not in ANNOUNCED_LEVELS:
+    if not incident.level.announced:
         return None  # before any transaction: most incidents are blue or yellow, and this costs them nothing
     text_en, text_zh = _automatic_texts(incident)
     with transaction.atomic():

@@ -4,6 +4,7 @@
 notification at its level's interval and then tells the role's superior.
 """
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -23,15 +24,6 @@ from .recipients import notify_roles
 
 if TYPE_CHECKING:
     from people.models import Person
-
-# Repeat interval and repeats before the superior role is told, per level, when no LevelPolicy row says otherwise.
-DEFAULT_REPEAT = {
-    "red": (timedelta(minutes=5), 3),
-    "orange": (timedelta(minutes=10), 3),
-    "yellow": (timedelta(minutes=30), 2),
-    "blue": (timedelta(hours=1), 1),
-}
-
 
 class NotYourNotification(Refused, PermissionError):
     """Someone tried to acknowledge another person's notification (a PermissionError for older callers)."""
@@ -93,11 +85,13 @@ def notifications_for(person: "Person") -> QuerySet[Notification]:
 # --- repeating and escalating ----------------------------------------------------------------------
 
 
-def repeat_policy(level_key: str) -> tuple[timedelta, int]:
-    policy = LevelPolicy.objects.filter(level_key=level_key).first()
-    if policy:
-        return policy.repeat_every, policy.max_repeats
-    return DEFAULT_REPEAT.get(level_key, (timedelta(minutes=30), 1))
+def repeat_policy(notification: Notification, overrides: Mapping[str, tuple[timedelta, int]]) -> tuple[timedelta, int]:
+    """How often to repeat it and how many times: an admin LevelPolicy for its level, else what its level said."""
+    return overrides.get(notification.level_key) or (notification.repeat_every, notification.repeat_times)
+
+
+def level_overrides() -> dict[str, tuple[timedelta, int]]:
+    return {p.level_key: (p.repeat_every, p.max_repeats) for p in LevelPolicy.objects.all()}
 
 
 def follow_up(*, now: datetime | None = None) -> tuple[int, int]:
@@ -113,26 +107,27 @@ def follow_up(*, now: datetime | None = None) -> tuple[int, int]:
         Notification.objects.visible(now)
         .filter(ask__in=ASKS_NEEDING_ANSWER, acknowledged_at__isnull=True, escalated_at__isnull=True,
                 person__isnull=False, incident__resolved_at__isnull=True)
-        .values_list("pk", "level_key", "last_told_at", "visible_from")
+        .only("pk", "level_key", "repeat_every", "repeat_times", "last_told_at", "visible_from")
     )
-    for pk, level_key, last_told_at, visible_from in candidates:
-        every, _max = repeat_policy(level_key)
-        if (last_told_at or visible_from) + every > now:
+    overrides = level_overrides()
+    for candidate in candidates:
+        every, _max = repeat_policy(candidate, overrides)
+        if (candidate.last_told_at or candidate.visible_from) + every > now:
             continue
-        outcome = _follow_up_one(pk, now)
+        outcome = _follow_up_one(candidate.pk, now, overrides)
         repeated += outcome == "repeated"
         escalated += outcome == "escalated"
     return repeated, escalated
 
 
 @transaction.atomic
-def _follow_up_one(pk: int, now: datetime) -> str | None:
+def _follow_up_one(pk: int, now: datetime, overrides: Mapping[str, tuple[timedelta, int]]) -> str | None:
     n = (Notification.objects.select_for_update(skip_locked=True, of=("self",))
          .select_related("incident__plan_version", "incident__level", "incident__category", "person")
          .filter(pk=pk, acknowledged_at__isnull=True, escalated_at__isnull=True).first())
     if n is None:
         return None
-    every, max_repeats = repeat_policy(n.level_key)
+    every, max_repeats = repeat_policy(n, overrides)
     if (n.last_told_at or n.visible_from) + every > now:
         return None
     answered = Notification.objects.filter(incident_id=n.incident_id,  # type: ignore[misc]  # a nullable key: the plugin types its lookup without None

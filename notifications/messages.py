@@ -91,7 +91,8 @@ def message_for(notification: Notification, *, language: str | None = None, with
         return Message(
             title=notification.title, text=text, link=incident_link(incident.pk),
             ack_url=ack_url(notification) if with_ack and person is not None and notification.needs_answer else "",
-            level_key=level.key, level_name=level.name, color=level.color, is_drill=notification.is_drill,
+            level_key=level.key, level_name=level.name, color=level.color, urgent=notification.urgent,
+            is_drill=notification.is_drill,
             link_label=_("Open the incident"), ack_label=_("Acknowledge"), incident_id=incident.pk,
             event=notification.event,
         )

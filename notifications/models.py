@@ -7,6 +7,7 @@ Each ``Delivery`` is one message through one channel; its ``idempotency_key``
 is unique, so a retried event or a retried task never creates a second one.
 """
 
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
@@ -32,8 +33,6 @@ class Ask(models.TextChoices):
 
 # These asks wait for an answer: unanswered, they are repeated and then escalated.
 ASKS_NEEDING_ANSWER = (Ask.ACKNOWLEDGE, Ask.ON_SITE, Ask.APPROVE, Ask.MISSED)
-# Orange and red override quiet hours (plan levels are exactly blue/yellow/orange/red).
-URGENT_LEVELS = ("orange", "red")
 
 
 class NotificationQuerySet(models.QuerySet):
@@ -53,6 +52,11 @@ class Notification(models.Model):
     ask = models.CharField(max_length=12, choices=Ask.choices, default=Ask.FYI)
     due_at = models.DateTimeField(null=True, blank=True)
     level_key = models.SlugField(max_length=32, blank=True)
+    # What the level meant when this was sent (plan.Level, copied like the incident keeps its plan version):
+    # urgent goes out on every channel at once and through quiet hours; unanswered, it is repeated this often.
+    urgent = models.BooleanField(default=False)
+    repeat_every = models.DurationField(default=timedelta(minutes=30))
+    repeat_times = models.PositiveSmallIntegerField(default=1)
     is_drill = models.BooleanField(default=False)
     title = models.CharField(max_length=300)
     body = models.TextField(blank=True)

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
 from .messages import title_and_body
-from .models import URGENT_LEVELS, ChannelConfig, ChannelKind, Delivery, Notification, Preference
+from .models import ChannelConfig, ChannelKind, Delivery, Notification, Preference
 
 if TYPE_CHECKING:
     from incidents.models import Incident
@@ -48,7 +48,8 @@ def record_many(batches: Sequence[tuple["Incident", str, Sequence["_Wanted"]]], 
             title, body = messages[language, w.ask, w.due_at]
             rows.append(Notification(
                 incident=incident, person=w.person, role_key=w.role_key, event=event, ask=w.ask, due_at=w.due_at,
-                level_key=incident.level.key, is_drill=incident.is_drill, title=title[:300], body=body,
+                level_key=incident.level.key, urgent=incident.level.urgent, repeat_every=incident.level.repeat_every,
+                repeat_times=incident.level.repeat_times, is_drill=incident.is_drill, title=title[:300], body=body,
                 visible_from=w.visible_from, last_told_at=w.visible_from, dedup_key=key,
             ))
         per_batch.append(rows)
@@ -95,8 +96,8 @@ def add_personal_deliveries(notifications: Sequence[Notification], *, suffix: st
         preference = preferences.get(n.person.pk)
         usable = usable_channels(n.person, preference=preference, sms_gateway=sms_gateway)
         # Urgent levels go out on every channel at once; otherwise the first usable one, the next only if it fails.
-        chosen = usable if n.level_key in URGENT_LEVELS else usable[:1]
-        start = _after_quiet_hours(preference, n.visible_from, n.level_key)
+        chosen = usable if n.urgent else usable[:1]
+        start = _after_quiet_hours(preference, n.visible_from, urgent=n.urgent)
         for kind, address in chosen:
             rows.append(Delivery(
                 notification=n, kind=kind, address=address, next_attempt_at=start,
@@ -128,9 +129,9 @@ def in_quiet_hours(preference: Preference | None, *, at: datetime) -> bool:
     return start <= local < end if start < end else (local >= start or local < end)
 
 
-def _after_quiet_hours(preference: Preference | None, at: datetime, level_key: str) -> datetime:
+def _after_quiet_hours(preference: Preference | None, at: datetime, *, urgent: bool) -> datetime:
     """When a non-urgent message may go out: ``at``, or the end of the person's quiet hours."""
-    if level_key in URGENT_LEVELS or not in_quiet_hours(preference, at=at):
+    if urgent or not in_quiet_hours(preference, at=at):
         return at
     assert preference is not None and preference.quiet_end is not None  # in quiet hours, so both are set
     local = timezone.localtime(at)

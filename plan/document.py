@@ -20,6 +20,19 @@ from .durations import parse_duration
 FORMAT = 1
 LEVEL_RANKS = {"blue": 4, "yellow": 3, "orange": 2, "red": 1}
 
+# What a level means beyond its rank, when the plan file does not say (each is an optional key of a level):
+# ``announce`` — announced to the business departments (plan 4.1.3, 4.2.3, 4.3.3: orange and red);
+# ``urgent`` — sent on every channel at once and through quiet hours;
+# ``repeat`` — an unanswered notification is repeated ``every`` so long, ``times`` times, before the
+# recipient's superior role is told (an admin LevelPolicy row overrides it for a running office).
+LEVEL_DEFAULTS: dict[str, dict[str, Any]] = {
+    "blue": {"announce": False, "urgent": False, "repeat": {"every": timedelta(hours=1), "times": 1}},
+    "yellow": {"announce": False, "urgent": False, "repeat": {"every": timedelta(minutes=30), "times": 2}},
+    "orange": {"announce": True, "urgent": True, "repeat": {"every": timedelta(minutes=10), "times": 3}},
+    "red": {"announce": True, "urgent": True, "repeat": {"every": timedelta(minutes=5), "times": 3}},
+}
+MAX_REPEATS = 20
+
 # What a role may do, or is told, beyond the cells that name it: a role's optional ``authority`` list.
 # The permission rules, the engine and the announcements read these from the plan version; no role key
 # appears in the code (docs/architecture.md, "The plan is data").
@@ -238,7 +251,7 @@ def _check_levels(c: _Checker, value: Any) -> dict[str, dict[str, Any]]:
     for index, item in enumerate(c.list(value, "levels")):
         key = item.get("key") if isinstance(item, dict) else None
         path = f"levels.{key}" if isinstance(key, str) and _KEY.match(key) else f"levels[{index}]"
-        item = c.mapping(item, path, ("key", "rank", "color", "name"))
+        item = c.mapping(item, path, ("key", "rank", "color", "name"), ("announce", "urgent", "repeat"))
         if item is None or "key" not in item:
             continue
         if key not in LEVEL_RANKS:
@@ -251,16 +264,44 @@ def _check_levels(c: _Checker, value: Any) -> dict[str, dict[str, Any]]:
             c.error(f"{path}.rank", f"{key} has rank {LEVEL_RANKS[key]} (4 is the mildest, 1 the most severe), not {item['rank']!r}")
         if "color" in item and (not isinstance(item["color"], str) or not _COLOR.match(item["color"])):
             c.error(f"{path}.color", f"{item['color']!r} is not a colour like \"#1f6feb\"")
+        defaults = LEVEL_DEFAULTS[key]
         levels[key] = {
             "key": key,
             "rank": LEVEL_RANKS[key],
             "color": item.get("color"),
             "name": c.text(item.get("name"), f"{path}.name") if "name" in item else None,
+            "announce": _flag(c, item.get("announce", defaults["announce"]), f"{path}.announce"),
+            "urgent": _flag(c, item.get("urgent", defaults["urgent"]), f"{path}.urgent"),
+            "repeat": _check_repeat(c, item["repeat"], f"{path}.repeat") if "repeat" in item else dict(defaults["repeat"]),
         }
     for key in LEVEL_RANKS:
         if key not in levels:
             c.error("levels", f"missing level {key!r}: a plan has exactly blue, yellow, orange and red")
     return dict(sorted(levels.items(), key=lambda pair: -pair[1]["rank"]))
+
+
+def _flag(c: _Checker, value: Any, path: str) -> bool:
+    if not isinstance(value, bool):
+        c.error(path, f"must be true or false, not {value!r}")
+        return False
+    return value
+
+
+def _check_repeat(c: _Checker, value: Any, path: str) -> dict[str, Any] | None:
+    repeat = c.mapping(value, path, ("every", "times"))
+    if repeat is None:
+        return None
+    every = c.duration(repeat["every"], f"{path}.every") if "every" in repeat else None
+    if every is not None and every < timedelta(minutes=1):
+        c.error(f"{path}.every", "must be at least 1m: a shorter repeat would flood the recipient")
+        every = None
+    times = repeat.get("times")
+    if "times" in repeat and (isinstance(times, bool) or not isinstance(times, int) or not 0 <= times <= MAX_REPEATS):
+        c.error(f"{path}.times", f"must be a whole number from 0 to {MAX_REPEATS}, not {times!r}")
+        times = None
+    if every is None or times is None:
+        return None
+    return {"every": every, "times": times}
 
 
 def _check_categories(c: _Checker, value: Any, roles: dict[str, dict[str, Any]],

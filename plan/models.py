@@ -78,6 +78,11 @@ class Level(BilingualMixin, models.Model):
     color = models.CharField(max_length=7)
     name_en = models.CharField(max_length=200)
     name_zh = models.CharField(max_length=200)
+    # What the level means beyond its rank (plan/document.py LEVEL_DEFAULTS gives the values a plan omits).
+    announced = models.BooleanField(default=False, help_text=_("Announced to the business departments."))
+    urgent = models.BooleanField(default=False, help_text=_("Sent on every channel at once, through quiet hours."))
+    repeat_every = models.DurationField(default=timedelta(minutes=30))
+    repeat_times = models.PositiveSmallIntegerField(default=1)
 
     class Meta:
         ordering = ["version", "-rank"]

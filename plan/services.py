@@ -79,7 +79,8 @@ def store_plan(document: dict[str, Any], *, source: str = "", source_sha256: str
     levels = {
         spec["key"]: Level.objects.create(
             version=version, key=spec["key"], rank=spec["rank"], color=spec["color"],
-            name_en=spec["name"]["en"], name_zh=spec["name"]["zh"],
+            name_en=spec["name"]["en"], name_zh=spec["name"]["zh"], announced=spec["announce"],
+            urgent=spec["urgent"], repeat_every=spec["repeat"]["every"], repeat_times=spec["repeat"]["times"],
         )
         for spec in document["levels"]
     }
@@ -199,7 +200,9 @@ def version_document(version: PlanVersion) -> dict[str, Any]:
             entry["authority"] = list(role.authority)
         roles.append(entry)
     levels: list[dict[str, Any]] = [
-        {"key": lv.key, "rank": lv.rank, "color": lv.color, "name": _text(lv)} for lv in version.levels.order_by("-rank")
+        {"key": lv.key, "rank": lv.rank, "color": lv.color, "name": _text(lv), "announce": lv.announced,
+         "urgent": lv.urgent, "repeat": {"every": format_duration(lv.repeat_every), "times": lv.repeat_times}}
+        for lv in version.levels.order_by("-rank")
     ]
     by_cell = {(r.category_id, r.level.key): r for r in cells(version)}
     categories = []

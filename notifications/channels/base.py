@@ -21,7 +21,8 @@ class Message:
     ack_url: str = ""
     level_key: str = ""
     level_name: str = ""
-    color: str = ""
+    color: str = ""  # the plan level's colour, "#rrggbb"
+    urgent: bool = False  # the plan level is urgent (orange and red in the shipped plan)
     is_drill: bool = False
     # Phones to @-mention in a group chat (DingTalk requires them in the text too).
     mentions: list = field(default_factory=list)
@@ -143,3 +144,29 @@ def check_vendor_code(result, key):
 
 def _ms(started):
     return int((time.monotonic() - started) * 1000)
+
+
+def hue(color: str) -> float | None:
+    """The hue in degrees (0 red, 120 green, 240 blue) of "#rrggbb", or None for a grey or a malformed value.
+
+    Robots offer a few named colours, not any colour: a level's colour from the
+    plan is matched to the nearest by its hue (the plan is data; no level key here).
+    """
+    if not isinstance(color, str) or len(color) != 7 or not color.startswith("#"):
+        return None
+    try:
+        r, g, b = (int(color[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    except ValueError:
+        return None
+    high, low = max(r, g, b), min(r, g, b)
+    if high == 0 or (high - low) / high < 0.25:
+        return None
+    span = high - low
+    if high == r:
+        degrees = 60 * (((g - b) / span) % 6)
+    elif high == g:
+        degrees = 60 * ((b - r) / span + 2)
+    else:
+        degrees = 60 * ((r - g) / span + 4)
+    return degrees % 360
+

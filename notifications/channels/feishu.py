@@ -9,10 +9,19 @@ import hashlib
 import hmac
 import time
 
-from .base import Channel, check_vendor_code, escape_feishu_markdown, one_line, post_json, truncate_bytes
+from .base import Channel, check_vendor_code, escape_feishu_markdown, hue, one_line, post_json, truncate_bytes
 
 MAX_TEXT_BYTES = 15000
-LEVEL_TEMPLATES = {"blue": "blue", "yellow": "yellow", "orange": "orange", "red": "red"}
+# Feishu card header templates by hue band (degrees, upper bound exclusive), red wrapping round.
+HUE_TEMPLATES = [(15, "red"), (38, "orange"), (70, "yellow"), (165, "green"), (190, "turquoise"), (235, "blue"),
+                 (258, "indigo"), (315, "purple"), (345, "carmine"), (360, "red")]
+
+
+def feishu_template(color):
+    degrees = hue(color)
+    if degrees is None:
+        return "grey"
+    return next(template for bound, template in HUE_TEMPLATES if degrees < bound)
 
 
 def feishu_sign(secret, timestamp_s):
@@ -34,7 +43,7 @@ class FeishuChannel(Channel):
             "msg_type": "interactive",
             "card": {
                 "header": {"title": {"tag": "plain_text", "content": one_line(message.title)},
-                           "template": LEVEL_TEMPLATES.get(message.level_key, "grey")},
+                           "template": feishu_template(message.color)},
                 "elements": [{"tag": "markdown",
                               "content": truncate_bytes(escape_feishu_markdown(message.text), MAX_TEXT_BYTES, links)}],
             },

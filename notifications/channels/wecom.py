@@ -2,11 +2,19 @@
 
 from urllib.parse import parse_qs, urlsplit
 
-from .base import Channel, check_vendor_code, escape_wecom_markdown, one_line, post_json, truncate_bytes
+from .base import Channel, check_vendor_code, escape_wecom_markdown, hue, one_line, post_json, truncate_bytes
 
 MAX_MARKDOWN_BYTES = 4096
-# WeCom markdown has three colours; map the plan's levels onto them.
-LEVEL_COLOURS = {"blue": "info", "yellow": "comment", "orange": "warning", "red": "warning"}
+
+
+def wecom_colour(message):
+    """WeCom markdown has three colours: warning (orange-red), info (green), comment (grey)."""
+    degrees = hue(message.color)
+    if message.urgent or (degrees is not None and (degrees < 38 or degrees >= 330)):
+        return "warning"
+    if degrees is not None and 75 <= degrees < 165:
+        return "info"
+    return "comment"
 
 
 def robot_url(config):
@@ -20,7 +28,7 @@ class WeComChannel(Channel):
     kind = "wecom"
 
     def send(self, message, *, address="", config=None):
-        colour = LEVEL_COLOURS.get(message.level_key, "comment")
+        colour = wecom_colour(message)
         header = f'**<font color="{colour}">{escape_wecom_markdown(one_line(message.title))}</font>**\n'
         links = f"\n[{message.link_label}]({message.link})"
         if message.ack_url:
