@@ -131,11 +131,18 @@ def shared_settings() -> dict[str, Any]:
     return {"lanes": settings.ALERTS_LANES, "queue_prefix": settings.FENGHUO_QUEUE_PREFIX}
 
 
+# A worker silent this long is gone (containers get a new node name each start): its row is dropped.
+FORGET_WORKERS_AFTER = timedelta(days=7)
+
+
 def worker_settings_record(*, worker: str) -> None:
     """Note the settings this worker runs with: one UPDATE, an INSERT the first time."""
-    values = {**shared_settings(), "seen_at": timezone.now()}
+    now = timezone.now()
+    values = {**shared_settings(), "seen_at": now}
     if not WorkerSettings.objects.filter(worker=worker).update(**values):
         WorkerSettings.objects.bulk_create([WorkerSettings(worker=worker, **values)], ignore_conflicts=True)
+        # Only when a new name appears: the periodic sweep's usual cost stays one UPDATE.
+        WorkerSettings.objects.filter(seen_at__lt=now - FORGET_WORKERS_AFTER).delete()
 
 
 def workers_disagreeing(*, max_age_seconds: float) -> list[dict[str, Any]]:

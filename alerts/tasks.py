@@ -1,17 +1,15 @@
-"""Thin task adapters for alert processing, on the intake queue."""
+"""Thin task adapters for alert processing, on the intake queue (config/celery.py task_routes)."""
 
 import socket
 
 from celery import shared_task
 from django.conf import settings
 
-from core.broker import INTAKE_QUEUE
-
 from .lanes import worker_settings_record
 from .processing import alerts_process_pending_in_turn
 
 
-@shared_task(name="alerts.process_pending", queue=INTAKE_QUEUE, acks_late=True)
+@shared_task(name="alerts.process_pending", acks_late=True)
 def process_pending(lane=0):
     """Nudged after an alert is committed. Idempotent: it only processes rows still pending in its lane."""
     _done, again = alerts_process_pending_in_turn(lane)
@@ -20,7 +18,7 @@ def process_pending(lane=0):
         process_pending.delay(lane)
 
 
-@shared_task(name="alerts.sweep_pending", queue=INTAKE_QUEUE, acks_late=True, bind=True)
+@shared_task(name="alerts.sweep_pending", acks_late=True, bind=True)
 def sweep_pending(self):
     """The safety net (celery beat): alerts whose nudge was lost are processed here, lane by lane.
 

@@ -92,3 +92,19 @@ def test_readyz_names_a_real_worker_started_with_another_lane_count(client, two_
     assert not figure["ok"]
     assert [(w["worker"].split("@")[0], w["lanes"]) for w in figure["value"]] == [("w1", 3)]
     assert figure["threshold"]["lanes"] == 2
+
+
+def test_a_worker_silent_for_a_week_is_forgotten_when_a_new_one_appears(db):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from alerts.lanes import worker_settings_record
+    from alerts.models import WorkerSettings
+
+    WorkerSettings.objects.create(worker="celery@old-container", lanes=4, queue_prefix="x",
+                                  seen_at=timezone.now() - timedelta(days=8))
+    WorkerSettings.objects.create(worker="celery@yesterday", lanes=4, queue_prefix="x",
+                                  seen_at=timezone.now() - timedelta(days=1))
+    worker_settings_record(worker="celery@new-container")
+    assert sorted(WorkerSettings.objects.values_list("worker", flat=True)) == ["celery@new-container", "celery@yesterday"]
