@@ -313,3 +313,11 @@ def test_nginx_accepts_the_shipped_config(tmp_path):
     result = subprocess.run([nginx, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
+
+
+def test_every_app_container_reads_the_same_optional_settings_file(compose, services):
+    # Settings outside `environment` (ALERTS_LANES, NOTIFICATIONS_*, METRICS_TOKEN ...) reach web, worker and beat
+    # alike through one file; a missing file must not stop the stack.
+    for name in (*LONG_RUNNING_APP_SERVICES, "migrate"):
+        assert services[name]["env_file"] == [{"path": "fenghuo.env", "required": False}], name
+    assert "fenghuo.env" in (ROOT / ".gitignore").read_text(encoding="utf-8").split()
