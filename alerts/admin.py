@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy
 
 from core.admin_mixins import HistoryAdmin, ReadOnlyMixin
 
-from .integrations import integration_create, integration_creation_errors, integration_disable, integration_rotate_token
+from .integrations import (STORM_FIELDS, integration_create, integration_creation_errors, integration_disable,
+                           integration_rotate_token)
 from .models import Alert, AlertGroup, Integration
 
 
@@ -37,7 +38,7 @@ class IntegrationAdmin(HistoryAdmin):
     """
 
     list_display = ("name", "kind", "enabled", "default_category", "default_level", "rate_limit_per_minute",
-                    "last_received_at", "alerts_received", "incidents_opened", "requests_rejected")
+                    "storm_threshold", "last_received_at", "alerts_received", "incidents_opened", "requests_rejected")
     list_filter = ("kind", "enabled")
     search_fields = ("name",)
     readonly_fields = ("prefix", "created_at", "last_received_at", "alerts_received", "incidents_opened",
@@ -61,7 +62,8 @@ class IntegrationAdmin(HistoryAdmin):
         # Created through the service, as every other integration is; the admin then shows the saved row.
         created, token = integration_create(name=obj.name, kind=obj.kind, default_category=obj.default_category,
                                             default_level=obj.default_level,
-                                            rate_limit_per_minute=obj.rate_limit_per_minute)
+                                            rate_limit_per_minute=obj.rate_limit_per_minute,
+                                            storm={field: getattr(obj, field) for field in STORM_FIELDS})
         obj.pk, obj.prefix, obj.token_hash = created.pk, created.prefix, created.token_hash
         obj._state.adding = False
         if obj.enabled != created.enabled:

@@ -27,6 +27,7 @@ from plan.models import Level, PlanVersion
 
 from .intake import plan_category_keys
 from .models import Alert, AlertGroup, AlertStatus, Integration
+from .storms import storm_admit, storm_join
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ MAX_ATTEMPTS = 5
 JOIN_LIMIT = 1000
 # What a join reads of each alert: not its labels and annotations, whose JSON would be decoded for nothing.
 _JOIN_FIELDS = ("id", "integration_id", "group_key", "fingerprint", "status", "starts_at", "level_key", "summary")
+_Opening = tuple[tuple[int, str], list[Alert], list[Alert]]  # (group key, its alerts, the alerts that open it)
 
 
 @transaction.atomic
@@ -80,12 +82,12 @@ def alerts_join_open_incidents(groups: Iterable[tuple[int, str]]) -> tuple[int, 
         latest: dict[str, Any] = {}
         for alert in batch:
             previous = latest.get(alert.fingerprint) or known.get((incident.pk, alert.fingerprint))
-            if previous is None or _state(alert) > _state(previous):
+            if previous is None or alert_state(alert) > alert_state(previous):
                 if previous is None or previous.status != alert.status or previous.starts_at != alert.starts_at:
                     changed.append(alert)
                 latest[alert.fingerprint] = alert
         if changed:
-            entries.append((incident, group.integration.name, _alert_detail(group.integration, changed, opened=False)))
+            entries.append((incident, group.integration.name, alert_detail(group.integration, changed, opened=False)))
         done += [a.pk for a in batch]
         joined.add(key)
         counts[group.integration_id] = counts.get(group.integration_id, 0) + len(batch)
@@ -123,12 +125,12 @@ def _latest_states(incident_ids: Sequence[int], *,
     latest: dict[tuple[int, str], Any] = {}
     for row in rows.values_list("incident_id", "id", "fingerprint", "status", "starts_at", named=True):
         key = (row.incident_id, row.fingerprint)
-        if key not in latest or _state(row) > _state(latest[key]):
+        if key not in latest or alert_state(row) > alert_state(latest[key]):
             latest[key] = row
     return latest
 
 
-def _state(alert: Any) -> tuple[datetime, int, int]:
+def alert_state(alert: Any) -> tuple[datetime, int, int]:
     """Orders the states of one alert: a later start wins; at the same start, resolved beats firing."""
     return (alert.starts_at, 1 if alert.status == AlertStatus.RESOLVED else 0, alert.id)
 
@@ -162,11 +164,17 @@ def alert_group_process(*, integration_id: int, group_key: str) -> int:
     changed = _changes(batch, known)
     firing = [a for a in changed if a.status == AlertStatus.FIRING]
 
-    opened = False
+    opened = stormed = False
     if incident is None and firing:
-        incident = _open_incident(integration, firing)
-        group.incident, opened = incident, True
-        group.save(update_fields=["incident"])
+        ranks = _ranks(PlanVersion.objects.active().pk)
+        _room, storm = storm_admit(integration, levels=[_worst_key(ranks, firing)], now=now)
+        if storm is not None:
+            incident, stormed = storm_join(storm, [(group, firing)], now=now), True
+            group.save(update_fields=["incident", "storm"])
+        else:
+            incident = open_incident_for(integration, firing)
+            group.incident, group.opened_at, opened = incident, now, True
+            group.save(update_fields=["incident", "opened_at"])
     elif incident is not None and firing:
         current = incident  # the lambda sees the narrowed type only through a name never reassigned
         worst = min(firing, key=lambda a: _rank(current, a.level_key))
@@ -175,8 +183,8 @@ def alert_group_process(*, integration_id: int, group_key: str) -> int:
                 "monitoring alert from %(name)s: %(summary)s") % {"name": integration.name, "summary": worst.summary})
     target = incident or group.incident  # resolved alerts of a closed incident still belong to it
 
-    if incident is not None and changed:
-        incident_services.record_alerts([(incident, integration.name, _alert_detail(integration, changed, opened=opened))],
+    if incident is not None and changed and not stormed:  # storm_join wrote the storm's entry
+        incident_services.record_alerts([(incident, integration.name, alert_detail(integration, changed, opened=opened))],
                                         at=now)
         resolved_now = any(a.status == AlertStatus.RESOLVED for a in changed)
         still_firing = [fp for fp, a in known.items() if a.status == AlertStatus.FIRING]
@@ -198,7 +206,7 @@ def _changes(batch: Sequence[Alert], known: dict[str, Any]) -> list[Alert]:
             changed.append(alert)
             continue
         previous = known.get(alert.fingerprint)
-        if previous is None or _state(alert) > _state(previous):
+        if previous is None or alert_state(alert) > alert_state(previous):
             if previous is None or previous.status != alert.status or previous.starts_at != alert.starts_at:
                 changed.append(alert)
             known[alert.fingerprint] = alert
@@ -229,33 +237,62 @@ def alerts_open_incidents(groups: Iterable[tuple[int, str]]) -> tuple[int, set[t
         return 0, set()
     batches = _pending_alerts_by_group(by_group)
     version = PlanVersion.objects.active()
-    opening: list[tuple[tuple[int, str], list[Alert], list[Alert]]] = []  # (group key, alerts, the alerts that open it)
+    opening: list[_Opening] = []
     for key, batch in batches.items():
         if any(a.status != AlertStatus.FIRING for a in batch):
             continue
         opening.append((key, batch, _changes(batch, {})))
     if not opening:
         return 0, set()
+    opening, stormed = _through_the_storm_guard(opening, by_group, ranks=_ranks(version.pk), now=timezone.now())
     incidents = incident_services.log_faults([_fault(by_group[key].integration, firing, version, known_keys=True)
-                                              for key, _batch, firing in opening])
-    now = timezone.now()
+                                              for key, _batch, firing in opening]) if opening else []
+    now = timezone.now()  # after the incidents opened: their alert entries follow "opened" on the timeline
     entries: list[tuple[Incident, str, dict[str, Any]]] = []
     done: list[int] = []
     counts: dict[int, tuple[int, int]] = {}
     for (key, batch, firing), incident in zip(opening, incidents, strict=True):
         group = by_group[key]
-        group.incident = incident
-        entries.append((incident, group.integration.name, _alert_detail(group.integration, firing, opened=True)))
+        group.incident, group.opened_at = incident, now
+        entries.append((incident, group.integration.name, alert_detail(group.integration, firing, opened=True)))
         done += [a.pk for a in batch]
         opened, received = counts.get(group.integration_id, (0, 0))
         counts[group.integration_id] = (opened + 1, received + len(batch))
+    for key, batch, _firing in stormed:
+        done += [a.pk for a in batch]
+        opened, received = counts.get(key[0], (0, 0))
+        counts[key[0]] = (opened, received + len(batch))
     incident_services.record_alerts(entries, at=now)
-    AlertGroup.objects.bulk_update([by_group[key] for key, _batch, _firing in opening], ["incident"])
-    _mark_processed(done, {key: by_group[key].incident_id for key, _batch, _firing in opening}, now)
+    handled = [*opening, *stormed]
+    AlertGroup.objects.bulk_update([by_group[key] for key, _batch, _firing in handled], ["incident", "opened_at", "storm"])
+    _mark_processed(done, {key: by_group[key].incident_id for key, _batch, _firing in handled}, now)
     for integration_id, (opened, received) in counts.items():
         Integration.objects.filter(pk=integration_id).update(
             alerts_received=F("alerts_received") + received, incidents_opened=F("incidents_opened") + opened)
-    return len(done), {key for key, _batch, _firing in opening}
+    return len(done), {key for key, _batch, _firing in handled}
+
+
+def _through_the_storm_guard(opening: Sequence[_Opening], by_group: Mapping[tuple[int, str], AlertGroup], *,
+                             ranks: Mapping[str, int], now: datetime) -> tuple[list[_Opening], list[_Opening]]:
+    """Split new groups into those that open their own incident and those that joined a storm (``storms``)."""
+    own: list[_Opening] = []
+    stormed: list[_Opening] = []
+    by_integration: dict[int, list[_Opening]] = {}
+    for item in opening:
+        by_integration.setdefault(item[0][0], []).append(item)
+    for items in by_integration.values():
+        integration = by_group[items[0][0]].integration
+        room, storm = storm_admit(integration, levels=[_worst_key(ranks, firing) for _k, _b, firing in items],
+                                  now=now)
+        own += items[:room]
+        if storm is not None and items[room:]:
+            storm_join(storm, [(by_group[key], firing) for key, _batch, firing in items[room:]], now=now)
+            stormed += items[room:]
+    return own, stormed
+
+
+def _worst_key(ranks: Mapping[str, int], firing: Sequence[Alert]) -> str:
+    return min(firing, key=lambda a: ranks.get(a.level_key, 99)).level_key
 
 
 def _mark_processed(alert_ids: Sequence[int], incident_of_group: Mapping[tuple[int, str], int | None],
@@ -282,7 +319,7 @@ def _rank(incident: Incident, level_key: str) -> int:
     return _ranks(incident.plan_version_id).get(level_key, 99)
 
 
-def _open_incident(integration: Integration, firing: Sequence[Alert]) -> Incident:
+def open_incident_for(integration: Integration, firing: Sequence[Alert]) -> Incident:
     version = PlanVersion.objects.active()
     try:
         return incident_services.log_fault(**_fault(integration, firing, version))
@@ -298,7 +335,7 @@ def _fault(integration: Integration, firing: Sequence[Alert], version: PlanVersi
     """``log_fault``'s arguments for the incident these firing alerts open.
 
     ``known_keys``: take the integration's defaults at once when the plan lacks
-    the alerts' category or level (``_open_incident`` learns it from the refusal).
+    the alerts' category or level (``open_incident_for`` learns it from the refusal).
     """
     ranks = _ranks(version.pk)
     worst = min(firing, key=lambda a: ranks.get(a.level_key, 99))
@@ -321,10 +358,11 @@ def _fault(integration: Integration, firing: Sequence[Alert], version: PlanVersi
                 discovered_at=min(a.starts_at for a in firing))
 
 
-def _alert_detail(integration: Integration, alerts: Sequence[Alert], *, opened: bool) -> dict[str, Any]:
+def alert_detail(integration: Integration, alerts: Sequence[Alert], *, opened: bool) -> dict[str, Any]:
     shown = alerts[:50]
     return {
         "integration": integration.name, "opened_incident": opened, "count": len(alerts),
         "alerts": [{"id": a.pk, "fingerprint": a.fingerprint, "status": a.status, "summary": a.summary,
                     "level": a.level_key, "starts_at": a.starts_at.isoformat()} for a in shown],
     }
+

@@ -6,7 +6,8 @@ is read, so each costs one round trip (PostgreSQL, then Redis).
 
 import logging
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import redis
 from django.core.cache import cache
@@ -109,8 +110,12 @@ def integration_creation_errors(*, name: str, default_category: str, default_lev
     return errors
 
 
+STORM_FIELDS = ("storm_threshold", "storm_window", "storm_quiet")
+
+
 def integration_create(*, name: str, kind: str, default_category: str = "system", default_level: str = "blue",
-                       rate_limit_per_minute: int | None = None) -> tuple[Integration, str]:
+                       rate_limit_per_minute: int | None = None,
+                       storm: Mapping[str, Any] | None = None) -> tuple[Integration, str]:
     """Create an integration; returns (integration, token). The token is shown once and never stored.
 
     The one way to create one: the admin, ``createintegration`` and the tests all come here.
@@ -122,6 +127,10 @@ def integration_create(*, name: str, kind: str, default_category: str = "system"
                               default_level=default_level)
     if rate_limit_per_minute is not None:
         integration.rate_limit_per_minute = rate_limit_per_minute
+    for field, value in (storm or {}).items():  # storm_threshold, storm_window, storm_quiet (alerts/storms.py)
+        if field not in STORM_FIELDS:
+            raise ValidationError({field: [_("unknown storm setting")]})
+        setattr(integration, field, value)
     token = integration.set_new_token()
     integration.full_clean(exclude=["prefix", "token_hash"])
     integration.save()

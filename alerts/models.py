@@ -7,7 +7,9 @@ periodic sweep works through (docs/integrations/README.md, "How delivery works")
 """
 
 import secrets
+from datetime import timedelta
 
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -42,6 +44,16 @@ class Integration(models.Model):
     rate_limit_per_minute = models.PositiveIntegerField(
         _("rate limit (requests per minute)"), default=6000,
         help_text=_("Requests above this in one minute are answered 429 with Retry-After."))
+    # The storm guard (alerts/storms.py): past this many new incidents in the window, new groups join one storm.
+    storm_threshold = models.PositiveIntegerField(
+        _("storm threshold (new incidents)"), default=20,
+        help_text=_("More new incidents than this within the storm window start an alert storm: further new "
+                    "alert groups join one storm incident. 0 turns the guard off."))
+    storm_window = models.DurationField(_("storm window"), default=timedelta(seconds=60),
+                                        validators=[MinValueValidator(timedelta(seconds=1))])
+    storm_quiet = models.DurationField(
+        _("storm quiet period"), default=timedelta(minutes=10), validators=[MinValueValidator(timedelta(minutes=1))],
+        help_text=_("A storm with no new alert for this long ends by itself."))
     created_at = models.DateTimeField(auto_now_add=True)
     last_received_at = models.DateTimeField(_("last received"), null=True, blank=True, editable=False)
     alerts_received = models.PositiveBigIntegerField(_("alerts received"), default=0, editable=False)
@@ -88,12 +100,44 @@ class AlertGroup(models.Model):
     key = models.CharField(max_length=500)
     incident = models.ForeignKey("incidents.Incident", null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="+")
+    # When the group opened an incident of its own: what the storm guard counts.
+    opened_at = models.DateTimeField(null=True, blank=True)
+    # The storm the group joined instead of opening its own incident (kept when the office splits it out).
+    storm = models.ForeignKey("AlertStorm", null=True, blank=True, on_delete=models.PROTECT, related_name="groups")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["integration", "key"], name="one_group_per_key")]
+        indexes = [models.Index(fields=["integration", "opened_at"], condition=Q(opened_at__isnull=False),
+                                name="alert_group_opened")]
 
     def __str__(self):
         return f"{self.integration}: {self.key[:60]}"
+
+
+class AlertStorm(models.Model):
+    """Many new alert groups from one integration at once, handled as one incident (alerts/storms.py).
+
+    At most one storm per integration is under way (``ended_at`` null); it ends
+    after the integration's quiet period with no new alert.
+    """
+
+    integration = models.ForeignKey(Integration, on_delete=models.PROTECT, related_name="storms")
+    incident = models.ForeignKey("incidents.Incident", on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField()
+    last_alert_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    groups_joined = models.PositiveIntegerField(default=0)
+    alerts_joined = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("alert storm")
+        verbose_name_plural = _("alert storms")
+        constraints = [models.UniqueConstraint(fields=["integration"], condition=Q(ended_at__isnull=True),
+                                               name="one_storm_under_way_per_integration")]
+
+    def __str__(self):
+        return f"{self.integration} storm from {self.started_at:%Y-%m-%d %H:%M}"
 
 
 class Alert(models.Model):

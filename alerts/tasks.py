@@ -7,6 +7,7 @@ from django.conf import settings
 
 from .lanes import worker_settings_record
 from .processing import alerts_process_pending_in_turn
+from .storms import storms_end_quiet
 
 
 @shared_task(name="alerts.process_pending", acks_late=True)
@@ -22,8 +23,10 @@ def process_pending(lane=0):
 def sweep_pending(self):
     """The safety net (celery beat): alerts whose nudge was lost are processed here, lane by lane.
 
-    Every sweep first records the lane count and prefix this worker runs with, which /readyz compares.
+    Every sweep first records the lane count and prefix this worker runs with, which /readyz compares,
+    and last ends the alert storms that have gone quiet.
     """
     worker_settings_record(worker=self.request.hostname or socket.gethostname())
     for lane in range(settings.ALERTS_LANES):
         alerts_process_pending_in_turn(lane)
+    storms_end_quiet()

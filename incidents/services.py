@@ -149,9 +149,14 @@ def raise_level(incident: Incident, *, level_key: str, reason: str) -> Incident:
     return levels.change_level(incident, level_key=level_key, actor=None, at=timezone.now(), reason=reason, manual=False)
 
 
-def record_alerts(entries: Iterable[tuple[Incident, str, dict[str, Any]]], *, at: datetime) -> None:
-    """Monitoring alerts that reached incidents, on their timelines: ``(incident, source name, detail)`` each."""
-    timeline.record_rows([timeline.row(incident, kind=TimelineKind.ALERT, actor_label=source, at=at, detail=detail)
+def record_alerts(entries: Iterable[tuple[Incident, str, dict[str, Any]]], *, at: datetime,
+                  actor: "Person | None" = None) -> None:
+    """Monitoring alerts that reached incidents, on their timelines: ``(incident, source name, detail)`` each.
+
+    ``actor``: the person who moved them (splitting a group out of an alert storm), else the source acted.
+    """
+    timeline.record_rows([timeline.row(incident, kind=TimelineKind.ALERT, actor=actor,
+                                       actor_label="" if actor else source, at=at, detail=detail)
                           for incident, source, detail in entries])
 
 
@@ -170,10 +175,15 @@ def recovered_at_source(incident: Incident, *, source: str, event: str) -> Incid
         except Refused as refused:
             timeline.record(incident, kind=TimelineKind.ALERT, actor_label=source, detail={
                 "integration": source, "resolved_at_source": True, "not_marked_recovered": str(refused.message)})
+    tell_responders(incident, event=event, note=note)
+    return incident
+
+
+def tell_responders(incident: Incident, *, event: str, note: str) -> None:
+    """For their information: the roles the incident's cell sends on site or notifies (once per ``event``)."""
     cell = engine.cell_of(incident)
     roles = [duty.role.key for duty in cell.on_site.all()] + [n.role.key for n in cell.notify.all()]
     notify_roles(incident, role_keys=roles, event=event, ask=Ask.FYI, note=note)
-    return incident
 
 
 @transaction.atomic

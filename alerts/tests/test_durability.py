@@ -73,7 +73,7 @@ def celery(tmp_path):
 def test_worker_killed_while_it_opens_incidents_loses_no_alert_and_opens_each_incident_once(
         minimal_plan_version, make_integration, gunicorn, celery):
     _process, base = gunicorn
-    integration, token = make_integration()
+    integration, token = make_integration(storm={"storm_threshold": 0})  # each group its own incident: 30 to count
     celery.start_worker("w1", concurrency=2)
     accepted = _post_groups(base, token, groups=30, per_group=10)
     # SIGKILL as soon as the worker has opened anything: its open transactions die with it, its

@@ -100,7 +100,8 @@ def test_reverting_an_integration_to_its_old_token_is_refused(admin_client, admi
     response = admin_client.post(f"{CHANGELIST}{source.pk}/history/{before.history_id}/", {
         "name": source.name, "kind": source.kind, "default_category": source.default_category,
         "default_level": source.default_level, "enabled": "on",
-        "rate_limit_per_minute": source.rate_limit_per_minute})
+        "rate_limit_per_minute": source.rate_limit_per_minute, "storm_threshold": 20, "storm_window": "00:01:00",
+        "storm_quiet": "00:10:00"})
     assert bearer(source.token).post(AM, am_webhook("g1", [am_alert("a1")]), format="json").status_code == 401
     assert response.status_code == 403
 
@@ -108,15 +109,19 @@ def test_reverting_an_integration_to_its_old_token_is_refused(admin_client, admi
 def test_the_name_and_settings_of_an_integration_stay_editable(admin_client, source):
     response = admin_client.post(f"{CHANGELIST}{source.pk}/change/", {
         "name": "prometheus-dr", "kind": source.kind, "default_category": "system", "default_level": "yellow",
-        "enabled": "on", "rate_limit_per_minute": 100})
+        "enabled": "on", "rate_limit_per_minute": 100, "storm_threshold": 50, "storm_window": "00:02:00",
+        "storm_quiet": "00:15:00"})
     assert response.status_code == 302
     source.refresh_from_db()
     assert (source.name, source.default_level, source.rate_limit_per_minute) == ("prometheus-dr", "yellow", 100)
+    assert (source.storm_threshold, source.storm_window.total_seconds(), source.storm_quiet.total_seconds()) == (
+        50, 120, 900)
 
 
 def _add_form(**fields):
     return {"name": "zabbix-core", "kind": "generic", "default_category": "network", "default_level": "blue",
-            "rate_limit_per_minute": 600, "enabled": "on", **fields}
+            "rate_limit_per_minute": 600, "enabled": "on", "storm_threshold": 5, "storm_window": "00:00:30",
+            "storm_quiet": "00:05:00", **fields}
 
 
 def test_an_integration_added_in_the_admin_is_made_by_the_service_with_a_token_shown_once(admin_client,
@@ -127,6 +132,14 @@ def test_an_integration_added_in_the_admin_is_made_by_the_service_with_a_token_s
     token = message.rsplit(" ", 1)[-1]
     assert integration.prefix == token[:10] and integration.token_hash
     assert integration.history.count() == 1
+    assert (integration.storm_threshold, integration.storm_window.total_seconds()) == (5, 30)
+
+
+def test_a_storm_quiet_period_under_a_minute_is_refused_naming_the_field(admin_client, minimal_plan_version):
+    response = admin_client.post(f"{CHANGELIST}add/", _add_form(storm_quiet="00:00:10"), HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert "storm_quiet" in response.context["adminform"].form.errors
+    assert not Integration.objects.filter(name="zabbix-core").exists()
 
 
 def test_the_admin_refuses_a_new_integration_the_service_would_refuse(admin_client, minimal_plan_version):
