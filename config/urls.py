@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("escalation.urls")),
     path("", include("notifications.urls")),
     path("", include("dashboard.urls")),
+    path("", include("alerts.urls")),
 ]
 
 # Under /api/ a URL no route matches, or a request Django cannot read, is answered in JSON like every API refusal.

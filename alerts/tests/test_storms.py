@@ -191,3 +191,60 @@ def test_a_group_with_nothing_firing_is_not_split_out(source, make_person):
     source("g3", am_alert("fp-g3", status="resolved", starts="2024-05-01T08:00:00.123456789Z"))
     with pytest.raises(Refused, match="nothing of this alert group is firing"):
         alert_group_split_out(group=AlertGroup.objects.get(key="g3"), actor=office)
+
+
+def test_the_storm_page_lists_its_groups_and_offers_the_split_to_the_office(source, make_person, client):
+    office = make_person("office", language="en")
+    for n in range(6):
+        source(f"g{n}")
+    storm = AlertStorm.objects.get()
+    client.force_login(office)
+    page = client.get(f"/alerts/storms/{storm.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Alert storm from prometheus-prod" in html and html.count('class="storm-group"') == 3
+    assert html.count("Split out into its own incident") == 3
+    group = AlertGroup.objects.get(key="g5")
+    answer = client.post(f"/alerts/storms/{storm.pk}/groups/{group.pk}/split/")
+    group.refresh_from_db()
+    assert answer.status_code == 302 and answer["Location"] == f"/incidents/{group.incident_id}/"
+
+
+def test_the_storm_page_explains_why_an_engineer_cannot_split(source, make_person, client):
+    engineer = make_person("tech_group", language="zh-hans")
+    for n in range(4):
+        source(f"g{n}")
+    client.force_login(engineer)
+    html = client.get(f"/alerts/storms/{AlertStorm.objects.get().pk}/").content.decode()
+    assert "告警风暴" in html and "拆分" in html
+    assert "Split out into its own incident" not in html and "<form method=\"post\" action=\"/alerts/storms" not in html
+
+
+def test_the_api_reads_a_storm_and_splits_a_group(source, make_person, api_client_for):
+    office = make_person("office")
+    for n in range(5):
+        source(f"g{n}")
+    storm = AlertStorm.objects.get()
+    api = api_client_for(office)
+    body = api.get(f"/api/v1/alerts/storms/{storm.pk}/").json()
+    assert body["integration"] == "prometheus-prod" and body["groups_joined"] == 2
+    assert [g["key"] for g in body["groups"]] == ["g3", "g4"] and all(g["in_storm"] for g in body["groups"])
+    assert body["groups"][0]["alerts"] == 1
+    group = AlertGroup.objects.get(key="g4")
+    answer = api.post(f"/api/v1/alerts/storms/{storm.pk}/groups/{group.pk}/split/")
+    assert answer.status_code == 201
+    assert Incident.objects.get(pk=answer.json()["incident"]).title == "CoreDown on fp-g4"
+    again = api.post(f"/api/v1/alerts/storms/{storm.pk}/groups/{group.pk}/split/")
+    assert again.status_code == 409
+    assert api.post(f"/api/v1/alerts/storms/{storm.pk}/groups/99999/split/").status_code == 404
+    assert api.get("/api/v1/alerts/storms/99999/").status_code == 404
+
+
+def test_an_engineer_splitting_through_the_api_is_refused_with_403(source, make_person, api_client_for):
+    engineer = make_person("tech_group")
+    for n in range(4):
+        source(f"g{n}")
+    storm = AlertStorm.objects.get()
+    group = AlertGroup.objects.get(key="g3")
+    answer = api_client_for(engineer).post(f"/api/v1/alerts/storms/{storm.pk}/groups/{group.pk}/split/")
+    assert answer.status_code == 403
