@@ -7,9 +7,11 @@ The deadline table in PostgreSQL, not the broker, is the source of truth for
 timers (docs/escalation.md); the broker only carries "go and look" nudges.
 """
 
+import gc
+import logging
 import os
 
-from celery import Celery
+from celery import Celery, signals
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -84,3 +86,22 @@ def _detached_channels_raise_connection_errors():
 
 
 _detached_channels_raise_connection_errors()
+
+
+@signals.worker_init.connect  # the main process: the one that works with the solo and threads pools
+@signals.worker_process_init.connect  # each prefork child, after the fork
+def freeze_what_start_up_loaded(**_kwargs):
+    """As in config/wsgi.py: load what the first tasks would, then hide it from the collector.
+
+    A worker holds every model, the plan caches and both translation catalogues;
+    without gc.freeze() each full collection walks all of it, a pause in the
+    middle of a storm's deadlines (issue 21, item 6).
+    """
+    from django.utils import translation
+
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            translation.gettext("Fenghuo")
+    gc.collect()
+    gc.freeze()
+    logging.getLogger(__name__).info("gc.freeze: %d objects out of the collector's sight", gc.get_freeze_count())

@@ -73,3 +73,15 @@ def test_two_workers_act_on_each_deadline_exactly_once(celery_processes, fast_pl
 
     assert wait_until(lambda: not Deadline.objects.filter(pk__in=ids, state=State.PENDING).exists(), timeout=30)
     acted_exactly_once(ids)
+
+
+def test_a_worker_freezes_what_start_up_loaded_out_of_the_collectors_sight(celery_processes):
+    # Every prefork child and the main process log it: a full collection then walks only the tasks' garbage.
+    celery_processes.start_worker("frozen", concurrency=2)
+
+    def frozen():
+        return [int(line.split(b"gc.freeze: ")[1].split()[0])
+                for line in celery_processes.log_text("frozen").splitlines() if b"gc.freeze: " in line]
+
+    wait_until(lambda: len(frozen()) >= 3, timeout=30)  # the main process and its two children
+    assert min(frozen()) > 10_000
