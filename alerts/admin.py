@@ -17,6 +17,9 @@ class IntegrationForm(forms.ModelForm):
         model = Integration
         fields = "__all__"
 
+    def clean_group_by(self):
+        return self.cleaned_data.get("group_by") or []  # left empty: the source's own grouping
+
     def clean(self):
         cleaned = super().clean()
         if self.instance.pk is None:
@@ -63,6 +66,7 @@ class IntegrationAdmin(HistoryAdmin):
         created, token = integration_create(name=obj.name, kind=obj.kind, default_category=obj.default_category,
                                             default_level=obj.default_level,
                                             rate_limit_per_minute=obj.rate_limit_per_minute,
+                                            group_by=obj.group_by, group_window=obj.group_window,
                                             storm={field: getattr(obj, field) for field in STORM_FIELDS})
         obj.pk, obj.prefix, obj.token_hash = created.pk, created.prefix, created.token_hash
         obj._state.adding = False

@@ -11,12 +11,12 @@ which groups go where.
 
 import logging
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, DateTimeField, ExpressionWrapper, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,6 +40,19 @@ _JOIN_FIELDS = ("id", "integration_id", "group_key", "fingerprint", "status", "s
 _Opening = tuple[tuple[int, str], list[Alert], list[Alert]]  # (group key, its alerts, the alerts that open it)
 
 
+def joinable_incident(now: datetime) -> Q:
+    """An ``AlertGroup`` filter: its incident still takes its alerts in (open, and inside the grouping window)."""
+    since = ExpressionWrapper(Value(now) - F("integration__group_window"), output_field=DateTimeField())
+    return Q(incident__status__in=OPEN_STATUSES) & (Q(integration__group_window=timedelta(0))
+                                                    | Q(incident__opened_at__gte=since))
+
+
+def _takes_alerts(group: AlertGroup, now: datetime) -> bool:
+    """``joinable_incident`` for a group already read (with its integration and incident)."""
+    incident, window = group.incident, group.integration.group_window
+    return incident is not None and incident.is_open and (not window or incident.opened_at >= now - window)
+
+
 @transaction.atomic
 def alerts_join_open_incidents(groups: Iterable[tuple[int, str]]) -> tuple[int, set[tuple[int, str]], set[tuple[int, str]]]:
     """The common case, many groups in one transaction: firing alerts joining their group's open incident.
@@ -56,8 +69,8 @@ def alerts_join_open_incidents(groups: Iterable[tuple[int, str]]) -> tuple[int, 
     wanted = set(groups)
     locked = (AlertGroup.objects.select_for_update(of=("self",), skip_locked=True)
               .select_related("integration", "incident__level")
-              .filter(integration_id__in={i for i, _key in wanted}, key__in={key for _i, key in wanted},
-                      incident__status__in=OPEN_STATUSES))
+              .filter(joinable_incident(timezone.now()), integration_id__in={i for i, _key in wanted},
+                      key__in={key for _i, key in wanted}))
     by_group = {(g.integration_id, g.key): g for g in locked if (g.integration_id, g.key) in wanted}
     left = wanted - set(by_group)  # no open incident any more, or held by another runner (it then skips it too)
     if not by_group:
@@ -156,7 +169,7 @@ def alert_group_process(*, integration_id: int, group_key: str) -> int:
     if not batch:
         return 0
     now = timezone.now()
-    incident = group.incident if group.incident is not None and group.incident.is_open else None
+    incident = group.incident if _takes_alerts(group, now) else None
 
     known: dict[str, Any] = {}
     if incident is not None:
@@ -232,7 +245,7 @@ def alerts_open_incidents(groups: Iterable[tuple[int, str]]) -> tuple[int, set[t
               .select_related("integration", "incident")
               .filter(integration_id__in={i for i, _key in wanted}, key__in={key for _i, key in wanted}))
     by_group = {(g.integration_id, g.key): g for g in locked
-                if (g.integration_id, g.key) in wanted and not (g.incident is not None and g.incident.is_open)}
+                if (g.integration_id, g.key) in wanted and not _takes_alerts(g, timezone.now())}
     if not by_group:
         return 0, set()
     batches = _pending_alerts_by_group(by_group)

@@ -6,7 +6,8 @@ is read, so each costs one round trip (PostgreSQL, then Redis).
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import redis
@@ -114,7 +115,8 @@ STORM_FIELDS = ("storm_threshold", "storm_window", "storm_quiet")
 
 
 def integration_create(*, name: str, kind: str, default_category: str = "system", default_level: str = "blue",
-                       rate_limit_per_minute: int | None = None,
+                       rate_limit_per_minute: int | None = None, group_by: Sequence[str] = (),
+                       group_window: timedelta | None = None,
                        storm: Mapping[str, Any] | None = None) -> tuple[Integration, str]:
     """Create an integration; returns (integration, token). The token is shown once and never stored.
 
@@ -127,6 +129,9 @@ def integration_create(*, name: str, kind: str, default_category: str = "system"
                               default_level=default_level)
     if rate_limit_per_minute is not None:
         integration.rate_limit_per_minute = rate_limit_per_minute
+    integration.group_by = list(group_by)
+    if group_window is not None:
+        integration.group_window = group_window
     for field, value in (storm or {}).items():  # storm_threshold, storm_window, storm_quiet (alerts/storms.py)
         if field not in STORM_FIELDS:
             raise ValidationError({field: [_("unknown storm setting")]})

@@ -9,6 +9,7 @@ periodic sweep works through (docs/integrations/README.md, "How delivery works")
 import secrets
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -28,6 +29,17 @@ class Kind(models.TextChoices):
 LEVEL_KEYS = tuple(LEVEL_RANKS)  # fixed by the plan format (plan/document.py), mildest first
 
 
+MAX_GROUP_BY = 10
+
+
+def validate_label_names(value):
+    """A grouping is a short list of distinct label names."""
+    if not isinstance(value, list) or not all(isinstance(name, str) and name.strip() for name in value):
+        raise ValidationError(_('a list of label names, such as ["alertname", "site"]'))
+    if len(value) > MAX_GROUP_BY or len(set(value)) != len(value):
+        raise ValidationError(_("at most %(n)d label names, each once") % {"n": MAX_GROUP_BY})
+
+
 class Integration(models.Model):
     """One monitoring source with its own token. Only the SHA-256 of the token is stored."""
 
@@ -44,6 +56,15 @@ class Integration(models.Model):
     rate_limit_per_minute = models.PositiveIntegerField(
         _("rate limit (requests per minute)"), default=6000,
         help_text=_("Requests above this in one minute are answered 429 with Retry-After."))
+    # Grouping (docs/integrations/README.md): which labels make one incident, and for how long it takes alerts in.
+    group_by = models.JSONField(
+        _("group by labels"), default=list, blank=True, validators=[validate_label_names],
+        help_text=_('Label names whose values make one incident, e.g. ["alertname", "site"]. Empty: the '
+                    "source's own grouping (Alertmanager's groupKey, the events API's dedup_key)."))
+    group_window = models.DurationField(
+        _("grouping window"), default=timedelta(0), validators=[MinValueValidator(timedelta(0))],
+        help_text=_("Alerts of a group join its open incident for this long after it opened; later ones open a "
+                    "new incident. 0: for as long as the incident is open."))
     # The storm guard (alerts/storms.py): past this many new incidents in the window, new groups join one storm.
     storm_threshold = models.PositiveIntegerField(
         _("storm threshold (new incidents)"), default=20,

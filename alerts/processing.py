@@ -14,10 +14,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, F, Min
+from django.utils import timezone
 
-from incidents.states import OPEN_STATUSES
-
-from .grouping import MAX_ATTEMPTS, alert_group_process, alerts_join_open_incidents, alerts_open_incidents
+from .grouping import (MAX_ATTEMPTS, alert_group_process, alerts_join_open_incidents, alerts_open_incidents,
+                       joinable_incident)
 from .lanes import clear_nudge, lane_of, run_in_turn
 from .models import Alert, AlertGroup
 
@@ -122,8 +122,8 @@ def _groups_with_open_incident(groups: Sequence[tuple[int, str]]) -> set[tuple[i
         return set()
     wanted = set(groups)
     rows = AlertGroup.objects.filter(
-        integration_id__in={i for i, _key in wanted}, key__in={key for _i, key in wanted},
-        incident__status__in=OPEN_STATUSES).values_list("integration_id", "key")
+        joinable_incident(timezone.now()), integration_id__in={i for i, _key in wanted},
+        key__in={key for _i, key in wanted}).values_list("integration_id", "key")
     return {row for row in rows if row in wanted}
 
 

@@ -101,7 +101,7 @@ def test_reverting_an_integration_to_its_old_token_is_refused(admin_client, admi
         "name": source.name, "kind": source.kind, "default_category": source.default_category,
         "default_level": source.default_level, "enabled": "on",
         "rate_limit_per_minute": source.rate_limit_per_minute, "storm_threshold": 20, "storm_window": "00:01:00",
-        "storm_quiet": "00:10:00"})
+        "storm_quiet": "00:10:00", "group_window": "0"})
     assert bearer(source.token).post(AM, am_webhook("g1", [am_alert("a1")]), format="json").status_code == 401
     assert response.status_code == 403
 
@@ -110,18 +110,19 @@ def test_the_name_and_settings_of_an_integration_stay_editable(admin_client, sou
     response = admin_client.post(f"{CHANGELIST}{source.pk}/change/", {
         "name": "prometheus-dr", "kind": source.kind, "default_category": "system", "default_level": "yellow",
         "enabled": "on", "rate_limit_per_minute": 100, "storm_threshold": 50, "storm_window": "00:02:00",
-        "storm_quiet": "00:15:00"})
+        "storm_quiet": "00:15:00", "group_by": '["alertname", "site"]', "group_window": "00:30:00"})
     assert response.status_code == 302
     source.refresh_from_db()
     assert (source.name, source.default_level, source.rate_limit_per_minute) == ("prometheus-dr", "yellow", 100)
     assert (source.storm_threshold, source.storm_window.total_seconds(), source.storm_quiet.total_seconds()) == (
         50, 120, 900)
+    assert (source.group_by, source.group_window.total_seconds()) == (["alertname", "site"], 1800)
 
 
 def _add_form(**fields):
     return {"name": "zabbix-core", "kind": "generic", "default_category": "network", "default_level": "blue",
             "rate_limit_per_minute": 600, "enabled": "on", "storm_threshold": 5, "storm_window": "00:00:30",
-            "storm_quiet": "00:05:00", **fields}
+            "storm_quiet": "00:05:00", "group_by": "", "group_window": "0", **fields}
 
 
 def test_an_integration_added_in_the_admin_is_made_by_the_service_with_a_token_shown_once(admin_client,
