@@ -112,6 +112,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "notifications.context_processors.unread",
             ],
+            # {% load icons %} in any template: core is no app, so it has no templatetags folder of its own.
+            "libraries": {"icons": "core.icons"},
         },
     },
 ]
