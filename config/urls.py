@@ -33,4 +33,5 @@ urlpatterns = [
 # Under /api/ a URL no route matches, or a request Django cannot read, is answered in JSON like every API refusal.
 handler404 = "config.api.page_not_found"
 handler400 = "config.api.bad_request"
+handler403 = "config.api.permission_denied"
 handler500 = "config.middleware.server_error"
