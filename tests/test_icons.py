@@ -88,12 +88,12 @@ def test_the_favicon_is_served_and_every_page_names_it(client, make_person, ship
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize(("locale", "brand", "bell_label"), [
-    ("zh-CN", "烽火", "通知"),
-    ("en-US", "Fenghuo", "Notifications"),
+@pytest.mark.parametrize(("locale", "brand", "bell_label", "docs", "missing"), [
+    ("zh-CN", "烽火", "通知", "API 文档", "页面不存在"),
+    ("en-US", "Fenghuo", "Notifications", "API docs", "Page not found"),
 ])
-def test_in_chromium_the_icons_draw_beside_their_text(live_server, make_person, shipped_plan, locale, brand,
-                                                       bell_label):
+def test_in_chromium_the_icons_draw_beside_their_text_and_the_error_page_is_in_the_readers_language(
+        live_server, make_person, shipped_plan, locale, brand, bell_label, docs, missing):
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     sync_api = pytest.importorskip("playwright.sync_api")
     from tests import browser as b
@@ -110,8 +110,15 @@ def test_in_chromium_the_icons_draw_beside_their_text(live_server, make_person, 
             assert box and 10 <= box["width"] <= 40 and 10 <= box["height"] <= 40, box
             assert page.locator("a.bell svg.icon").is_visible()
             assert page.locator("a.bell").get_attribute("aria-label") == bell_label
+            assert page.locator("[data-nav=api-docs]").inner_text() == docs
             favicon = page.evaluate("fetch(document.querySelector('link[rel=icon]').href).then(r => r.status)")
             assert favicon == 200
             b.screenshot(page, f"icons-dashboard-{locale}")
+
+            response = page.goto(f"{live_server.url}/no-such-page/")
+            assert response.status == 404
+            assert page.locator("main h1").inner_text() == missing
+            assert page.locator("a.brand svg.icon").is_visible()
+            b.screenshot(page, f"error-404-{locale}")
         finally:
             browser.close()
