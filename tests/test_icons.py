@@ -120,5 +120,12 @@ def test_in_chromium_the_icons_draw_beside_their_text_and_the_error_page_is_in_t
             assert page.locator("main h1").inner_text() == missing
             assert page.locator("a.brand svg.icon").is_visible()
             b.screenshot(page, f"error-404-{locale}")
+
+            # Signed out, on a phone: the page fits the screen and still speaks the browser's language.
+            phone = browser.new_context(locale=locale, **b.PHONE).new_page()
+            assert phone.goto(f"{live_server.url}/no-such-page/").status == 404
+            assert phone.locator("main h1").inner_text() == missing
+            assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+            b.screenshot(phone, f"error-404-phone-{locale}")
         finally:
             browser.close()
