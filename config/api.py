@@ -52,3 +52,5 @@ def _outside_views(status_code, code, message, default_view):
 
 page_not_found = _outside_views(404, "not_found", exceptions.NotFound.default_detail, defaults.page_not_found)
 bad_request = _outside_views(400, "bad_request", _("The request could not be read."), defaults.bad_request)
+permission_denied = _outside_views(403, "permission_denied", exceptions.PermissionDenied.default_detail,
+                                   defaults.permission_denied)

@@ -112,6 +112,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "notifications.context_processors.unread",
             ],
+            # {% load icons %} in any template: core is no app, so it has no templatetags folder of its own.
+            "libraries": {"icons": "core.icons"},
         },
     },
 ]
@@ -362,6 +364,8 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 X_FRAME_OPTIONS = "DENY"
+# A refused form gets a page in the person's language, not Django's explanation for developers (config/errors.py).
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 

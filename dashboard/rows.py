@@ -9,6 +9,8 @@ every text goes through ``escape``.
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from core.icons import icon_svg
+
 NOTHING = '<span class="muted">—</span>'
 
 
@@ -29,11 +31,13 @@ def _row_html(row, level, badge, drill, nobody):
     else:
         deadline = NOTHING
     missed = "".join(
-        f'\n          <div class="missed" data-missed-deadline="{d["id"]}">⚠ {escape(d["text"])} '
+        f'\n          <div class="missed" data-missed-deadline="{d["id"]}">{icon_svg("alert-triangle")} '
+        f'{escape(d["text"])} '
         f'(<time datetime="{d["due_iso"]}">{d["due_clock"]}</time>)</div>' for d in row.missed)
     if row.on_site:
         on_site = ", ".join(
-            f'<span class="on-site" data-on-site="{escape(person["username"])}">✓ {escape(person["name"])}</span>'
+            f'<span class="on-site" data-on-site="{escape(person["username"])}">{icon_svg("check")} '
+            f'{escape(person["name"])}</span>'
             for person in row.on_site)
     else:
         on_site = nobody

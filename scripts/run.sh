@@ -27,7 +27,9 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]; then
 fi
 
 port="${PORT:-8000}"
-export DEBUG="${DEBUG:-true}"
+# DEBUG off unless asked for: its error pages list every URL and show tracebacks (issue 14). The static
+# files are served by WhiteNoise either way (settings: WHITENOISE_USE_FINDERS).
+export DEBUG="${DEBUG:-false}"
 export SITE_URL="${SITE_URL:-http://127.0.0.1:$port}"
 # No SMTP server is assumed on a developer's machine: mail goes to the worker's log.
 export EMAIL_URL="${EMAIL_URL:-console://}"

@@ -242,7 +242,7 @@ def test_missed_deadline_is_marked_in_words_not_only_colour(orange_system, signe
     assert Deadline.objects.filter(incident=incident, state=State.MISSED).count() == 3
     client, _person = signed_in("office")
     html = page(client, f"/incidents/{incident.pk}/")
-    assert html.count('class="missed"') == 3 and "⚠ Missed" in html
+    assert html.count('class="missed"') == 3 and "</svg> Missed" in html
     assert "Deadline missed" in html and "Reported to" in html
 
 

@@ -4,6 +4,10 @@ from django.db import transaction
 from people.models import Person, RoleAssignment
 
 DEMO_PASSWORD = "fenghuo-demo"
+# Every demo person gets an address so that trying Fenghuo out shows messages going out: ./scripts/run.sh's
+# console email backend prints them in the worker's log. example is reserved (RFC 2606): nothing is ever
+# delivered there, even with a real SMTP server configured. No phone: SMS needs a gateway run.sh has not.
+DEMO_EMAIL_DOMAIN = "demo.fenghuo.example"
 DEMO_PEOPLE = [
     # username, full name, roles, is_superuser
     ("duty", "值班员 王班", ["duty_staff"], False),
@@ -23,17 +27,23 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         created = 0
         for username, full_name, roles, superuser in DEMO_PEOPLE:
+            email = f"{username}@{DEMO_EMAIL_DOMAIN}"
             person, was_created = Person.objects.get_or_create(
                 username=username,
-                defaults={"full_name": full_name, "is_staff": superuser, "is_superuser": superuser},
+                defaults={"full_name": full_name, "email": email, "is_staff": superuser, "is_superuser": superuser},
             )
             if was_created:
                 person.set_password(DEMO_PASSWORD)
                 person.save()
                 created += 1
+            elif not person.email:
+                # Demo people made before they had addresses; an address someone set since is theirs to keep.
+                person.email = email
+                person.save(update_fields=["email"])
             for key in roles:
                 RoleAssignment.objects.get_or_create(person=person, role_key=key)
         self.stdout.write(f"Demo people: {created} created, {len(DEMO_PEOPLE) - created} already there.")
-        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}; under ./scripts/run.sh the mail they are "
+                          "sent is printed in the worker's log):")
         for username, full_name, roles, _superuser in DEMO_PEOPLE:
-            self.stdout.write(f"  {username:<11} {full_name}  [{', '.join(roles)}]")
+            self.stdout.write(f"  {username:<11} {full_name}  <{username}@{DEMO_EMAIL_DOMAIN}>  [{', '.join(roles)}]")
