@@ -18,8 +18,9 @@ from core.errors import Refused
 from escalation import services as engine
 from notifications import announcements
 from notifications.models import Announcement, Ask
-from notifications.recipients import notify_roles
+from notifications.recipients import notify_person_and_roles, notify_roles
 from plan.models import Level, PlanVersion, Cell
+from plan.services import roles_with
 
 from . import deadlines, levels, permissions, states, timeline
 from .faults import check_branches, checked_fault
@@ -277,7 +278,32 @@ def _decide(plan: ResponsePlan, *, actor: "Person", comment: str, approve: bool)
     _move(incident, action)
     timeline.record(incident, kind=TimelineKind.PLAN_APPROVED if approve else TimelineKind.PLAN_REJECTED, actor=actor, at=now,
            detail={"plan": plan.pk, "comment": plan.decision_comment})
+    _tell_the_decision(incident, plan, actor=actor, at=now)
     return plan
+
+
+def _tell_the_decision(incident: Incident, plan: ResponsePlan, *, actor: "Person", at: datetime) -> None:
+    """The proposer and the office (the roles that coordinate) learn the decision on their channels (issue 14).
+
+    One event per plan and decision: a plan is decided once, and a retry of
+    the same event tells nobody twice (notifications.recipients).
+    """
+    who, comment, approved = actor.display_name, plan.decision_comment, plan.status == PlanStatus.APPROVED
+
+    def note() -> str:  # called in each reader's language
+        if approved and comment:
+            return _("%(who)s approved the response plan. Comment: %(comment)s") % {"who": who, "comment": comment}
+        if approved:
+            return _("%(who)s approved the response plan.") % {"who": who}
+        return _("%(who)s rejected the response plan. Reason: %(reason)s") % {"who": who, "reason": comment}
+
+    coordinators = sorted(roles_with("coordinate", incident.plan_version_id))
+    told, _nobody = notify_person_and_roles(incident, person=plan.proposed_by, role_keys=coordinators,
+                                            event=f"plan:{plan.pk}:{plan.status}", note=note)
+    timeline.record(incident, kind=TimelineKind.NOTIFIED, at=at, detail={
+        "plan": plan.pk, "decision": plan.status, "roles": coordinators,
+        "proposer": plan.proposed_by.username if plan.proposed_by else None,
+        "people": sorted({p.username for p in told})})
 
 
 @transaction.atomic
