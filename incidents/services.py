@@ -258,10 +258,8 @@ def propose_plan(incident: Incident, *, actor: "Person", text: str) -> ResponseP
     return plan
 
 
-def _decide(plan: ResponsePlan, *, actor: "Person", comment: str, approve: bool) -> ResponsePlan:
+def _refuse_decision(plan: ResponsePlan, incident: Incident, *, actor: "Person", comment: str, approve: bool) -> None:
     action = "approve_plan" if approve else "reject_plan"
-    incident = _lock(plan.incident)
-    plan = ResponsePlan.objects.select_for_update().get(pk=plan.pk)
     if plan.status != PlanStatus.PENDING:
         raise Refused(_("cannot %(action)s: it is already %(status)s") %
                       {"action": states.ACTION_NAMES[action], "status": plan.get_status_display()},
@@ -269,13 +267,29 @@ def _decide(plan: ResponsePlan, *, actor: "Person", comment: str, approve: bool)
     _check(actor, action, incident, plan=plan)
     if not approve and not (comment or "").strip():
         raise ValidationError({"comment": [_("say why the plan is rejected")]})
+
+
+def check_decision(plan: ResponsePlan, *, actor: "Person", comment: str, approve: bool) -> None:
+    """Raise what deciding now would raise (``Refused``, ``ValidationError``), and change nothing.
+
+    The pages ask for a confirmation before deciding (issue 14): this lets
+    them refuse at once what the decision itself would refuse.
+    """
+    _refuse_decision(plan, Incident.objects.with_plan().get(pk=plan.incident_id), actor=actor, comment=comment,
+                     approve=approve)
+
+
+def _decide(plan: ResponsePlan, *, actor: "Person", comment: str, approve: bool) -> ResponsePlan:
+    incident = _lock(plan.incident)
+    plan = ResponsePlan.objects.select_for_update().get(pk=plan.pk)
+    _refuse_decision(plan, incident, actor=actor, comment=comment, approve=approve)
     now = timezone.now()
     plan.status = PlanStatus.APPROVED if approve else PlanStatus.REJECTED
     plan.decided_by, plan.decided_at, plan.decision_comment = actor, now, (comment or "").strip()
     plan._history_user = actor  # type: ignore[attr-defined]  # simple-history reads it; no stub declares it
     plan.save()
     engine.meet_approval(incident, person=actor, at=now)
-    _move(incident, action)
+    _move(incident, "approve_plan" if approve else "reject_plan")
     timeline.record(incident, kind=TimelineKind.PLAN_APPROVED if approve else TimelineKind.PLAN_REJECTED, actor=actor, at=now,
            detail={"plan": plan.pk, "comment": plan.decision_comment})
     _tell_the_decision(incident, plan, actor=actor, at=now)
