@@ -206,3 +206,10 @@ def test_the_page_reads_with_a_fixed_number_of_queries_however_long_the_timeline
 # Session, person, the viewer's roles, the plan with its incident (one join), its approval deadlines, its
 # timeline, the plan version's roles and levels, the unread bell. The cell and its steps are cached per version.
 PAGE_QUERIES = 9
+
+
+def test_someone_who_may_not_read_incidents_cannot_open_the_page(office, make_person, client):
+    plan = proposed(office)
+    client.force_login(make_person())  # no plan role, no staff status (people/access.py)
+    assert client.get(f"/approvals/{plan.pk}/").status_code == 403
+    assert client.post(f"/approvals/{plan.pk}/decide/", {"decision": "approve"}).status_code == 403
