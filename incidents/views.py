@@ -352,14 +352,14 @@ REJECT_NEEDS_A_REASON = gettext_lazy("Rejecting needs a reason: write why the pl
 
 
 def _decide_after_confirming(request, incident, action):
+    """Approve or reject from the incident page: the confirmation first, the decision with ``confirmed=1``."""
     back = reverse("incident_detail", args=[incident.pk]) + "#actions"
     comment, confirmed = request.POST.get("comment", ""), request.POST.get("confirmed") == "1"
     plan = None
     try:
         plan = _plan_to_decide(request, incident)
         if confirmed:
-            decide = services.approve_plan if action == "approve_plan" else services.reject_plan
-            decide(plan, actor=request.user, comment=comment)
+            ACTIONS[action][0](request, incident)
         else:
             services.check_decision(plan, actor=request.user, comment=comment, approve=action == "approve_plan")
     except Refused as refused:

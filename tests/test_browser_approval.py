@@ -21,6 +21,8 @@ playwright_sync = pytest.importorskip("playwright.sync_api")
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "pw-for-tests-only"
+CSP_LISTENER = """window.__csp = []; document.addEventListener("securitypolicyviolation",
+    e => window.__csp.push(e.violatedDirective + " " + e.blockedURI));"""
 TEXT = "1. Switch the savings host to the standby.\n2. Replay the queued branch transactions."
 
 # (locale, the leader's decision, what the leader reads and taps, what the proposer then reads)
@@ -56,6 +58,7 @@ def test_a_leader_decides_on_a_phone_through_the_confirmation_and_the_proposer_i
         chromium = b.launch(playwright)
         try:
             phone = b.signed_in_page(chromium, base, "leader", PASSWORD, locale=run["locale"], **b.PHONE)
+            phone.add_init_script(CSP_LISTENER)
             phone.goto(f"{base}/approvals/")
             card = phone.locator(f'[data-plan-id="{plan.pk}"]')
             link = card.locator("[data-open-approval]")
@@ -73,6 +76,10 @@ def test_a_leader_decides_on_a_phone_through_the_confirmation_and_the_proposer_i
             button = phone.locator(f"[data-decision-form] button[value={run['decision']}]")
             assert button.bounding_box()["y"] < phone.locator("#timeline").bounding_box()["y"]
             assert button.bounding_box()["y"] < 2 * 844
+            # incident.js counts the decision deadline down (h:mm:ss), under the strict CSP.
+            phone.wait_for_function("document.querySelector('[data-decide-by]').textContent.includes(':')",
+                                    timeout=5000)
+            assert phone.evaluate("window.__csp") == []
             b.screenshot(phone, f"approval-page-phone-{language}")
 
             phone.locator("[data-decision-form] textarea[name=comment]").fill(run["comment"])
@@ -82,6 +89,7 @@ def test_a_leader_decides_on_a_phone_through_the_confirmation_and_the_proposer_i
             assert phone.locator("textarea[name=comment]").input_value() == run["comment"]
             plan.refresh_from_db()
             assert plan.status == PlanStatus.PENDING  # nothing decided before the confirmation
+            assert phone.evaluate("window.__csp") == []
             b.screenshot(phone, f"approval-confirm-phone-{language}")
             yes = phone.locator("button[data-yes]")
             assert run["yes"] in yes.inner_text()

@@ -213,3 +213,14 @@ def test_someone_who_may_not_read_incidents_cannot_open_the_page(office, make_pe
     client.force_login(make_person())  # no plan role, no staff status (people/access.py)
     assert client.get(f"/approvals/{plan.pk}/").status_code == 403
     assert client.post(f"/approvals/{plan.pk}/decide/", {"decision": "approve"}).status_code == 403
+
+
+def test_a_plan_past_its_decision_deadline_is_marked_overdue_on_its_page(office, leader, client):
+    start = timezone.now().replace(microsecond=0)
+    with time_machine.travel(start, tick=False):
+        plan = proposed(office)
+    with time_machine.travel(start + timedelta(minutes=29), tick=False):
+        assert "approval-head overdue" not in html_of(client.get(f"/approvals/{plan.pk}/"))
+    with time_machine.travel(start + timedelta(minutes=31), tick=False):
+        html = html_of(client.get(f"/approvals/{plan.pk}/"))
+    assert "approval-head overdue" in html and 'class="countdown overdue"' in html
