@@ -376,3 +376,23 @@ def is_overdue(plan: ResponsePlan, *, now: datetime | None = None) -> bool:
     if deadline is None:
         return False
     return deadline.state == State.MISSED or (now or timezone.now()) >= deadline.due_at
+
+
+def plan_for_approval(plan_id: int) -> ResponsePlan | None:
+    """One response plan with what its approval page shows (issue 14), in a fixed number of queries.
+
+    The incident's timeline comes newest first (``timeline_newest_first``), its
+    decision deadlines as for the queue (``approval_deadline``), and the plan
+    version's roles and levels for the names on the timeline.
+    """
+    approvals = Deadline.objects.filter(kind=Kind.APPROVAL).exclude(state=State.CANCELLED).order_by("-started_at")
+    newest_first = TimelineEntry.objects.select_related("actor").order_by("-at", "-id")
+    return (
+        ResponsePlan.objects.filter(pk=plan_id)
+        .select_related("incident__level", "incident__category", "incident__plan_version", "incident__reporter",
+                        "proposed_by", "decided_by")
+        .prefetch_related(Prefetch("incident__deadlines", queryset=approvals, to_attr="approval_deadlines"),
+                          Prefetch("incident__timeline", queryset=newest_first, to_attr="timeline_newest_first"),
+                          "incident__plan_version__roles", "incident__plan_version__levels")
+        .first()
+    )

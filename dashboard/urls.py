@@ -6,6 +6,7 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/fragment/", views.fragment, name="dashboard_fragment"),
     path("approvals/", views.approvals, name="approvals"),
+    path("approvals/<int:plan_id>/", views.approval, name="approval"),
     path("approvals/<int:plan_id>/decide/", views.approval_decide, name="approval_decide"),
     path("announcements/", views.announcements, name="announcements"),
     path("announcements/new/", views.announcement_new, name="announcement_new"),

@@ -9,18 +9,21 @@ from functools import wraps
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import condition, require_GET, require_POST
 
 from core.errors import Refused
-from incidents import permissions
+from escalation.services import cell_of
+from incidents import permissions, states
 from incidents import services as incident_services
-from incidents.models import Incident, ResponsePlan
+from incidents.models import Incident, PlanStatus, ResponsePlan
+from incidents.views import render_decision_confirm
 from people.access import may_read_incidents, reader_required
 
 from . import rows, selectors
@@ -146,24 +149,58 @@ def approvals(request):
 
 
 @reader_required
+@require_GET
+def approval(request, plan_id):
+    """One response plan with all an approver needs to decide on it, phone first (issue 14)."""
+    plan = selectors.plan_for_approval(plan_id)
+    if plan is None:
+        raise Http404("no such response plan")
+    incident = plan.incident
+    version = incident.plan_version
+    cell = cell_of(incident)
+    roles = {role.key: role for role in version.roles.all()}
+    may_decide = (plan.status == PlanStatus.PENDING and states.allowed("approve_plan", status=incident.status)
+                  and permissions.refusal(request.user, action="approve_plan", incident=incident, cell=cell,
+                                          plan=plan) is None)
+    now = timezone.now()
+    deadline = selectors.approval_deadline(plan) if plan.status == PlanStatus.PENDING else None
+    return render(request, "dashboard/approval.html", {
+        "plan": plan, "incident": incident, "cell": cell, "steps": list(cell.steps.all()),
+        "timeline": incident.timeline_newest_first, "roles": roles,
+        "levels_by_key": {level.key: level for level in version.levels.all()},
+        "approver": roles.get(plan.approver_role_key), "may_decide": may_decide,
+        "deadline": deadline, "overdue": deadline is not None and selectors.is_overdue(plan, now=now),
+        "now": now,
+    })
+
+
+@reader_required
 @require_POST
 def approval_decide(request, plan_id):
-    plan = get_object_or_404(ResponsePlan.objects.select_related("incident"), pk=plan_id)
+    """Approve or reject, after a confirmation: without ``confirmed=1`` the POST shows the confirm step."""
+    plan = get_object_or_404(ResponsePlan.objects.select_related("incident__level"), pk=plan_id)
     decision = request.POST.get("decision")
     comment = request.POST.get("comment", "")
+    confirmed = request.POST.get("confirmed") == "1"
+    if decision not in ("approve", "reject"):
+        return _approvals_page(request, {plan.pk: _("Choose approve or reject.")}, status=400)
+    approve = decision == "approve"
     try:
-        if decision == "approve":
+        if not confirmed:
+            incident_services.check_decision(plan, actor=request.user, comment=comment, approve=approve)
+            return render_decision_confirm(request, plan=plan, decision=decision, comment=comment,
+                                           action_url=request.path, back_url=reverse("approval", args=[plan.pk]))
+        if approve:
             incident_services.approve_plan(plan, actor=request.user, comment=comment)
             messages.success(request, _("Approved the response plan for incident #%(id)d.") % {"id": plan.incident_id})
-        elif decision == "reject":
+        else:
             incident_services.reject_plan(plan, actor=request.user, comment=comment)
             messages.success(request, _("Rejected the response plan for incident #%(id)d.") % {"id": plan.incident_id})
-        else:
-            return _approvals_page(request, {plan.pk: _("Choose approve or reject.")}, status=400)
     except Refused as refused:
         return _approvals_page(request, {plan.pk: refused.message}, status=refused.status_code)
     except ValidationError as invalid:
-        return _approvals_page(request, {plan.pk: " ".join(invalid.messages)}, status=400)
+        return render_decision_confirm(request, plan=plan, decision=decision, comment=comment, invalid=invalid,
+                                       action_url=request.path, back_url=reverse("approval", args=[plan.pk]))
     return redirect("approvals")
 
 

@@ -18,8 +18,9 @@ from core.errors import Refused
 from escalation import services as engine
 from notifications import announcements
 from notifications.models import Announcement, Ask
-from notifications.recipients import notify_roles
+from notifications.recipients import notify_person_and_roles, notify_roles
 from plan.models import Level, PlanVersion, Cell
+from plan.services import roles_with
 
 from . import deadlines, levels, permissions, states, timeline
 from .faults import check_branches, checked_fault
@@ -257,10 +258,8 @@ def propose_plan(incident: Incident, *, actor: "Person", text: str) -> ResponseP
     return plan
 
 
-def _decide(plan: ResponsePlan, *, actor: "Person", comment: str, approve: bool) -> ResponsePlan:
+def _refuse_decision(plan: ResponsePlan, incident: Incident, *, actor: "Person", comment: str, approve: bool) -> None:
     action = "approve_plan" if approve else "reject_plan"
-    incident = _lock(plan.incident)
-    plan = ResponsePlan.objects.select_for_update().get(pk=plan.pk)
     if plan.status != PlanStatus.PENDING:
         raise Refused(_("cannot %(action)s: it is already %(status)s") %
                       {"action": states.ACTION_NAMES[action], "status": plan.get_status_display()},
@@ -268,16 +267,57 @@ def _decide(plan: ResponsePlan, *, actor: "Person", comment: str, approve: bool)
     _check(actor, action, incident, plan=plan)
     if not approve and not (comment or "").strip():
         raise ValidationError({"comment": [_("say why the plan is rejected")]})
+
+
+def check_decision(plan: ResponsePlan, *, actor: "Person", comment: str, approve: bool) -> None:
+    """Raise what deciding now would raise (``Refused``, ``ValidationError``), and change nothing.
+
+    The pages ask for a confirmation before deciding (issue 14): this lets
+    them refuse at once what the decision itself would refuse.
+    """
+    _refuse_decision(plan, Incident.objects.with_plan().get(pk=plan.incident_id), actor=actor, comment=comment,
+                     approve=approve)
+
+
+def _decide(plan: ResponsePlan, *, actor: "Person", comment: str, approve: bool) -> ResponsePlan:
+    incident = _lock(plan.incident)
+    plan = ResponsePlan.objects.select_for_update().get(pk=plan.pk)
+    _refuse_decision(plan, incident, actor=actor, comment=comment, approve=approve)
     now = timezone.now()
     plan.status = PlanStatus.APPROVED if approve else PlanStatus.REJECTED
     plan.decided_by, plan.decided_at, plan.decision_comment = actor, now, (comment or "").strip()
     plan._history_user = actor  # type: ignore[attr-defined]  # simple-history reads it; no stub declares it
     plan.save()
     engine.meet_approval(incident, person=actor, at=now)
-    _move(incident, action)
+    _move(incident, "approve_plan" if approve else "reject_plan")
     timeline.record(incident, kind=TimelineKind.PLAN_APPROVED if approve else TimelineKind.PLAN_REJECTED, actor=actor, at=now,
            detail={"plan": plan.pk, "comment": plan.decision_comment})
+    _tell_the_decision(incident, plan, actor=actor, at=now)
     return plan
+
+
+def _tell_the_decision(incident: Incident, plan: ResponsePlan, *, actor: "Person", at: datetime) -> None:
+    """The proposer and the office (the roles that coordinate) learn the decision on their channels (issue 14).
+
+    One event per plan and decision: a plan is decided once, and a retry of
+    the same event tells nobody twice (notifications.recipients).
+    """
+    who, comment, approved = actor.display_name, plan.decision_comment, plan.status == PlanStatus.APPROVED
+
+    def note() -> str:  # called in each reader's language
+        if approved and comment:
+            return _("%(who)s approved the response plan. Comment: %(comment)s") % {"who": who, "comment": comment}
+        if approved:
+            return _("%(who)s approved the response plan.") % {"who": who}
+        return _("%(who)s rejected the response plan. Reason: %(reason)s") % {"who": who, "reason": comment}
+
+    coordinators = sorted(roles_with("coordinate", incident.plan_version_id))
+    told, _nobody = notify_person_and_roles(incident, person=plan.proposed_by, role_keys=coordinators,
+                                            event=f"plan:{plan.pk}:{plan.status}", note=note)
+    timeline.record(incident, kind=TimelineKind.NOTIFIED, at=at, detail={
+        "plan": plan.pk, "decision": plan.status, "roles": coordinators,
+        "proposer": plan.proposed_by.username if plan.proposed_by else None,
+        "people": sorted({p.username for p in told})})
 
 
 @transaction.atomic

@@ -269,16 +269,20 @@ def incident_detail(request, pk):
     })
 
 
+def _plan_to_decide(request, incident):
+    plan_id = request.POST.get("plan", "")
+    plans = ResponsePlan.objects.filter(incident=incident)
+    # isdigit() alone admits "²" and other digits int() refuses.
+    chosen = plan_id.isascii() and plan_id.isdigit()
+    plan = (plans.filter(pk=int(plan_id)) if chosen else plans.filter(status=PlanStatus.PENDING)).first()
+    if plan is None:
+        raise ValidationError({"plan": [_("there is no response plan awaiting a decision")]})
+    return plan
+
+
 def _act_with_plan(decide):
     def act(request, incident):
-        plan_id = request.POST.get("plan", "")
-        plans = ResponsePlan.objects.filter(incident=incident)
-        # isdigit() alone admits "²" and other digits int() refuses.
-        chosen = plan_id.isascii() and plan_id.isdigit()
-        plan = (plans.filter(pk=int(plan_id)) if chosen else plans.filter(status=PlanStatus.PENDING)).first()
-        if plan is None:
-            raise ValidationError({"plan": [_("there is no response plan awaiting a decision")]})
-        return decide(plan, actor=request.user, comment=request.POST.get("comment", ""))
+        return decide(_plan_to_decide(request, incident), actor=request.user, comment=request.POST.get("comment", ""))
     return act
 
 
@@ -321,12 +325,67 @@ def describe_invalid(invalid):
     return " ".join(parts)
 
 
+# --- deciding on a response plan: a confirmation first (issue 14) -----------------------------
+
+DECISIONS = {"approve_plan": "approve", "reject_plan": "reject"}
+
+
+def render_decision_confirm(request, *, plan, decision, action_url, back_url, comment="", invalid=None):
+    """The confirmation before a decision: the plan in full, the comment or reason, "Yes, approve".
+
+    Its form posts the same fields again with ``confirmed=1``; the approvals
+    page and the incident page both show it. A rejection without a reason
+    comes back here with the message and what was typed (400).
+    """
+    error = ""
+    if invalid is not None:
+        error = (str(REJECT_NEEDS_A_REASON) if "comment" in getattr(invalid, "error_dict", {})
+                 else describe_invalid(invalid))
+    return render(request, "incidents/decide_confirm.html", {
+        "plan": plan, "incident": plan.incident, "decision": decision, "approve": decision == "approve",
+        "action_url": action_url, "back_url": back_url, "comment": comment, "error": error,
+    }, status=400 if error else 200)
+
+
+REJECT_NEEDS_A_REASON = gettext_lazy("Rejecting needs a reason: write why the plan is rejected. "
+                                     "The proposer is told it.")
+
+
+def _decide_after_confirming(request, incident, action):
+    """Approve or reject from the incident page: the confirmation first, the decision with ``confirmed=1``."""
+    back = reverse("incident_detail", args=[incident.pk]) + "#actions"
+    comment, confirmed = request.POST.get("comment", ""), request.POST.get("confirmed") == "1"
+    plan = None
+    try:
+        plan = _plan_to_decide(request, incident)
+        if confirmed:
+            ACTIONS[action][0](request, incident)
+        else:
+            services.check_decision(plan, actor=request.user, comment=comment, approve=action == "approve_plan")
+    except Refused as refused:
+        messages.error(request, refused.message)
+    except ValidationError as invalid:
+        if plan is None:
+            messages.error(request, describe_invalid(invalid))
+        else:
+            return render_decision_confirm(request, plan=plan, decision=DECISIONS[action], comment=comment,
+                                           action_url=request.path, back_url=back, invalid=invalid)
+    else:
+        if not confirmed:
+            return render_decision_confirm(request, plan=plan, decision=DECISIONS[action], comment=comment,
+                                           action_url=request.path, back_url=back)
+        messages.success(request, str(ACTIONS[action][1]))
+    return redirect(back)
+
+
 @reader_required
 @require_POST
 def incident_act(request, pk, action):
     if action not in ACTIONS:
         raise Http404("no such action")
     incident = get_object_or_404(Incident.objects.with_plan(), pk=pk)
+    if action in DECISIONS:
+        return _decide_after_confirming(request, incident, action)
     call, done = ACTIONS[action]
     try:
         call(request, incident)

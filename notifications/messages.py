@@ -1,5 +1,6 @@
 """What is said: a notification's title and body, the message a channel sends, the signed acknowledgement link."""
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -20,9 +21,14 @@ if TYPE_CHECKING:
 
 ACK_SALT = "notifications.ack"
 
+# What is added to a notification's body: a text, or a function that writes it in the active language
+# (each reader's, see outbox.record_many) when the words must follow the reader.
+Note = str | Callable[[], str]
 
-def title_and_body(incident: "Incident", *, ask: str, due_at: datetime | None, note: str) -> tuple[str, str]:
+
+def title_and_body(incident: "Incident", *, ask: str, due_at: datetime | None, note: Note) -> tuple[str, str]:
     """The stored text of a notification, in the active language (the caller overrides it per reader)."""
+    note = note() if callable(note) else note
     drill = _("[DRILL] ") if incident.is_drill else ""
     level = incident.level.name
     title = f"{drill}{level} · {incident.category.name} · #{incident.pk} {incident.title}"

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
-from .messages import title_and_body
+from .messages import Note, title_and_body
 from .models import ChannelConfig, ChannelKind, Delivery, Notification, Preference
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 DEFAULT_CHANNELS = [ChannelKind.EMAIL, ChannelKind.SMS]
 
 
-def record_many(batches: Sequence[tuple["Incident", str, Sequence["_Wanted"]]], *, note: str,
+def record_many(batches: Sequence[tuple["Incident", str, Sequence["_Wanted"]]], *, note: Note,
                 channels: Sequence[ChannelConfig]) -> list[list[Notification]]:
     """Write the notifications (and their personal deliveries) not yet recorded.
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from people.models import Person, RoleAssignment
 
 from .delivery import kick_delivery_on_commit
+from .messages import Note
 from .models import ROBOT_KINDS, Ask, DutyShift, Notification, RolePolicy
 from .outbox import active_channels, add_robot_deliveries, record_many
 
@@ -65,7 +66,7 @@ def notify_requests(incident: "Incident", *, requests: Sequence[Request], event:
     return notify_many([(incident, requests, event)], note=note)[0]
 
 
-def notify_many(items: Iterable[tuple["Incident", Sequence[Request], str]], *, note: str = "") -> list[Told]:
+def notify_many(items: Iterable[tuple["Incident", Sequence[Request], str]], *, note: Note = "") -> list[Told]:
     """``notify_requests`` for several ``(incident, requests, event)`` at once; a (told, nobody) per item.
 
     Opening many incidents together (an alert storm) reads roles, duty roster,
@@ -115,6 +116,33 @@ def notify_many(items: Iterable[tuple["Incident", Sequence[Request], str]], *, n
         kick_delivery_on_commit()
     return [([n.person for n in created if n.person is not None], nobody)
             for created, nobody in zip(created_per_item, nobodies, strict=True)]
+
+
+def notify_person_and_roles(incident: "Incident", *, person: Person | None, role_keys: Iterable[str], event: str,
+                            ask: str = Ask.FYI, note: Note = "") -> Told:
+    """Tell one person in their own right (a plan's proposer, say) and the holders of ``role_keys``, once each.
+
+    The person is told at once, whatever the duty roster says: the message is
+    about what they did. Their notification names no role (``role_key`` is
+    empty), so no group-chat robot repeats it; the roles' robots post as for
+    ``notify_roles``. The deduplication key is the one ``notify_roles`` uses
+    (event and person): a person who also holds one of the roles is told once,
+    and calling this again for the same event tells nobody twice. ``note`` may
+    be a function, called in each reader's language.
+    """
+    told: list[Person] = []
+    if person is not None and person.is_active:
+        wanted = [_Wanted(PERSONAL, ask, None, person, timezone.now())]
+        [created] = record_many([(incident, event, wanted)], note=note, channels=active_channels())
+        told += [n.person for n in created if n.person is not None]
+        if created:
+            kick_delivery_on_commit()
+    by_roles, nobody = notify_many([(incident, [(key, ask, None) for key in role_keys], event)], note=note)[0]
+    return told + [p for p in by_roles if p not in told], nobody
+
+
+# The role key of a notification that tells a person in their own right, not as a holder of a role.
+PERSONAL = ""
 
 
 class _Wanted(NamedTuple):

@@ -134,6 +134,7 @@ def test_fault_sounds_on_the_dashboard_escalates_is_approved_on_a_phone_and_reso
             b.screenshot(phone, "approvals-phone-en")
             card.locator("textarea[name=comment]").fill("Go ahead.")
             card.locator("button[value=approve]").tap()
+            phone.locator("[data-confirm=approve] button[data-yes]").tap()  # the confirmation (issue 14)
             phone.wait_for_selector(".messages li", timeout=5000)
             assert f"#{incident_id}" in phone.locator(".messages").inner_text()
             plan.refresh_from_db()

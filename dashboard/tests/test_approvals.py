@@ -39,9 +39,12 @@ def test_queue_lists_only_plans_the_viewers_roles_decide(office, leader, client)
     assert f'data-plan-id="{main_leaders.pk}"' not in html
 
 
-def test_leader_approves_with_one_tap(office, leader, client):
+def test_leader_approves_with_a_tap_and_a_confirmation(office, leader, client):
     plan = proposed(office)
-    response = client.post(f"/approvals/{plan.pk}/decide/", {"decision": "approve", "comment": ""}, follow=True)
+    confirm = client.post(f"/approvals/{plan.pk}/decide/", {"decision": "approve", "comment": ""})
+    assert "Yes, approve" in confirm.content.decode()
+    response = client.post(f"/approvals/{plan.pk}/decide/", {"decision": "approve", "comment": "", "confirmed": "1"},
+                           follow=True)
     assert response.status_code == 200
     assert f"Approved the response plan for incident #{plan.incident_id}." in response.content.decode()
     plan.refresh_from_db()
@@ -52,16 +55,17 @@ def test_leader_approves_with_one_tap(office, leader, client):
 
 def test_rejecting_without_a_comment_is_refused_and_says_why(office, leader, client):
     plan = proposed(office)
-    response = client.post(f"/approvals/{plan.pk}/decide/", {"decision": "reject", "comment": "  "})
+    response = client.post(f"/approvals/{plan.pk}/decide/", {"decision": "reject", "comment": "  ", "confirmed": "1"})
     assert response.status_code == 400
-    assert "say why the plan is rejected" in response.content.decode()
+    assert "Rejecting needs a reason" in response.content.decode()
     plan.refresh_from_db()
     assert plan.status == PlanStatus.PENDING
 
 
 def test_rejecting_with_a_comment_records_it(office, leader, client):
     plan = proposed(office)
-    client.post(f"/approvals/{plan.pk}/decide/", {"decision": "reject", "comment": "restore from backup first"})
+    client.post(f"/approvals/{plan.pk}/decide/", {"decision": "reject", "comment": "restore from backup first",
+                                                  "confirmed": "1"})
     plan.refresh_from_db()
     assert plan.status == PlanStatus.REJECTED and plan.decision_comment == "restore from backup first"
 

@@ -269,10 +269,10 @@ def test_every_action_form_drives_the_incident_from_report_to_archive(orange_sys
     ok("deescalate", Status.ON_SITE, level="orange", reason="Partly back")
     assert incident.level.key == "orange"
     ok("propose_plan", Status.PLAN_PROPOSED, text="Fail over to the standby host.")
-    ok("reject_plan", Status.PLAN_REJECTED, comment="Standby is not ready")
+    ok("reject_plan", Status.PLAN_REJECTED, comment="Standby is not ready", confirmed="1")
     ok("propose_plan", Status.PLAN_PROPOSED, text="Restart the host.")
     pending = incident.response_plans.get(status=PlanStatus.PENDING)
-    ok("approve_plan", Status.PLAN_APPROVED, plan=str(pending.pk), comment="Go")
+    ok("approve_plan", Status.PLAN_APPROVED, plan=str(pending.pk), comment="Go", confirmed="1")
     ok("start_implementing", Status.IMPLEMENTING)
     ok("mark_recovered", Status.RECOVERED, note="Transactions flowing")
     html = page(client, f"/incidents/{incident.pk}/")
@@ -465,7 +465,8 @@ def test_incident_list_queries_do_not_grow_with_the_number_of_incidents(plan, cl
 
 PAGE_ACTION_INPUT = {
     "acknowledge": {}, "check_in": {}, "escalate": {"level": "red", "reason": "worse"},
-    "propose_plan": {"text": "Fail over."}, "approve_plan": {"comment": "Go"}, "reject_plan": {"comment": "No"},
+    "propose_plan": {"text": "Fail over."}, "approve_plan": {"comment": "Go", "confirmed": "1"},
+    "reject_plan": {"comment": "No", "confirmed": "1"},
     "resolve": {"summary": "Fixed."}, "deescalate": {"level": "yellow", "reason": "better"},
     "review": {"notes": "Lessons."},
 }
@@ -519,7 +520,7 @@ def test_a_superscript_digit_as_the_plan_of_a_decision_is_not_taken_for_a_number
     incident, coordinator = orange_system
     pending = services.propose_plan(incident, actor=coordinator, text="Fail over to the standby host.")
     client.force_login(coordinator)
-    response = act(client, incident, "approve_plan", plan="²", comment="Go")
+    response = act(client, incident, "approve_plan", plan="²", comment="Go", confirmed="1")
     assert response.status_code == 200
     # "²" names no plan, so the decision falls to the one pending plan, as with no plan given.
     pending.refresh_from_db()
