@@ -101,18 +101,21 @@ def clean_name(name: str, *, extension: str, keep: set[str]) -> str:
     return stem[:NAME_MAX_LENGTH - len(ext)] + ext
 
 
+def too_big() -> str:
+    return _("the attachment is larger than %(limit)s; attach a smaller screenshot or a shorter excerpt") % {
+        "limit": human_size(settings.FENGHUO_NOTE_ATTACHMENT_MAX_BYTES)}
+
+
 def check_attachment(upload: File) -> CheckedAttachment:
     """The upload's bytes, type and digest; ValidationError({"file": ...}) when it is not accepted."""
     limit = settings.FENGHUO_NOTE_ATTACHMENT_MAX_BYTES
     size = upload.size or 0
     if size > limit:
-        raise ValidationError({"file": [_("the attachment is larger than %(limit)s; attach a smaller screenshot "
-                                          "or a shorter excerpt") % {"limit": human_size(limit)}]})
+        raise ValidationError({"file": [too_big()]})
     upload.seek(0)
     data = upload.read(limit + 1)
     if len(data) > limit:  # a file that understated its size
-        raise ValidationError({"file": [_("the attachment is larger than %(limit)s; attach a smaller screenshot "
-                                          "or a shorter excerpt") % {"limit": human_size(limit)}]})
+        raise ValidationError({"file": [too_big()]})
     if not data:
         raise ValidationError({"file": [_("the attachment is empty; attach %(accepted)s") % {"accepted": accepted()}]})
     content_type = image_type(data[:16])

@@ -270,6 +270,8 @@ def incident_detail(request, pk):
         "now": timezone.now(),
         "may_add_note": may_add_note(request.user, incident=incident, cell=cell),
         "note_attachment_max": notes.human_size(settings.FENGHUO_NOTE_ATTACHMENT_MAX_BYTES),
+        "note_attachment_max_bytes": settings.FENGHUO_NOTE_ATTACHMENT_MAX_BYTES,
+        "note_attachment_too_big": notes.too_big(),
     })
 
 

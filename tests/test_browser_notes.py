@@ -76,7 +76,11 @@ def test_duty_staff_add_a_screenshot_note_on_a_phone_in_chinese_and_it_downloads
             connections.close_all()
 
 
-def test_a_log_excerpt_note_in_english_downloads_through_its_link_and_a_bad_file_is_refused(live_server, reported):
+def test_a_log_excerpt_note_in_english_downloads_through_its_link_and_a_bad_file_is_refused(live_server, reported,
+                                                                                           settings):
+    from incidents.models import NoteAttachment
+
+    settings.FENGHUO_NOTE_ATTACHMENT_MAX_BYTES = 64 * 1024
     base = live_server.url
     with playwright_sync.sync_playwright() as playwright:
         chromium = b.launch(playwright)
@@ -85,6 +89,15 @@ def test_a_log_excerpt_note_in_english_downloads_through_its_link_and_a_bad_file
             page.goto(f"{base}/incidents/{reported.pk}/")
             form = page.locator("#note")
             assert "Add a note" in form.locator("h2").inner_text()
+
+            # Too big: refused in the browser before anything is sent.
+            form.locator("#note-text").fill("full-screen capture")
+            form.locator("#note-file").set_input_files(
+                files=[{"name": "big.png", "mimeType": "image/png", "buffer": files.png() + bytes(100 * 1024)}])
+            assert form.locator("#note-file").evaluate("el => el.validationMessage") == (
+                "the attachment is larger than 64 KiB; attach a smaller screenshot or a shorter excerpt")
+            form.locator("button[type=submit]").click()
+            assert page.locator(".messages li").count() == 0 and not NoteAttachment.objects.exists()
 
             # An EXE renamed .png is refused, in words that name the field.
             form.locator("#note-text").fill("installer attached")
