@@ -429,3 +429,23 @@ def test_the_service_refuses_an_archived_incident(incident, coordinator):
         services.add_note(incident, actor=coordinator, text="late")
 
     assert refused.value.status_code == 409
+
+
+@pytest.mark.parametrize("given, kept", [
+    ("C:\\Users\\zhang\\Desktop\\报错截图.png", "报错截图.png"),
+    ("../../../etc/cron.d/x.png", "x.png"),
+    ("tab\tand\x1bescape.png", "tabandescape.png"),
+    ("...", "attachment.png"),
+    ("x" * 300 + ".png", "x" * 146 + ".png"),
+])
+def test_the_name_a_reader_sees_is_the_clients_without_folders_or_control_characters(given, kept):
+    from incidents.notes import clean_name
+
+    assert clean_name(given, extension=".png", keep={".png"}) == kept
+
+
+def test_a_file_field_sent_as_json_text_is_refused_naming_file(incident, coordinator, as_person):
+    response = as_person(coordinator).post(f"/api/v1/incidents/{incident.pk}/notes/",
+                                           {"text": "x", "file": "aGVsbG8="}, format="json", **EN)
+
+    assert response.status_code == 400 and list(response.json()) == ["file"]
