@@ -3,6 +3,7 @@
 Bodies over the limit refused with 413, NUL bytes refused, a lost database as 503.
 """
 
+import re
 import sys
 
 from django.conf import settings
@@ -16,6 +17,16 @@ from core.http import content_length, drain_body
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 # The monitoring hooks keep their own, lower body limit (alerts/api.py).
 HOOKS_PREFIX = "/api/v1/alerts/"
+# Adding a note may carry an attachment larger than the general limit: its page and API paths allow
+# NOTE_BODY_MAX_BYTES (settings; deploy/nginx.conf has the same location).
+NOTES_PATH = re.compile(r"^/(?:api/v1/)?incidents/[0-9]+/notes/$")
+
+
+def body_limit(path):
+    if NOTES_PATH.match(path):
+        return settings.NOTE_BODY_MAX_BYTES
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
 
 class BodyLimitMiddleware:
     """A body announced as larger than DATA_UPLOAD_MAX_MEMORY_SIZE is answered 413, after draining it.
@@ -29,11 +40,16 @@ class BodyLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        limit = body_limit(request.path)
         if limit is None or content_length(request) <= limit or request.path.startswith(HOOKS_PREFIX):
             return self.get_response(request)
         drain_body(request)
-        message = _("The request body is larger than %(limit)d KiB; send less at once.") % {"limit": limit // 1024}
+        if NOTES_PATH.match(request.path):
+            message = _("The note with its attachment is larger than %(limit)d KiB; an attachment may be at most "
+                        "%(max)d KiB.") % {"limit": limit // 1024,
+                                          "max": settings.FENGHUO_NOTE_ATTACHMENT_MAX_BYTES // 1024}
+        else:
+            message = _("The request body is larger than %(limit)d KiB; send less at once.") % {"limit": limit // 1024}
         if request.path.startswith("/api/"):
             return JsonResponse({"detail": message, "code": "payload_too_large"}, status=413)
         return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")

@@ -16,7 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("FENGHUO_VAR_DIR", BASE_DIR / "var"))
 # The embedded defaults (SQLite file, filesystem broker) live here.
-for _folder in ("broker", "static"):
+for _folder in ("broker", "static", "media"):
     (VAR_DIR / _folder).mkdir(parents=True, exist_ok=True)
 
 
@@ -178,6 +178,9 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded files (note attachments) are served only through the views that check who may read them
+# (incidents/notes.py), never as a public URL: no MEDIA_URL route exists.
+MEDIA_ROOT = VAR_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -185,6 +188,13 @@ STORAGES = {
 # Development serves straight from the finders so no collectstatic is needed.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# Notes on an incident may carry one attachment (a screenshot or a log excerpt) of at most this many bytes.
+# The notes paths accept a body of that plus NOTE_BODY_MARGIN_BYTES (the note's text and the multipart
+# framing; config.middleware.BodyLimitMiddleware); deploy/nginx.conf's notes location must allow as much.
+FENGHUO_NOTE_ATTACHMENT_MAX_BYTES = int(os.environ.get("FENGHUO_NOTE_ATTACHMENT_MAX_BYTES", str(5 * 1024 * 1024)))
+NOTE_BODY_MARGIN_BYTES = 1024 * 1024
+NOTE_BODY_MAX_BYTES = FENGHUO_NOTE_ATTACHMENT_MAX_BYTES + NOTE_BODY_MARGIN_BYTES
 
 # Email: EMAIL_URL (smtp://user:pass@host:port, +tls) or the usual EMAIL_* variables.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")

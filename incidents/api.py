@@ -8,19 +8,21 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from core.schema import ErrorSerializer
 
-from . import services
+from . import notes, services
 from .filters import IncidentFilter
-from .models import Incident, ResponsePlan, Source, TimelineEntry
+from .models import Incident, NoteAttachment, ResponsePlan, Source, TimelineEntry
 from .serializers import (
     DecisionSerializer,
     IncidentCreateSerializer,
     IncidentSerializer,
     IncidentUpdateSerializer,
     LevelChangeSerializer,
+    NoteSerializer,
     ProposalSerializer,
     RecoveredSerializer,
     ResolveSerializer,
@@ -43,6 +45,19 @@ def _responses(ok, code=200):
 def incidents_for_reading():
     """One query for the incidents with their plan rows, one for all their deadlines."""
     return Incident.objects.with_plan().prefetch_related("deadlines").order_by("-opened_at", "-id")
+
+
+class AnyFile(BaseRenderer):
+    """Lets a client that asks for the file's own type (``Accept: image/png``) get it; refusals stay JSON."""
+
+    media_type = "*/*"
+    format = "file"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        response = (renderer_context or {}).get("response")
+        if response is not None:
+            response["Content-Type"] = "application/json"
+        return JSONRenderer().render(data, "application/json", renderer_context)
 
 
 def _input(request, serializer_class, **context):
@@ -170,6 +185,33 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         plan = services.propose_plan(incident, actor=request.user, text=data["text"])
         plan = plans_for_reading().get(pk=plan.pk)
         return Response(ResponsePlanSerializer(plan).data, status=status.HTTP_201_CREATED)
+
+
+    @extend_schema(summary="Add a note to the timeline",
+                   description="JSON `{\"text\": ...}`, or multipart/form-data with `text` and an optional `file`: "
+                               "a PNG, JPEG, GIF or WebP screenshot or a UTF-8 log excerpt (the type is read from "
+                               "the bytes), at most FENGHUO_NOTE_ATTACHMENT_MAX_BYTES. Anyone with a part in the "
+                               "incident, or its reporter; also after it is resolved, not once it is archived.",
+                   request={"application/json": NoteSerializer, "multipart/form-data": NoteSerializer},
+                   responses=_responses(TimelineEntrySerializer, 201))
+    @action(detail=True, methods=["post"], pagination_class=None, filterset_class=None)
+    def notes(self, request, pk=None):
+        incident = self._incident()
+        data = _input(request, NoteSerializer)
+        entry = services.add_note(incident, actor=request.user, text=data["text"], attachment=data.get("file"))
+        entry = TimelineEntry.objects.select_related("actor").get(pk=entry.pk)
+        return Response(TimelineEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Download a note's attachment",
+                   description="Images inline, text as a download; served with `X-Content-Type-Options: nosniff` "
+                               "and a sandboxing Content-Security-Policy.",
+                   responses={(200, "*/*"): OpenApiResponse(description="The attached file.")})
+    @action(detail=True, methods=["get"], url_path=r"notes/attachments/(?P<aid>[0-9]+)", url_name="note-attachment",
+            pagination_class=None, filterset_class=None, renderer_classes=[JSONRenderer, AnyFile])
+    def note_attachment(self, request, pk=None, aid=None):
+        attachment = get_object_or_404(NoteAttachment.objects.filter(incident_id=self._incident().pk,
+                                                                     entry__isnull=False), pk=aid)
+        return notes.attachment_response(attachment)
 
 
 def plans_for_reading():

@@ -212,3 +212,40 @@ class ResponsePlan(models.Model):
 
     def __str__(self):
         return f"plan #{self.pk} for incident #{self.incident_id}"
+
+
+def _note_attachment_path(attachment, filename):
+    from .notes import storage_name
+
+    return storage_name(attachment, filename)
+
+
+class NoteAttachment(models.Model):
+    """A screenshot or log excerpt attached to a note (incidents/notes.py checks it); its note is ``entry``.
+
+    The file is stored under Fenghuo's own name; ``original_name`` is what the person called it (cleaned).
+    """
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="note_attachments")
+    # Set in the note's own transaction, right after its timeline entry is written.
+    entry = models.OneToOneField(TimelineEntry, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="attachment")
+    file = models.FileField(upload_to=_note_attachment_path, max_length=200)
+    original_name = models.CharField(max_length=150)
+    content_type = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = _("note attachment")
+        verbose_name_plural = _("note attachments")
+
+    def __str__(self):
+        return f"{self.original_name} (incident #{self.incident_id})"
+
+    @property
+    def is_image(self):
+        return self.content_type.startswith("image/")

@@ -75,6 +75,8 @@ def refusal(person: "Person", *, action: str, incident: "Incident | None" = None
         if held & granted or (person.is_superuser and action in SUPERUSER_MAY):
             return None
         return _("only %(roles)s may do this") % {"roles": _names(granted, _version_id(incident, cell))}
+    if action == "add_note" and incident is not None and incident.reporter_id == person.pk:
+        return None  # whoever reported the fault may add what they see next, without a role in the response
     if cell is not None and held & responder_roles(cell):
         return None
     if person.is_superuser:

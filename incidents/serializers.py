@@ -146,6 +146,16 @@ class ProposalSerializer(serializers.Serializer):
     text = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class NoteSerializer(serializers.Serializer):
+    """A note: JSON ``{"text": ...}``, or multipart with an optional ``file`` (incidents/notes.py says which)."""
+
+    text = serializers.CharField(required=False, allow_blank=True, default="")
+    # Empty files and their types are the service's to refuse, in its own words.
+    file = serializers.FileField(required=False, allow_empty_file=True, use_url=False,
+                                 help_text=gettext_lazy("A PNG, JPEG, GIF or WebP screenshot, or a UTF-8 log "
+                                                        "excerpt; at most FENGHUO_NOTE_ATTACHMENT_MAX_BYTES."))
+
+
 class DecisionSerializer(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 

@@ -9,6 +9,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,9 +24,9 @@ from notifications.recipients import notify_person_and_roles, notify_roles
 from plan.models import Level, PlanVersion, Cell
 from plan.services import roles_with
 
-from . import deadlines, levels, permissions, states, timeline
+from . import deadlines, levels, notes, permissions, states, timeline
 from .faults import check_branches, checked_fault
-from .models import Incident, PlanStatus, ResponsePlan, Source, TimelineKind
+from .models import Incident, NoteAttachment, PlanStatus, ResponsePlan, Source, TimelineEntry, TimelineKind
 from .states import Status
 
 if TYPE_CHECKING:
@@ -438,6 +440,41 @@ def update_details(incident: Incident, *, actor: "Person | None", changes: Mappi
     timeline.record(incident, kind=TimelineKind.UPDATED, actor=actor, actor_label=actor_label, detail=diff)
     deadlines.reevaluate_conditions(incident)
     return incident
+
+
+@transaction.atomic
+def add_note(incident: Incident, *, actor: "Person", text: str, attachment: File | None = None) -> TimelineEntry:
+    """A note on the timeline, with at most one attachment (a screenshot or a log excerpt, incidents/notes.py).
+
+    Anyone with a part in the incident may add one, while it is open and after it is
+    resolved (notes serve the review), not once it is archived.
+    """
+    incident = _lock(incident)
+    _check(actor, "add_note", incident)
+    text = notes.check_text(text)
+    checked = notes.check_attachment(attachment) if attachment is not None else None
+    if not text and checked is None:
+        raise ValidationError({"text": [_("write the note, or attach a screenshot or a log excerpt")]})
+    now = timezone.now()
+    stored = None
+    if checked is not None:
+        stored = NoteAttachment(incident=incident, original_name=checked.name, content_type=checked.content_type,
+                                size=checked.size, sha256=checked.sha256, uploaded_by=actor, uploaded_at=now)
+        # Written to storage before the rows: a failure below removes it again (storage is not transactional).
+        stored.file.save(f"attachment{checked.extension}", ContentFile(checked.data), save=False)
+    try:
+        if stored is not None:
+            stored.save()
+        entry = timeline.record(incident, kind=TimelineKind.NOTE, actor=actor, at=now, detail={
+            "text": text, "attachment": notes.detail_of(stored) if stored is not None else None})
+        if stored is not None:
+            stored.entry = entry
+            stored.save(update_fields=["entry"])
+    except BaseException:
+        if stored is not None:
+            stored.file.delete(save=False)
+        raise
+    return entry
 
 
 def available_actions(person: "Person", *, incident: Incident) -> list[str]:

@@ -71,6 +71,8 @@ TRANSITIONS: dict[str, tuple[Collection[str], str | dict[str, str] | None]] = {
     "update": (set(OPEN_STATUSES), None),
     # The office's own announcement of the level to the business departments (plan 4.1.3).
     "announce": (set(OPEN_STATUSES), None),
+    # Notes serve the review too, so they go on after resolving; an archived record is closed for good.
+    "add_note": (set(OPEN_STATUSES) | {Status.RESOLVED, Status.REVIEWED}, None),
 }
 
 ACTION_NAMES = {
@@ -88,6 +90,7 @@ ACTION_NAMES = {
     "deescalate": _("lower the level"),
     "update": _("update"),
     "announce": _("announce the level"),
+    "add_note": _("add a note"),
 }
 
 

@@ -9,4 +9,7 @@ urlpatterns = [
     path("incidents/mine/", views.incident_mine, name="incident_mine"),
     path("incidents/<int:pk>/", views.incident_detail, name="incident_detail"),
     path("incidents/<int:pk>/act/<slug:action>/", views.incident_act, name="incident_act"),
+    path("incidents/<int:pk>/notes/", views.incident_add_note, name="incident_add_note"),
+    path("incidents/<int:pk>/notes/attachments/<int:aid>/", views.incident_note_attachment,
+         name="incident_note_attachment"),
 ]

@@ -8,6 +8,7 @@ the page, never a 500.
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -30,10 +31,10 @@ from people.models import RoleAssignment
 from plan.models import Category, Level, PlanVersion, Cell
 from plan.services import cells
 
-from . import services
+from . import notes, permissions, services, states
 from .filters import IncidentFilter
 from .forms import LogFaultForm
-from .models import Incident, PlanStatus, ResponsePlan, TimelineEntry
+from .models import Incident, NoteAttachment, PlanStatus, ResponsePlan, TimelineEntry
 from .states import OPEN_STATUSES
 from .templatetags.incident_pages import human_duration
 
@@ -49,6 +50,7 @@ FIELD_LABELS = {
     "notes": gettext_lazy("Review"),
     "note": gettext_lazy("Note"),
     "plan": gettext_lazy("Response plan"),
+    "file": gettext_lazy("Attachment"),
 }
 
 
@@ -266,6 +268,10 @@ def incident_detail(request, pk):
         "more_severe": [lv for lv in levels if lv.is_more_severe_than(incident.level)][::-1],
         "milder": [lv for lv in levels if incident.level.is_more_severe_than(lv)][::-1],
         "now": timezone.now(),
+        "may_add_note": may_add_note(request.user, incident=incident, cell=cell),
+        "note_attachment_max": notes.human_size(settings.FENGHUO_NOTE_ATTACHMENT_MAX_BYTES),
+        "note_attachment_max_bytes": settings.FENGHUO_NOTE_ATTACHMENT_MAX_BYTES,
+        "note_attachment_too_big": notes.too_big(),
     })
 
 
@@ -278,6 +284,37 @@ def _plan_to_decide(request, incident):
     if plan is None:
         raise ValidationError({"plan": [_("there is no response plan awaiting a decision")]})
     return plan
+
+
+def may_add_note(person, *, incident, cell):
+    """Whether the page offers the note form (the same rules services.add_note applies)."""
+    return (states.allowed("add_note", status=incident.status)
+            and permissions.refusal(person, action="add_note", incident=incident, cell=cell) is None)
+
+
+@reader_required
+@require_POST
+def incident_add_note(request, pk):
+    """The note form (multipart): a refusal or a bad attachment becomes a message, the note goes on the timeline."""
+    incident = get_object_or_404(Incident.objects.with_plan(), pk=pk)
+    try:
+        services.add_note(incident, actor=request.user, text=request.POST.get("text", ""),
+                          attachment=request.FILES.get("file"))
+    except Refused as refused:
+        messages.error(request, refused.message)
+    except ValidationError as invalid:
+        messages.error(request, describe_invalid(invalid))
+    else:
+        messages.success(request, _("Note added to the timeline."))
+        return redirect(reverse("incident_detail", args=[incident.pk]) + "#timeline")
+    return redirect(reverse("incident_detail", args=[incident.pk]) + "#note")
+
+
+@reader_required
+@require_GET
+def incident_note_attachment(request, pk, aid):
+    attachment = get_object_or_404(NoteAttachment, incident_id=pk, pk=aid, entry__isnull=False)
+    return notes.attachment_response(attachment)
 
 
 def _act_with_plan(decide):

@@ -250,7 +250,7 @@ def test_proxy_buffers_whole_requests_before_gunicorn_sees_them():
     assert directives["proxy_request_buffering"] == ["on"]
     assert directives["proxy_buffering"] == ["on"]
     assert nginx_size(directives["client_body_buffer_size"][0]) >= 16 * 1024
-    assert directives["proxy_pass"] == ["http://fenghuo_web"]
+    assert set(directives["proxy_pass"]) == {"http://fenghuo_web"}
     assert "web:8000" in directives["server"][0]
 
 
@@ -258,6 +258,38 @@ def test_proxy_body_limit_matches_djangos_upload_limit():
     from django.conf import settings
 
     assert nginx_size(nginx_directives()["client_max_body_size"][0]) == settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
+def nginx_locations():
+    """{location pattern: its block's text}, comments dropped (the blocks hold no nested braces)."""
+    text = re.sub(r"#[^\n]*", "", NGINX_CONF.read_text(encoding="utf-8"))
+    return {match.group(1).strip(): match.group(2) for match in re.finditer(r"location\s+([^{]+)\{([^}]*)\}", text)}
+
+
+def test_proxy_lets_a_note_with_its_largest_attachment_through_to_django_and_only_on_the_notes_paths():
+    from django.conf import settings
+
+    from config.middleware import NOTES_PATH
+
+    [(pattern, block)] = [(p, b) for p, b in nginx_locations().items() if "notes" in p]
+    assert pattern.startswith("~ ")
+    nginx_notes = re.compile(pattern.removeprefix("~ "))
+    for path in ("/incidents/12/notes/", "/api/v1/incidents/12/notes/"):
+        assert nginx_notes.match(path) and NOTES_PATH.match(path)
+    for path in ("/incidents/new/", "/api/v1/incidents/", "/api/v1/incidents/12/notes/attachments/3/"):
+        assert not nginx_notes.match(path) and not NOTES_PATH.match(path)
+    [limit] = re.findall(r"client_max_body_size\s+(\S+);", block)
+    assert nginx_size(limit) == settings.NOTE_BODY_MAX_BYTES
+    assert settings.NOTE_BODY_MAX_BYTES > settings.FENGHUO_NOTE_ATTACHMENT_MAX_BYTES
+    assert re.findall(r"proxy_pass\s+(\S+);", block) == ["http://fenghuo_web"]
+
+
+def test_note_attachments_live_in_a_named_volume_of_the_web_service(compose, services):
+    from django.conf import settings
+
+    assert "media" in compose["volumes"]
+    assert str(settings.MEDIA_ROOT).endswith("/media")
+    assert "media:/var/lib/fenghuo/media" in services["web"]["volumes"]
 
 
 @pytest.mark.parametrize("name", ["client_body_timeout", "client_header_timeout", "send_timeout",

@@ -4,6 +4,7 @@ schemathesis generates requests from the schema (valid and invalid ones), sends 
 application as a person who holds plan roles, and checks each answer against the schema.
 """
 
+import re
 import zlib
 
 import pytest
@@ -171,7 +172,8 @@ API_OPERATIONS = [result.ok() for result in schema.get_all_operations()
 @pytest.mark.parametrize("operation", API_OPERATIONS, ids=lambda operation: operation.label)
 def test_a_caller_without_a_token_gets_the_documented_401(operation, api_data, _wsgi_keeps_the_test_transaction):
     """The generated requests above all carry a valid token: the refusal without one is checked here."""
-    case = operation.Case(path_parameters={"id": 1} if "{id}" in operation.path else None)
+    names = re.findall(r"\{(\w+)\}", operation.path)
+    case = operation.Case(path_parameters={name: 1 for name in names} if names else None)
 
     response = case.call()
 

@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta
 
 from django import template
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
@@ -10,6 +11,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from incidents import notes
 from incidents.models import AffectedSystem, Source
 from incidents.states import ACTION_NAMES
 
@@ -130,6 +132,8 @@ def timeline_detail(context, entry):
     d = entry.detail or {}
     kind = entry.kind
     lines = []
+    if kind == "note" and ("text" in d or "attachment" in d):
+        return _note(entry, d)
     if kind == "opened":
         lines.append((_("Level"), names.level(d.get("level"))))
         if d.get("plan_version"):
@@ -202,6 +206,28 @@ def timeline_detail(context, entry):
         return ""
     return format_html('<dl class="detail">{}</dl>',
                        format_html_join("", "<dt>{}</dt><dd>{}</dd>", ((k, v) for k, v in lines if v != "")))
+
+
+def _note(entry, d):
+    """A person's note: its text, and its attachment as a link (a thumbnail for a screenshot)."""
+    parts = []
+    if d.get("text"):
+        parts.append(format_html('<dt>{}</dt><dd class="note-text">{}</dd>', _("Note"), d["text"]))
+    attachment = d.get("attachment")
+    if isinstance(attachment, dict) and attachment.get("id"):
+        url = reverse("incident_note_attachment", args=[entry.incident_id, attachment["id"]])
+        label = _("%(name)s (%(size)s)") % {"name": attachment.get("name", ""),
+                                            "size": notes.human_size(int(attachment.get("size") or 0))}
+        if str(attachment.get("content_type", "")).startswith("image/"):
+            link = format_html('<a href="{}" class="note-attachment" target="_blank" rel="noopener">{}'
+                               '<img src="{}" alt="{}" class="note-thumb" loading="lazy"></a>',
+                               url, label, url, attachment.get("name", ""))
+        else:
+            link = format_html('<a href="{}" class="note-attachment" download>{}</a>', url, label)
+        parts.append(format_html("<dt>{}</dt><dd>{}</dd>", _("Attachment"), link))
+    if not parts:
+        return ""
+    return format_html('<dl class="detail">{}</dl>', format_html_join("", "{}", ((p,) for p in parts)))
 
 
 def _system(value):

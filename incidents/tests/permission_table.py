@@ -47,6 +47,8 @@ ALLOWED = {
     "deescalate": OFFICE_AND_LEADERS,
     "review": OFFICE_AND_LEADERS,
     "edit_plan": frozenset({"office"}),
+    # Anyone with a part in the response (the reporter too: see test_notes.py, the coordinator reports here).
+    "add_note": RESPONDERS,
 }
 ACTIONS = list(ALLOWED)
 

@@ -35,6 +35,7 @@ def call(client, action, incident, plan):
         "resolve": lambda: client.post(f"{base}/resolve/", {"summary": "Fixed."}, format="json"),
         "update": lambda: client.patch(f"{base}/", {"title": "Host down since 9:00"}, format="json"),
         "review": lambda: client.post(f"{base}/review/", {"notes": "Add an alert."}, format="json"),
+        "add_note": lambda: client.post(f"{base}/notes/", {"text": "Disk at 97 %."}, format="json"),
     }
     return requests[action]()
 

@@ -31,7 +31,7 @@ ENTRY_OF = {
     "mark_recovered": TimelineKind.RECOVERED, "resolve": TimelineKind.RESOLVED, "review": TimelineKind.REVIEWED,
     "archive": TimelineKind.ARCHIVED, "escalate": TimelineKind.LEVEL_CHANGED,
     "deescalate": TimelineKind.LEVEL_CHANGED, "update": TimelineKind.UPDATED,
-    "announce": TimelineKind.ANNOUNCED,
+    "announce": TimelineKind.ANNOUNCED, "add_note": TimelineKind.NOTE,
 }
 
 
@@ -53,6 +53,7 @@ def act(action, incident, actor):
         "deescalate": lambda: services.deescalate(incident, level_key="yellow", actor=actor, reason="Better."),
         "update": lambda: services.update_details(incident, actor=actor, changes={"title": "Savings host down"}),
         "announce": lambda: services.announce(incident, author=actor, text_zh="请各业务部门注意"),
+        "add_note": lambda: services.add_note(incident, actor=actor, text="Disk at 97 %."),
     }
     return calls[action]()
 
