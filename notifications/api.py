@@ -65,5 +65,5 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], filterset_class=None)
     def ack(self, request, pk=None):
         notification = get_object_or_404(self.get_queryset(), pk=pk)
-        notification = answers.acknowledge(notification, person=request.user)
+        notification = answers.confirm_read(notification, person=request.user)
         return Response(NotificationSerializer(notification).data)

@@ -4,7 +4,7 @@ import pytest
 from django.core import signing
 from django.test import Client
 
-from notifications.answers import acknowledge
+from notifications.answers import confirm_read
 from notifications.messages import ack_url
 from notifications.models import Notification
 
@@ -97,10 +97,10 @@ def test_a_forged_link_is_refused(wang_notified):
 def test_acknowledge_service_refuses_another_person_with_a_permission_error(wang_notified, make_person):
     _wang, notification = wang_notified
     with pytest.raises(PermissionError):
-        acknowledge(notification, person=make_person("office"))
+        confirm_read(notification, person=make_person("office"))
 
 
 def test_acknowledging_twice_keeps_the_first_time(wang_notified):
     wang, notification = wang_notified
-    first = acknowledge(notification, person=wang).acknowledged_at
-    assert acknowledge(notification, person=wang).acknowledged_at == first
+    first = confirm_read(notification, person=wang).acknowledged_at
+    assert confirm_read(notification, person=wang).acknowledged_at == first
