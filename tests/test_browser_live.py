@@ -96,3 +96,37 @@ def test_the_list_and_the_bell_update_live_and_reading_is_not_taking_on(live_ser
             assert not page.title().startswith("(")
         finally:
             chromium.close()
+
+
+def test_a_hidden_tab_stops_polling_and_polls_at_once_when_shown_again(live_server, make_person, shipped_plan,
+                                                                       settings):
+    settings.LIVE_POLL_SECONDS = 0.3
+    make_person("ops_supervisor", username="zhou")
+    base = live_server.url
+
+    with playwright_sync.sync_playwright() as playwright:
+        chromium = b.launch(playwright)
+        try:
+            page = b.signed_in_page(chromium, base, "zhou", "pw-for-tests-only")
+            polls = []
+            page.on("request", lambda request: polls.append(request.url) if "/notifications/bell/" in request.url
+                    else None)
+            page.goto(f"{base}/incidents/")
+            page.wait_for_timeout(1200)
+            assert polls, "a visible tab polls the bell"
+            page.evaluate("""() => {
+                Object.defineProperty(document, "hidden", {value: true, configurable: true});
+                document.dispatchEvent(new Event("visibilitychange"));
+            }""")
+            page.wait_for_timeout(400)  # a poll already on its way may still land
+            hidden_from = len(polls)
+            page.wait_for_timeout(1500)
+            assert len(polls) == hidden_from, "a hidden tab does not poll"
+            page.evaluate("""() => {
+                Object.defineProperty(document, "hidden", {value: false, configurable: true});
+                document.dispatchEvent(new Event("visibilitychange"));
+            }""")
+            page.wait_for_timeout(250)
+            assert len(polls) > hidden_from, "shown again, it polls at once"
+        finally:
+            chromium.close()

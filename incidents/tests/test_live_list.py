@@ -128,3 +128,11 @@ def test_the_incident_page_says_i_am_taking_this_on(shipped_plan, make_person):
     assert "I am taking this on" in client.get(f"/incidents/{incident.pk}/", **EN).content.decode()
     assert "由我接手处置" in client.get(f"/incidents/{incident.pk}/",
                                        HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+
+
+def test_the_rows_answer_nonsense_filters_like_the_list_never_with_a_500(office):
+    _log("First")
+    client = _client(office)
+    for query in ("page=zz", "page=999", "level=%3Cscript%3E&open=maybe", "category=" + "x" * 500):
+        response = client.get(f"/incidents/rows/?{query}", **EN)
+        assert response.status_code == 200, query
