@@ -55,7 +55,8 @@ def test_the_list_and_the_bell_update_live_and_reading_is_not_taking_on(live_ser
             first_id = log_fault_in_the_browser(duty, base)
             assert first_id is not None
             page.wait_for_selector(f'#incident-rows a[href="/incidents/{first_id}/"]', timeout=5000)
-            page.wait_for_function("() => document.querySelector('[data-bell-count]').textContent === '1'", timeout=5000)
+            page.wait_for_function("() => document.querySelector('[data-bell-count]').textContent === '1'",
+                                   timeout=5000)
             page.wait_for_function("() => document.title.startsWith('(1) ')", timeout=5000)
             assert page.evaluate("() => window.notReloaded") is True, "the list must update without a reload"
             assert page.locator(f'#incident-rows a[href="/incidents/{first_id}/"]').is_visible()
