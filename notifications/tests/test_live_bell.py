@@ -58,7 +58,7 @@ def test_reading_elsewhere_changes_the_bell(wang, open_incident):
     assert again.status_code == 200 and again.json()["unread"] == 0
 
 
-def test_the_bell_costs_four_queries_and_its_304_three(wang, open_incident, django_assert_num_queries):
+def test_the_bell_and_the_list_items_cost_four_queries_and_their_304_three(wang, open_incident, django_assert_num_queries):
     # session, person, the one fingerprint query; the 200 adds the latest notifications.
     for n in range(3):
         open_incident(title=f"fault {n}")
@@ -67,6 +67,11 @@ def test_the_bell_costs_four_queries_and_its_304_three(wang, open_incident, djan
         etag = client.get("/notifications/bell/")["ETag"]
     with django_assert_num_queries(3):
         assert client.get("/notifications/bell/", HTTP_IF_NONE_MATCH=etag).status_code == 304
+    # The list's items: the same fingerprint, and the 200 reads the list with its incidents in one query.
+    with django_assert_num_queries(4):
+        etag = client.get("/notifications/items/")["ETag"]
+    with django_assert_num_queries(3):
+        assert client.get("/notifications/items/", HTTP_IF_NONE_MATCH=etag).status_code == 304
 
 
 def test_a_signed_out_poll_gets_401_not_the_login_page(db):
