@@ -273,6 +273,9 @@ NOTIFICATIONS_DUTY_ACK_WAIT_SECONDS = int(os.environ.get("NOTIFICATIONS_DUTY_ACK
 NOTIFICATIONS_ACK_LINK_MAX_AGE = int(os.environ.get("NOTIFICATIONS_ACK_LINK_MAX_AGE", str(7 * 24 * 3600)))
 # SMS sent to one number in 24 hours; the rest are suppressed, so the carrier does not block it in a long outage.
 NOTIFICATIONS_SMS_DAILY_CAP = int(os.environ.get("NOTIFICATIONS_SMS_DAILY_CAP", "40"))
+# How often every page asks for the bell's count and the lists for new rows (ETag: an unchanged answer is a
+# 304 of one query). Not from the environment: a fixed cost per open tab, only the tests shorten it.
+LIVE_POLL_SECONDS = 10
 # Ask a worker to deliver as soon as a notification commits; off (tests without a worker), beat's 5 s sweep delivers.
 NOTIFICATIONS_KICK_ON_COMMIT = env_bool("NOTIFICATIONS_KICK_ON_COMMIT", True)
 

@@ -19,6 +19,7 @@ from simple_history.utils import bulk_create_with_history
 from core.errors import Refused
 from escalation import services as engine
 from notifications import announcements
+from notifications.answers import confirm_read_about
 from notifications.models import Announcement, Ask
 from notifications.recipients import notify_person_and_roles, notify_roles
 from plan.models import Level, PlanVersion, Cell
@@ -210,11 +211,13 @@ def deescalate(incident: Incident, *, level_key: str, actor: "Person", reason: s
 
 @transaction.atomic
 def acknowledge(incident: Incident, *, actor: "Person") -> Incident:
+    """The actor takes the incident on ("I am taking this on"); their messages about it are answered by that."""
     incident = _lock(incident)
     _check(actor, "acknowledge", incident)
     incident.acknowledged_at, incident.acknowledged_by = timezone.now(), actor
     _move(incident, "acknowledge", ["acknowledged_at", "acknowledged_by"])
     timeline.record(incident, kind=TimelineKind.ACKNOWLEDGED, actor=actor)
+    confirm_read_about(incident.pk, person=actor)
     return incident
 
 

@@ -4,6 +4,7 @@ from . import views
 
 urlpatterns = [
     path("incidents/", views.incident_list, name="incident_list"),
+    path("incidents/rows/", views.incident_rows, name="incident_rows"),
     path("incidents/new/", views.incident_new, name="incident_new"),
     path("incidents/new/preview/", views.incident_new_preview, name="incident_new_preview"),
     path("incidents/mine/", views.incident_mine, name="incident_mine"),

@@ -5,28 +5,32 @@ through ``incidents.services``; a refusal or bad input becomes a message on
 the page, never a 500.
 """
 
+import hashlib
 from dataclasses import dataclass, field
+from functools import wraps
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Case, IntegerField, Prefetch, Q, Value, When
-from django.http import Http404
+from django.db.models import Case, Count, IntegerField, Max, Prefetch, Q, Value, When
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.utils.translation import get_language, gettext_lazy
+from django.views.decorators.http import condition, require_GET, require_http_methods, require_POST
 
 from core.errors import Refused
+from core.queries import aggregate_of, scalars
 from escalation.models import Deadline, Kind
 from escalation.services import cell_of, planned_response
 from notifications.models import Ask, Notification
 from notifications.recipients import shifts_on_duty
-from people.access import reader_required
+from people.access import may_read_incidents, reader_required
 from people.models import RoleAssignment
 from plan.models import Category, Level, PlanVersion, Cell
 from plan.services import cells
@@ -467,19 +471,59 @@ def incident_mine(request):
     return render(request, "incidents/mine.html", {"page": page, "query": _query_without_page(request)})
 
 
+def _filtered_page(request):
+    filters = IncidentFilter(request.GET, queryset=Incident.objects.all())
+    queryset = filters.qs if filters.is_valid() else Incident.objects.all()
+    return _page(request, _list_rows(queryset.order_by("-opened_at", "-id"))), filters
+
+
+def _revalidate(response):
+    # Always revalidate: the ETag makes that a cheap 304.
+    patch_cache_control(response, no_cache=True, private=True)
+    patch_vary_headers(response, ["Cookie", "Accept-Language"])
+    return response
+
+
 @reader_required
 @require_GET
 def incident_list(request):
     version = PlanVersion.objects.filter(is_active=True).first()
     categories, levels = _plan_choices(version) if version else ([], [])
-    filters = IncidentFilter(request.GET, queryset=Incident.objects.all())
-    queryset = filters.qs if filters.is_valid() else Incident.objects.all()
-    page = _page(request, _list_rows(queryset.order_by("-opened_at", "-id")))
-    return render(request, "incidents/list.html", {
+    page, filters = _filtered_page(request)
+    return _revalidate(render(request, "incidents/list.html", {
         "page": page,
         "categories": categories,
         "levels": levels,
         "chosen": {k: request.GET.get(k, "") for k in ("open", "level", "category")},
         "query": _query_without_page(request),
+        "rows_query": request.GET.urlencode(),
         "filter_errors": filters.errors,
-    })
+    }))
+
+
+def _rows_etag(request):
+    """One query: every change of an incident writes a timeline row, and a new incident raises the count."""
+    newest_entry, incidents = scalars(aggregate_of(TimelineEntry.objects, Max("id")),
+                                      aggregate_of(Incident.objects, Count("id")))
+    parts = (newest_entry, incidents, get_language(), request.GET.urlencode(), "v1")
+    return hashlib.sha1("|".join(str(part) for part in parts).encode()).hexdigest()[:20]
+
+
+def _poll_reader_required(view):
+    """A poll from a page whose session expired gets 401 (the script reloads), a non-reader 403; never HTML."""
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return HttpResponse(status=401)
+        if not may_read_incidents(request.user):
+            return HttpResponse(status=403)
+        return view(request, *args, **kwargs)
+    return wraps(view)(wrapped)
+
+
+@_poll_reader_required
+@require_GET
+@condition(etag_func=_rows_etag)
+def incident_rows(request):
+    """The list's rows for the list's querystring, polled by the list page so a new incident appears."""
+    page, _filters = _filtered_page(request)
+    return _revalidate(render(request, "incidents/_rows.html", {"page": page, "query": _query_without_page(request)}))

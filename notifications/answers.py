@@ -1,4 +1,9 @@
-"""Answers: acknowledging and reading notifications, and following up on those nobody answered.
+"""Answers: confirming a notification was read, and following up on those nobody answered.
+
+Confirming a notification ("I have read this", ``confirm_read``) answers the
+message only; taking the incident on ("I am taking this on") is
+``incidents.services.acknowledge``, which also confirms the taker's
+notifications about it (``confirm_read_about``).
 
 ``follow_up`` (the ``notifications.follow_up`` task) repeats an unanswered
 notification at its level's interval and then tells the role's superior.
@@ -10,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -26,11 +31,11 @@ if TYPE_CHECKING:
     from people.models import Person
 
 class NotYourNotification(Refused, PermissionError):
-    """Someone tried to acknowledge another person's notification (a PermissionError for older callers)."""
+    """Someone tried to confirm another person's notification (a PermissionError for older callers)."""
 
 
 @transaction.atomic
-def acknowledge(notification: Notification, *, person: "Person") -> Notification:
+def confirm_read(notification: Notification, *, person: "Person") -> Notification:
     if notification.person_id != person.pk:
         raise NotYourNotification(_("This notification was sent to someone else."), code="forbidden",
                                   status_code=403)
@@ -44,10 +49,23 @@ def acknowledge(notification: Notification, *, person: "Person") -> Notification
     return notification
 
 
-def acknowledge_by_token(token: str) -> Notification:
+def confirm_read_by_token(token: str) -> Notification:
     notification = notification_from_token(token)
     assert notification.person is not None  # notification_from_token refuses a link to nobody
-    return acknowledge(notification, person=notification.person)
+    return confirm_read(notification, person=notification.person)
+
+
+def confirm_read_about(incident_id: int, *, person: "Person") -> int:
+    """The person took the incident on: each of their notifications about it is read and answered.
+
+    Taking an incident on says more than "I have read this", so nobody keeps repeating
+    those messages to the taker. Returns how many were confirmed.
+    """
+    unanswered = list(Notification.objects.visible().filter(
+        person=person, incident_id=incident_id, acknowledged_at__isnull=True))
+    for notification in unanswered:
+        confirm_read(notification, person=person)
+    return len(unanswered)
 
 
 def _withdraw_held_back(notification: Notification, now: datetime) -> None:
@@ -75,6 +93,19 @@ def mark_read(person: "Person", *, now: datetime | None = None, notification_id:
 
 def unread_count(person: "Person") -> int:
     return Notification.objects.visible().filter(person=person, read_at__isnull=True).count()
+
+
+def bell_state(person: "Person") -> dict[str, int | None]:
+    """What the bell shows, and a fingerprint of it, in one query.
+
+    The newest id sees a new notification, the count of visible ones a held-back one
+    shown or one withdrawn, the newest read and answer times a read elsewhere (another
+    tab, the API, a signed link). Visibility is counted as of now, so a notification
+    that stops being held back changes it without any row changing.
+    """
+    return Notification.objects.visible().filter(person=person).aggregate(
+        unread=Count("id", filter=Q(read_at__isnull=True)), shown=Count("id"), newest=Max("id"),
+        last_read=Max("read_at"), last_answered=Max("acknowledged_at"))
 
 
 def notifications_for(person: "Person") -> QuerySet[Notification]:

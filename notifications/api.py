@@ -60,10 +60,12 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def read_all(self, request):
         return Response({"marked": answers.mark_read(request.user)})
 
-    @extend_schema(summary="Acknowledge a notification", request=None,
+    @extend_schema(summary="Confirm one of the caller's notifications read (\"I have read this\")",
+                   description="Answers the message only; taking the incident on is POST /incidents/{id}/acknowledge/.",
+                   request=None,
                    responses=NotificationSerializer)
     @action(detail=True, methods=["post"], filterset_class=None)
     def ack(self, request, pk=None):
         notification = get_object_or_404(self.get_queryset(), pk=pk)
-        notification = answers.acknowledge(notification, person=request.user)
+        notification = answers.confirm_read(notification, person=request.user)
         return Response(NotificationSerializer(notification).data)

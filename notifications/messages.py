@@ -99,7 +99,7 @@ def message_for(notification: Notification, *, language: str | None = None, with
             ack_url=ack_url(notification) if with_ack and person is not None and notification.needs_answer else "",
             level_key=level.key, level_name=level.name, color=level.color, urgent=notification.urgent,
             is_drill=notification.is_drill,
-            link_label=_("Open the incident"), ack_label=_("Acknowledge"), incident_id=incident.pk,
+            link_label=_("Open the incident"), ack_label=_("I have read this"), incident_id=incident.pk,
             event=notification.event,
         )
 

@@ -1,10 +1,21 @@
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
 from core.throttles import count_anonymous
 
 from .models import ApiToken, hash_token
+
+
+def speak_their_language(request, person):
+    """The person's chosen language, as PersonLanguageMiddleware gives a signed-in browser.
+
+    A token is only read here, inside the API view, after the middleware chose the
+    caller's Accept-Language; without a choice on the person, that stays.
+    """
+    if person.language:
+        translation.activate(person.language)
+        request._request.LANGUAGE_CODE = translation.get_language()
 
 
 class PersonalTokenAuthentication(authentication.TokenAuthentication):
@@ -14,11 +25,14 @@ class PersonalTokenAuthentication(authentication.TokenAuthentication):
 
     def authenticate(self, request):
         try:
-            return super().authenticate(request)
+            authenticated = super().authenticate(request)
         except exceptions.AuthenticationFailed:
             # A wrong token spends the caller's anonymous budget: guessing ends in 429, not endless 401s.
             count_anonymous(request)
             raise
+        if authenticated is not None:
+            speak_their_language(request, authenticated[0])
+        return authenticated
 
     def authenticate_credentials(self, key):
         token = ApiToken.objects.usable().select_related("person").filter(key_hash=hash_token(key)).first()

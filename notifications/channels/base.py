@@ -28,7 +28,7 @@ class Message:
     mentions: list = field(default_factory=list)
     # Labels in the reader's language, so adapters need no translation machinery.
     link_label: str = "Open"
-    ack_label: str = "Acknowledge"
+    ack_label: str = "I have read this"
     idempotency_key: str = ""
     incident_id: int | None = None
     event: str = ""

@@ -1,10 +1,11 @@
-"""Acknowledging: the in-app button, the signed link in messages, and the service the API calls."""
+"""Confirming a notification read ("I have read this"): the in-app button, the signed link in messages,
+and the service the API's ack action calls."""
 
 import pytest
 from django.core import signing
 from django.test import Client
 
-from notifications.answers import acknowledge
+from notifications.answers import confirm_read
 from notifications.messages import ack_url
 from notifications.models import Notification
 
@@ -31,7 +32,7 @@ def test_the_bell_on_every_page_counts_unread_notifications(wang_notified):
     assert b'data-bell-count>1<' in page.content
 
 
-def test_the_notification_list_shows_an_acknowledge_button_and_its_mark_read_button_marks_them_read(wang_notified):
+def test_the_notification_list_shows_an_i_have_read_this_button_and_its_mark_read_button_marks_them_read(wang_notified):
     wang, notification = wang_notified
     client = _client(wang)
     page = client.get("/notifications/")
@@ -42,7 +43,7 @@ def test_the_notification_list_shows_an_acknowledge_button_and_its_mark_read_but
     assert client.get("/notifications/roster/").context["unread_notifications"] == 0
 
 
-def test_the_acknowledge_button_acknowledges_the_notification(wang_notified):
+def test_the_i_have_read_this_button_confirms_the_notification_read(wang_notified):
     wang, notification = wang_notified
     response = _client(wang).post(f"/notifications/{notification.pk}/ack/")
     assert response.status_code == 302
@@ -50,7 +51,7 @@ def test_the_acknowledge_button_acknowledges_the_notification(wang_notified):
     assert notification.acknowledged_at is not None
 
 
-def test_nobody_can_acknowledge_someone_elses_notification_from_the_page(wang_notified, make_person):
+def test_nobody_can_confirm_someone_elses_notification_from_the_page(wang_notified, make_person):
     _wang, notification = wang_notified
     other = make_person("office")
     assert _client(other).post(f"/notifications/{notification.pk}/ack/").status_code == 404
@@ -58,7 +59,7 @@ def test_nobody_can_acknowledge_someone_elses_notification_from_the_page(wang_no
     assert notification.acknowledged_at is None
 
 
-def test_the_signed_link_shows_a_button_on_get_and_acknowledges_on_post(wang_notified):
+def test_the_signed_link_shows_a_button_on_get_and_confirms_on_post(wang_notified):
     _wang, notification = wang_notified
     path = ack_url(notification).removeprefix("https://fenghuo.example.test")
     client = Client()
@@ -94,13 +95,13 @@ def test_a_forged_link_is_refused(wang_notified):
     assert notification.acknowledged_at is None
 
 
-def test_acknowledge_service_refuses_another_person_with_a_permission_error(wang_notified, make_person):
+def test_confirm_read_refuses_another_person_with_a_permission_error(wang_notified, make_person):
     _wang, notification = wang_notified
     with pytest.raises(PermissionError):
-        acknowledge(notification, person=make_person("office"))
+        confirm_read(notification, person=make_person("office"))
 
 
-def test_acknowledging_twice_keeps_the_first_time(wang_notified):
+def test_confirming_twice_keeps_the_first_time(wang_notified):
     wang, notification = wang_notified
-    first = acknowledge(notification, person=wang).acknowledged_at
-    assert acknowledge(notification, person=wang).acknowledged_at == first
+    first = confirm_read(notification, person=wang).acknowledged_at
+    assert confirm_read(notification, person=wang).acknowledged_at == first

@@ -49,7 +49,7 @@ def test_when_the_on_duty_person_acknowledges_the_rest_are_never_told(tech_group
                                                                        mailoutbox):
     on_duty, rest = tech_group_with_roster
     incident = open_incident()
-    answers.acknowledge(Notification.objects.get(incident=incident, person=on_duty), person=on_duty)
+    answers.confirm_read(Notification.objects.get(incident=incident, person=on_duty), person=on_duty)
     deliver_due(now=timezone.now() + timedelta(minutes=11))
     assert [m.to for m in mailoutbox] == [[on_duty.email]]
     assert all(n.cancelled_at for n in Notification.objects.filter(person__in=rest))
@@ -91,7 +91,7 @@ def test_an_acknowledged_notification_is_not_repeated(make_person, open_incident
     LevelPolicy.objects.create(level_key="yellow", repeat_every=timedelta(minutes=15), max_repeats=2)
     engineer = make_person("tech_group")
     open_incident(level="yellow")
-    answers.acknowledge(Notification.objects.get(person=engineer), person=engineer)
+    answers.confirm_read(Notification.objects.get(person=engineer), person=engineer)
     assert answers.follow_up(now=timezone.now() + timedelta(hours=2)) == (0, 0)
     assert Delivery.objects.count() == 1
 
@@ -100,7 +100,7 @@ def test_a_colleague_acknowledging_stops_the_repeats_for_the_whole_role(make_per
     LevelPolicy.objects.create(level_key="yellow", repeat_every=timedelta(minutes=15), max_repeats=2)
     first, second = make_person("tech_group"), make_person("tech_group")
     open_incident(level="yellow")
-    answers.acknowledge(Notification.objects.get(person=first), person=first)
+    answers.confirm_read(Notification.objects.get(person=first), person=first)
     assert answers.follow_up(now=timezone.now() + timedelta(hours=2)) == (0, 0)
     assert not Delivery.objects.filter(notification__person=second, idempotency_key__contains="repeat").exists()
 
@@ -116,6 +116,6 @@ def test_fyi_notifications_are_never_repeated(make_person, open_incident):
 def test_a_held_back_notification_whose_colleague_answered_is_not_delivered(tech_group_with_roster, open_incident):
     on_duty, rest = tech_group_with_roster
     open_incident()
-    answers.acknowledge(Notification.objects.get(person=on_duty), person=on_duty)
+    answers.confirm_read(Notification.objects.get(person=on_duty), person=on_duty)
     statuses = set(Delivery.objects.filter(notification__person__in=rest).values_list("status", flat=True))
     assert statuses == {DeliveryStatus.CANCELLED}

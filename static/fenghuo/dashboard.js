@@ -1,9 +1,9 @@
-/* The live dashboard: polls the server-rendered fragment every 2 s (ETag → 304
+/* The live dashboard: polls the server-rendered fragment every 2 s (live.js: ETag → 304
  * when nothing changed) and ticks ages and countdowns from absolute ISO times,
  * so an unchanged fragment never shows stale numbers. Plain fetch, no library. */
 (function () {
   "use strict";
-  var region, etag, url, pollMs, t;
+  var region, t;
 
   function pad(n) { return (n < 10 ? "0" : "") + n; }
 
@@ -54,38 +54,24 @@
     if (window.fenghuoAlarmCheck) window.fenghuoAlarmCheck(document.getElementById("dashboard-fragment"));
   }
 
-  function poll() {
-    var headers = etag ? { "If-None-Match": etag } : {};
-    fetch(url, { headers: headers, cache: "no-store", credentials: "same-origin" })
-      .then(function (response) {
-        if (response.status === 401 || response.status === 403) { window.location.reload(); return null; }
-        if (response.status === 304) { setConnection(true); return null; }
-        if (!response.ok) throw new Error("HTTP " + response.status);
-        etag = response.headers.get("ETag") || "";
-        return response.text();
-      })
-      .then(function (html) {
-        if (html === null || html === undefined) return;
-        region.setAttribute("aria-busy", "true");
-        region.innerHTML = html;
-        region.removeAttribute("aria-busy");
-        region.dataset.etag = etag;
-        setConnection(true);
-        swapped();
-      })
-      .catch(function () { setConnection(false); })
-      .then(function () { window.setTimeout(poll, pollMs); });
-  }
-
   document.addEventListener("DOMContentLoaded", function () {
     region = document.getElementById("dashboard-region");
     if (!region) return;
     t = region.dataset;
-    etag = region.dataset.etag;
-    url = region.dataset.fragmentUrl;
-    pollMs = parseInt(region.dataset.pollMs || "2000", 10);
     swapped();
     window.setInterval(tick, 1000);
-    window.setTimeout(poll, pollMs);
+    window.fenghuoLive.poll({
+      url: region.dataset.fragmentUrl, etag: region.dataset.etag,
+      intervalMs: parseInt(region.dataset.pollMs || "2000", 10),
+      pauseWhenHidden: false,  // the alarm must sound on a screen whose tab is in the background too
+      onState: setConnection,
+      onChange: function (html, etag) {
+        region.setAttribute("aria-busy", "true");
+        region.innerHTML = html;
+        region.removeAttribute("aria-busy");
+        region.dataset.etag = etag;
+        swapped();
+      },
+    });
   });
 })();
