@@ -237,7 +237,8 @@ def alerts_open_incidents(groups: Iterable[tuple[int, str]]) -> tuple[int, set[t
     done). A group with an open incident, or with anything but firing alerts
     pending, is left untouched for ``alert_group_process``.
     """
-    wanted = set(groups)
+    in_order = list(dict.fromkeys(groups))  # the caller's order: most severe first (processing.pending_groups)
+    wanted = set(in_order)
     if not wanted:
         return 0, set()
     AlertGroup.objects.bulk_create([AlertGroup(integration_id=i, key=key) for i, key in wanted], ignore_conflicts=True)
@@ -251,7 +252,7 @@ def alerts_open_incidents(groups: Iterable[tuple[int, str]]) -> tuple[int, set[t
     batches = _pending_alerts_by_group(by_group)
     version = PlanVersion.objects.active()
     opening: list[_Opening] = []
-    for key, batch in batches.items():
+    for key, batch in ((key, batches[key]) for key in in_order if key in batches):
         if any(a.status != AlertStatus.FIRING for a in batch):
             continue
         opening.append((key, batch, _changes(batch, {})))

@@ -13,8 +13,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, F, Min
+from django.db.models import Case, Count, F, IntegerField, Min, Value, When
 from django.utils import timezone
+
+from plan.document import LEVEL_RANKS
 
 from .grouping import (MAX_ATTEMPTS, alert_group_process, alerts_join_open_incidents, alerts_open_incidents,
                        joinable_incident)
@@ -45,17 +47,25 @@ def alerts_process_pending_in_turn(lane: int = 0) -> tuple[int, bool]:
     return done, rerun or time.monotonic() - started >= RUN_SECONDS
 
 
-def pending_groups(*, lane: int | None = None) -> tuple[list[tuple[int, str]], int]:
-    """The alert groups with pending alerts, oldest first, and how many alerts those hold.
+# A pending alert's severity as a number, mildest highest (the plan format's ranks; unknown keys last).
+_SEVERITY = Case(*[When(level_key=key, then=Value(rank)) for key, rank in LEVEL_RANKS.items()],
+                 default=Value(max(LEVEL_RANKS.values()) + 1), output_field=IntegerField())
 
-    With ``lane``, only the groups of that lane. Read without locks.
+
+def pending_groups(*, lane: int | None = None) -> tuple[list[tuple[int, str]], int]:
+    """The alert groups with pending alerts, most severe first, then oldest first, and how many alerts those hold.
+
+    In a storm the queue holds thousands of mild alerts; a red one that arrives
+    behind them is opened in the next pass, not after them (issue 21). With
+    ``lane``, only the groups of that lane. Read without locks.
     """
     rows = (Alert.objects.filter(processed_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
-            .values_list("integration_id", "group_key").annotate(first=Min("id"), count=Count("id"))
-            .order_by("first"))
+            .values_list("integration_id", "group_key")
+            .annotate(worst=Min(_SEVERITY), first=Min("id"), count=Count("id"))
+            .order_by("worst", "first"))
     groups: list[tuple[int, str]] = []
     alerts = 0
-    for integration_id, group_key, _first, count in rows:
+    for integration_id, group_key, _worst, _first, count in rows:
         if lane is not None and lane_of(integration_id, group_key=group_key) != lane:
             continue
         groups.append((integration_id, group_key))

@@ -339,3 +339,15 @@ def test_a_join_takes_at_most_its_limit_of_alerts_and_the_rest_waits_for_the_nex
     processing.alerts_process_pending()
     assert not Alert.objects.filter(processed_at__isnull=True).exists()
     assert Incident.objects.count() == 2
+
+
+def test_a_severe_alert_is_taken_before_older_mild_ones(alertmanager):
+    for n in range(5):
+        alertmanager.client.post(AM, am_webhook(f"mild{n}", [am_alert(f"m{n}", severity="info")]), format="json")
+    alertmanager.client.post(AM, am_webhook("severe", [am_alert("s", severity="critical")]), format="json")
+    groups, _waiting = processing.pending_groups()
+    assert groups[0] == (alertmanager.integration.pk, "severe")
+    assert [key for _i, key in groups[1:]] == [f"mild{n}" for n in range(5)]  # then oldest first
+    processing.alerts_process_pending()
+    first = Incident.objects.order_by("id").first()
+    assert first.level.key == "orange" and first.title == "CoreDown on s"
