@@ -274,7 +274,7 @@ def incident_detail(request, pk):
         "plans": plans,
         "pending_plan": pending,
         "actions": actions,
-        "unavailable": [(action, reason) for action, reason in unavailable],
+        "unavailable": unavailable,  # (action, why not) pairs
         "roles": roles,
         "levels_by_key": {lv.key: lv for lv in levels},
         "more_severe": more_severe,
@@ -444,11 +444,12 @@ def _confirm_level_change(request, incident, action):
         pending = ResponsePlan.objects.filter(incident=incident, status=PlanStatus.PENDING).first()
         announced = (target.announced
                      and not Announcement.objects.filter(incident=incident, level_key=target.key).exists())
-        ending = (Deadline.objects.filter(incident=incident, state=State.PENDING,
-                                          kind__in=[Kind.ON_SITE, Kind.ESCALATION, Kind.REPORT])
-                  .order_by("due_at", "id"))
+        # The kinds levels.change_level cancels: the current level's own clocks.
+        current = (Deadline.objects.filter(incident=incident, state=State.PENDING,
+                                           kind__in=[Kind.ON_SITE, Kind.ESCALATION, Kind.REPORT])
+                   .order_by("due_at", "id"))
         roles = {r.key: r for r in incident.plan_version.roles.all()}
-        ending = [(d, roles.get(d.role_key)) for d in ending]
+        ending = [(d, roles.get(d.role_key)) for d in current]
         return render(request, "incidents/escalate_confirm.html", {
             "incident": incident, "action": action, "target": target, "reason": reason.strip(),
             "preview": preview, "pending_plan": pending, "announced": announced, "ending": ending,
