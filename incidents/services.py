@@ -502,9 +502,10 @@ def action_choices(person: "Person", *, incident: Incident) -> tuple[list[str], 
             continue
         if action in {"approve_plan", "reject_plan"} and pending is None:
             continue
-        if action == "start_implementing" and cell.approval_by_id and incident.status != Status.PLAN_APPROVED:
-            continue
         reason = permissions.refusal(person, action=action, incident=incident, cell=cell, plan=pending)
+        if reason is None and action == "start_implementing" and cell.approval_by is not None \
+                and incident.status != Status.PLAN_APPROVED:
+            reason = _("the plan requires %(role)s to approve a response plan first") % {"role": cell.approval_by.name}
         if reason is None:
             offered.append(action)
         else:

@@ -260,3 +260,15 @@ def test_the_incident_page_with_its_monitoring_state_keeps_its_query_pin(yellow_
     with django_assert_max_num_queries(21), CaptureQueriesContext(connection) as many:
         page(client, incident)
     assert len(many) == len(few)  # one query for the monitoring state, however many alerts and entries
+
+
+def test_implementing_before_the_approval_the_plan_asks_is_explained_not_offered(shipped_plan, client, make_person):
+    coordinator = make_person("office", "leadership")
+    incident = services.log_fault(reporter=coordinator, category="system", level="orange", title="Blocked")
+    services.acknowledge(incident, actor=coordinator)
+    client.force_login(coordinator)
+    html = page(client, incident)
+    assert "start_implementing" not in action_urls(html)
+    why = re.search(r'data-action="start_implementing">(.*?)</li>', html, re.S).group(1)
+    assert "the plan requires Emergency leadership group to approve a response plan first" in why
+    assert "预案要求先由应急领导小组批准处置方案" in page(client, incident, **ZH)
