@@ -22,8 +22,9 @@ playwright_sync = pytest.importorskip("playwright.sync_api")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-# Well under the 7,600 px the issue measured; this page measured about 2,900 px at 390 px wide (see the report).
-PHONE_HEIGHT_LIMIT = 4000
+# Well under the 7,600 px the issue measured. This typical incident at 390 px wide measured 5,739 px (Chinese)
+# and 6,371 px (English, and 441 px wide) before the phone layout; about 3,730 and 4,030 px with it.
+PHONE_HEIGHT_LIMIT = 4400
 
 
 def typical_incident(make_person, *, level="orange"):
@@ -74,15 +75,23 @@ def browser():
             chromium.close()
 
 
+PHONE_WORDS = {
+    "zh-CN": {"actions": "您现在可以执行的操作", "firing": "告警中", "older": "条记录"},
+    "en-US": {"actions": "What you can do now", "firing": "Firing since", "older": "older entries"},
+}
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
 def test_on_a_phone_the_incident_page_puts_the_actions_first_folds_the_timeline_and_never_scrolls_sideways(
-        live_server, make_person, browser):
+        live_server, make_person, browser, locale):
+    words = PHONE_WORDS[locale]
     incident, _coordinator = typical_incident(make_person)
-    page = b.signed_in_page(browser, live_server.url, "chen", "pw-for-tests-only", locale="zh-CN", **b.PHONE)
+    page = b.signed_in_page(browser, live_server.url, "chen", "pw-for-tests-only", locale=locale, **b.PHONE)
     page.goto(f"{live_server.url}/incidents/{incident.pk}/")
-    assert page.locator("#actions-heading").inner_text() == "您现在可以执行的操作"
+    assert page.locator("#actions-heading").inner_text() == words["actions"]
     assert no_sideways_scroll(page)
     # Monitoring on top, the actions within the first screen, before the deadlines and the timeline.
-    assert "告警中" in page.locator("#monitoring-state").inner_text()
+    assert words["firing"] in page.locator("#monitoring-state").inner_text()
     assert "Alertmanager: NodeDown ×3" in page.locator("#monitoring-state").inner_text()
     assert top(page, "#actions") < 844
     assert top(page, "#actions") < top(page, "#deadlines") < top(page, "#timeline")
@@ -97,12 +106,12 @@ def test_on_a_phone_the_incident_page_puts_the_actions_first_folds_the_timeline_
     assert older.locator("li.entry").first.is_hidden()
     assert page.locator(".timeline-box > .timeline li.entry").first.is_visible()
     height = page.evaluate("() => document.body.scrollHeight")
-    print(f"incident page at 390 px: {height} px high")
-    b.screenshot(page, "incident-page-phone-zh")
+    print(f"incident page at 390 px ({locale}): {height} px high")
+    b.screenshot(page, "incident-page-phone-zh" if locale == "zh-CN" else "incident-page-phone-en")
     assert height < PHONE_HEIGHT_LIMIT
     older.locator("summary").click()
     assert older.locator("li.entry.kind-opened").is_visible()
-    assert "条记录" in older.locator("summary").inner_text()
+    assert words["older"] in older.locator("summary").inner_text()
     page.locator(".timeline-box > summary").click()
     assert page.locator(".timeline-box li.entry").first.is_hidden()
     checklist.locator("summary").click()
@@ -129,21 +138,23 @@ def test_on_a_desktop_the_incident_page_shows_monitoring_and_explains_what_is_no
     b.screenshot(page, "incident-page-desktop-en")
 
 
-def test_on_a_phone_the_incident_list_is_cards_without_sideways_scroll(live_server, make_person, browser):
+@pytest.mark.parametrize("locale, heading", [("zh-CN", "全部事件"), ("en-US", "All incidents")])
+def test_on_a_phone_the_incident_list_is_cards_without_sideways_scroll(live_server, make_person, browser, locale,
+                                                                        heading):
     from incidents import services
 
     incident, coordinator = typical_incident(make_person)
     for n in range(4):
         services.log_fault(reporter=coordinator, category="network", level="blue",
                            title=f"Branch line {n} down, the carrier has been called and a long title wraps")
-    page = b.signed_in_page(browser, live_server.url, "chen", "pw-for-tests-only", locale="zh-CN", **b.PHONE)
+    page = b.signed_in_page(browser, live_server.url, "chen", "pw-for-tests-only", locale=locale, **b.PHONE)
     page.goto(f"{live_server.url}/incidents/")
-    assert page.locator("h1").inner_text() == "全部事件"
+    assert page.locator("h1").inner_text() == heading
     assert no_sideways_scroll(page)
     assert page.locator("table.incident-list thead").is_hidden()
     assert page.get_by_text("Savings host transactions slow").is_visible()
     assert page.locator("table.incident-list tbody tr").count() == 5
-    b.screenshot(page, "incident-list-phone-zh")
+    b.screenshot(page, "incident-list-phone-zh" if locale == "zh-CN" else "incident-list-phone-en")
     page.set_viewport_size(b.DESKTOP["viewport"])
     page.goto(f"{live_server.url}/incidents/")
     assert page.locator("table.incident-list thead").is_visible()
