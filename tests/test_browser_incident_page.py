@@ -23,8 +23,9 @@ playwright_sync = pytest.importorskip("playwright.sync_api")
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # Well under the 7,600 px the issue measured. This typical incident at 390 px wide measured 5,739 px (Chinese)
-# and 6,371 px (English, and 441 px wide) before the phone layout; about 3,730 and 4,030 px with it.
-PHONE_HEIGHT_LIMIT = 4400
+# and 6,371 px (English, and 441 px wide) before the phone layout; about 3,730 and 4,030 px with it, before the
+# note form (h2) and the decision forms' links (h3) joined the page: about 4,330 and 4,630 px with those.
+PHONE_HEIGHT_LIMIT = 5000
 
 
 def typical_incident(make_person, *, level="orange"):
