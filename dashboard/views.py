@@ -12,16 +12,19 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import condition, require_GET, require_POST
 
+from alerts.selectors import monitoring_state
 from core.errors import Refused
 from escalation.services import cell_of
 from incidents import permissions, states
 from incidents import services as incident_services
+from incidents import views as incident_views
 from incidents.models import Incident, PlanStatus, ResponsePlan
 from incidents.views import render_decision_confirm
 from people.access import may_read_incidents, reader_required
@@ -119,6 +122,21 @@ def _fragment_etag(request):
 def fragment(request):
     filters = selectors.Filters.from_query(request.GET)
     return _no_store(HttpResponse(_fragment_html(request, filters, request.dashboard_etag)))
+
+
+# --- one incident ------------------------------------------------------------------
+
+
+def incident_page(request, pk):
+    """The incident page (``incidents.views.incident_detail``) with what monitoring says on top.
+
+    Routed here, not in incidents: the alerts sit one layer above incidents,
+    which may not import them, and below this app, which reads every layer.
+    """
+    response = incident_views.incident_detail(request, pk)
+    if isinstance(response, TemplateResponse) and response.context_data is not None:
+        response.context_data["monitoring"] = monitoring_state(response.context_data["incident"])
+    return response
 
 
 # --- approvals ---------------------------------------------------------------------

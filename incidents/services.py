@@ -126,20 +126,34 @@ def log_faults(faults: Sequence[Mapping[str, Any]]) -> list[Incident]:
 # --- level ----------------------------------------------------------------------
 
 
+def check_level_change(incident: Incident, *, action: str, level_key: str, actor: "Person", reason: str) -> Level:
+    """The level ``escalate`` or ``deescalate`` (``action``) would move ``incident`` to, checked but not changed.
+
+    The incident page asks for confirmation before a level change and shows
+    its consequences; this refuses exactly what the change itself would refuse.
+    """
+    _check(actor, action, incident)
+    target = Level.objects.filter(version=incident.plan_version, key=level_key).first()
+    if target is None:
+        raise ValidationError({"level": [_("unknown level %(key)r") % {"key": level_key}]})
+    if action == "escalate" and not target.is_more_severe_than(incident.level):
+        raise ValidationError({"level": [_("%(new)s is not more severe than the current level %(old)s; "
+                                           "lowering a level is a separate action") %
+                                         {"new": target.name, "old": incident.level.name}]})
+    if action == "deescalate" and not incident.level.is_more_severe_than(target):
+        raise ValidationError({"level": [_("%(new)s is not milder than the current level %(old)s") %
+                                         {"new": target.name, "old": incident.level.name}]})
+    if not (reason or "").strip():
+        why = _("say why the level rises") if action == "escalate" else _("say why the level is lowered")
+        raise ValidationError({"reason": [why]})
+    return target
+
+
 @transaction.atomic
 def escalate(incident: Incident, *, level_key: str, actor: "Person", reason: str) -> Incident:
     """Manual escalation ("worsening", plan 4.3.1/4.3.2): the same path as a timed one."""
     incident = _lock(incident)
-    _check(actor, "escalate", incident)
-    target = Level.objects.filter(version=incident.plan_version, key=level_key).first()
-    if target is None:
-        raise ValidationError({"level": [_("unknown level %(key)r") % {"key": level_key}]})
-    if not target.is_more_severe_than(incident.level):
-        raise ValidationError({"level": [_("%(new)s is not more severe than the current level %(old)s; "
-                                           "lowering a level is a separate action") %
-                                         {"new": target.name, "old": incident.level.name}]})
-    if not (reason or "").strip():
-        raise ValidationError({"reason": [_("say why the level rises")]})
+    check_level_change(incident, action="escalate", level_key=level_key, actor=actor, reason=reason)
     return levels.change_level(incident, level_key=level_key, actor=actor, at=timezone.now(), reason=reason.strip(), manual=True)
 
 
@@ -194,15 +208,7 @@ def tell_responders(incident: Incident, *, event: str, note: str) -> None:
 def deescalate(incident: Incident, *, level_key: str, actor: "Person", reason: str) -> Incident:
     """Lowering a level is only ever manual and recorded (never automatic)."""
     incident = _lock(incident)
-    _check(actor, "deescalate", incident)
-    target = Level.objects.filter(version=incident.plan_version, key=level_key).first()
-    if target is None:
-        raise ValidationError({"level": [_("unknown level %(key)r") % {"key": level_key}]})
-    if not incident.level.is_more_severe_than(target):
-        raise ValidationError({"level": [_("%(new)s is not milder than the current level %(old)s") %
-                                         {"new": target.name, "old": incident.level.name}]})
-    if not (reason or "").strip():
-        raise ValidationError({"reason": [_("say why the level is lowered")]})
+    check_level_change(incident, action="deescalate", level_key=level_key, actor=actor, reason=reason)
     return levels.change_level(incident, level_key=level_key, actor=actor, at=timezone.now(), reason=reason.strip(), manual=True)
 
 
@@ -480,19 +486,33 @@ def add_note(incident: Incident, *, actor: "Person", text: str, attachment: File
     return entry
 
 
-def available_actions(person: "Person", *, incident: Incident) -> list[str]:
-    """The actions ``person`` may take now, for the incident page (same rules the services apply)."""
+PAGE_ACTIONS = ("acknowledge", "check_in", "escalate", "propose_plan", "approve_plan", "reject_plan",
+                "start_implementing", "mark_recovered", "resolve", "deescalate", "review", "archive")
+
+
+def action_choices(person: "Person", *, incident: Incident) -> tuple[list[str], list[tuple[str, str]]]:
+    """What ``person`` may do now, and the other actions of the current state with why not (same rules the
+    services apply): the incident page offers the first and explains the second instead of offering a refusal."""
     cell = engine.cell_of(incident)
     pending = incident.response_plans.filter(status=PlanStatus.PENDING).first()
-    actions = []
-    for action in ("acknowledge", "check_in", "escalate", "propose_plan", "approve_plan", "reject_plan",
-                   "start_implementing", "mark_recovered", "resolve", "deescalate", "review", "archive"):
+    offered: list[str] = []
+    refused: list[tuple[str, str]] = []
+    for action in PAGE_ACTIONS:
         if not states.allowed(action, status=incident.status):
             continue
         if action in {"approve_plan", "reject_plan"} and pending is None:
             continue
-        if action == "start_implementing" and cell.approval_by_id and incident.status != Status.PLAN_APPROVED:
-            continue
-        if permissions.refusal(person, action=action, incident=incident, cell=cell, plan=pending) is None:
-            actions.append(action)
-    return actions
+        reason = permissions.refusal(person, action=action, incident=incident, cell=cell, plan=pending)
+        if reason is None and action == "start_implementing" and cell.approval_by is not None \
+                and incident.status != Status.PLAN_APPROVED:
+            reason = _("the plan requires %(role)s to approve a response plan first") % {"role": cell.approval_by.name}
+        if reason is None:
+            offered.append(action)
+        else:
+            refused.append((action, reason))
+    return offered, refused
+
+
+def available_actions(person: "Person", *, incident: Incident) -> list[str]:
+    """The actions ``person`` may take now, for the incident page (same rules the services apply)."""
+    return action_choices(person, incident=incident)[0]

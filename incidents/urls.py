@@ -8,7 +8,7 @@ urlpatterns = [
     path("incidents/new/", views.incident_new, name="incident_new"),
     path("incidents/new/preview/", views.incident_new_preview, name="incident_new_preview"),
     path("incidents/mine/", views.incident_mine, name="incident_mine"),
-    path("incidents/<int:pk>/", views.incident_detail, name="incident_detail"),
+    # /incidents/<pk>/ is routed by dashboard/urls.py, which adds the monitoring state (alerts) to this app's page.
     path("incidents/<int:pk>/act/<slug:action>/", views.incident_act, name="incident_act"),
     path("incidents/<int:pk>/notes/", views.incident_add_note, name="incident_add_note"),
     path("incidents/<int:pk>/notes/attachments/<int:aid>/", views.incident_note_attachment,

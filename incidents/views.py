@@ -17,6 +17,7 @@ from django.core.paginator import Paginator
 from django.db.models import Case, Count, IntegerField, Max, Prefetch, Q, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
@@ -26,9 +27,9 @@ from django.views.decorators.http import condition, require_GET, require_http_me
 
 from core.errors import Refused
 from core.queries import aggregate_of, scalars
-from escalation.models import Deadline, Kind
+from escalation.models import Deadline, Kind, State
 from escalation.services import cell_of, planned_response
-from notifications.models import Ask, Notification
+from notifications.models import Announcement, Ask, Notification
 from notifications.recipients import shifts_on_duty
 from people.access import may_read_incidents, reader_required
 from people.models import RoleAssignment
@@ -43,6 +44,7 @@ from .states import OPEN_STATUSES
 from .templatetags.incident_pages import human_duration
 
 PAGE_SIZE = 50
+TIMELINE_SHOWN = 5  # the newest entries shown at once; the older ones fold away
 
 # The words a person sees for the fields the services name in their ValidationErrors.
 FIELD_LABELS = {
@@ -248,7 +250,7 @@ def incident_detail(request, pk):
     roles = {r.key: r for r in version.roles.all()}
     levels = list(Level.objects.filter(version=version))
     cell = cell_of(incident)
-    actions = services.available_actions(request.user, incident=incident)
+    actions, unavailable = services.action_choices(request.user, incident=incident)
     plans = list(incident.response_plans.all())
     pending = next((p for p in plans if p.status == PlanStatus.PENDING), None)
     deadlines = list(incident.deadlines.all())
@@ -258,19 +260,25 @@ def incident_detail(request, pk):
         deadline.target = next((lv for lv in levels if lv.key == deadline.target_level_key), None)
     for plan in plans:
         plan.approver = roles.get(plan.approver_role_key)
-    return render(request, "incidents/detail.html", {
+    more_severe = [lv for lv in levels if lv.is_more_severe_than(incident.level)]  # the next level up first
+    timeline = list(incident.timeline.all())[::-1]  # newest first
+    # A TemplateResponse, so the page's view one layer up (dashboard.views.incident_page) can add what
+    # monitoring says before it renders.
+    return TemplateResponse(request, "incidents/detail.html", {
         "incident": incident,
         "cell": cell,
         "steps": list(cell.steps.all()),
         "deadlines": deadlines,
-        "timeline": list(incident.timeline.all()),
+        "timeline": timeline[:TIMELINE_SHOWN],
+        "older_timeline": timeline[TIMELINE_SHOWN:],
         "plans": plans,
         "pending_plan": pending,
         "actions": actions,
+        "unavailable": unavailable,  # (action, why not) pairs
         "roles": roles,
         "levels_by_key": {lv.key: lv for lv in levels},
-        "more_severe": [lv for lv in levels if lv.is_more_severe_than(incident.level)][::-1],
-        "milder": [lv for lv in levels if incident.level.is_more_severe_than(lv)][::-1],
+        "more_severe": more_severe,
+        "milder": [lv for lv in levels if incident.level.is_more_severe_than(lv)][::-1],  # the next level down first
         "now": timezone.now(),
         "may_add_note": may_add_note(request.user, incident=incident, cell=cell),
         "note_attachment_max": notes.human_size(settings.FENGHUO_NOTE_ATTACHMENT_MAX_BYTES),
@@ -419,6 +427,38 @@ def _decide_after_confirming(request, incident, action):
     return redirect(back)
 
 
+def _confirm_level_change(request, incident, action):
+    """A level change is confirmed before it is made: the page lists what the new level sets off (who is
+    told, which deadlines start and end, which approval it needs). Nothing changes until ``confirmed=1``."""
+    level_key, reason = request.POST.get("level", ""), request.POST.get("reason", "")
+    try:
+        target = services.check_level_change(incident, action=action, level_key=level_key, actor=request.user,
+                                             reason=reason)
+    except Refused as refused:
+        messages.error(request, refused.message)
+    except ValidationError as invalid:
+        messages.error(request, describe_invalid(invalid))
+    else:
+        now = timezone.now()
+        preview = response_preview(incident.plan_version, incident.category.key, target.key, now=now)
+        pending = ResponsePlan.objects.filter(incident=incident, status=PlanStatus.PENDING).first()
+        announced = (target.announced
+                     and not Announcement.objects.filter(incident=incident, level_key=target.key).exists())
+        # The kinds levels.change_level cancels: the current level's own clocks.
+        current = (Deadline.objects.filter(incident=incident, state=State.PENDING,
+                                           kind__in=[Kind.ON_SITE, Kind.ESCALATION, Kind.REPORT])
+                   .order_by("due_at", "id"))
+        roles = {r.key: r for r in incident.plan_version.roles.all()}
+        ending = [(d, roles.get(d.role_key)) for d in current]
+        return render(request, "incidents/escalate_confirm.html", {
+            "incident": incident, "action": action, "target": target, "reason": reason.strip(),
+            "preview": preview, "pending_plan": pending, "announced": announced, "ending": ending,
+            "reapproval_by": (preview.approval_by or roles.get(pending.approver_role_key)) if pending and preview
+            else None,
+        })
+    return redirect(reverse("incident_detail", args=[incident.pk]) + "#actions")
+
+
 @reader_required
 @require_POST
 def incident_act(request, pk, action):
@@ -427,6 +467,8 @@ def incident_act(request, pk, action):
     incident = get_object_or_404(Incident.objects.with_plan(), pk=pk)
     if action in DECISIONS:
         return _decide_after_confirming(request, incident, action)
+    if action in {"escalate", "deescalate"} and request.POST.get("confirmed") != "1":
+        return _confirm_level_change(request, incident, action)
     call, done = ACTIONS[action]
     try:
         call(request, incident)

@@ -50,6 +50,16 @@ def human_duration(delta):
     return " ".join(parts)
 
 
+@register.filter
+def clock_time(value):
+    """10:02 today, 2025-03-01 10:02 on another day (in the page's time zone): a time a person reads at a glance."""
+    if value is None:
+        return ""
+    local = timezone.localtime(value)
+    same_day = local.date() == timezone.localtime().date()
+    return local.strftime("%H:%M") if same_day else local.strftime("%Y-%m-%d %H:%M")
+
+
 @register.simple_tag
 def level_badge(level, extra_class=""):
     """The level's colour with its name written in it: the colour is never the only signal."""

@@ -1,5 +1,6 @@
 /* The incident page: count every pending deadline down from its absolute due time
- * (an ISO time in data-due), so the page never shows a stale number. Plain DOM. */
+ * (an ISO time in data-due), so the page never shows a stale number; on a phone, fold
+ * the sections marked data-fold-on-phone. Plain DOM. */
 (function () {
   "use strict";
 
@@ -23,6 +24,13 @@
       if (row) row.classList.toggle("overdue-row", late);
     });
   }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    // On a phone the page starts with the actions: what only needs reading now and then starts folded.
+    if (window.matchMedia && window.matchMedia("(max-width: 600px)").matches) {
+      document.querySelectorAll("details[data-fold-on-phone]").forEach(function (el) { el.open = false; });
+    }
+  });
 
   document.addEventListener("DOMContentLoaded", function () {
     var section = document.getElementById("deadlines");
