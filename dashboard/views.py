@@ -19,13 +19,13 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import condition, require_GET, require_POST
 
-from alerts.selectors import monitoring_state
+from alerts.selectors import monitoring_state, storm_of_incident
 from core.errors import Refused
 from escalation.services import cell_of
 from incidents import permissions, states
 from incidents import services as incident_services
 from incidents import views as incident_views
-from incidents.models import Incident, PlanStatus, ResponsePlan
+from incidents.models import Incident, PlanStatus, ResponsePlan, Source
 from incidents.views import render_decision_confirm
 from people.access import may_read_incidents, reader_required
 
@@ -135,7 +135,11 @@ def incident_page(request, pk):
     """
     response = incident_views.incident_detail(request, pk)
     if isinstance(response, TemplateResponse) and response.context_data is not None:
-        response.context_data["monitoring"] = monitoring_state(response.context_data["incident"])
+        incident = response.context_data["incident"]
+        response.context_data["monitoring"] = monitoring_state(incident)
+        # Only an incident an integration opened can be an alert storm's: people's incidents pay no query.
+        opened_by_monitoring = incident.reporter_id is None and incident.source != Source.MANUAL
+        response.context_data["storm"] = storm_of_incident(incident.pk) if opened_by_monitoring else None
     return response
 
 

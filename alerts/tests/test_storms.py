@@ -248,3 +248,15 @@ def test_an_engineer_splitting_through_the_api_is_refused_with_403(source, make_
     group = AlertGroup.objects.get(key="g3")
     answer = api_client_for(engineer).post(f"/api/v1/alerts/storms/{storm.pk}/groups/{group.pk}/split/")
     assert answer.status_code == 403
+
+
+def test_the_storm_incidents_page_links_to_the_storm_and_other_incidents_pages_do_not(source, make_person, client):
+    office = make_person("office", language="en")
+    for n in range(5):
+        source(f"g{n}")
+    storm = AlertStorm.objects.get()
+    client.force_login(office)
+    html = client.get(f"/incidents/{storm.incident_id}/").content.decode()
+    assert f'href="/alerts/storms/{storm.pk}/"' in html and "2 more alert groups joined this incident" in html
+    other = Incident.objects.exclude(pk=storm.incident_id).first()
+    assert "/alerts/storms/" not in client.get(f"/incidents/{other.pk}/").content.decode()
