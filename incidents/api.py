@@ -135,7 +135,9 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def implementing(self, request, pk=None):
         return self._answer(services.start_implementing(self._incident(), actor=request.user))
 
-    @extend_schema(summary="Service is back; watch until stable", request=RecoveredSerializer,
+    @extend_schema(summary="Service is back; watch until stable",
+                   description="Starts the stability watch where the plan cell has one (plan 4.2.2): resolve/ "
+                               "waits until it is over.", request=RecoveredSerializer,
                    responses=_responses(IncidentSerializer))
     @action(detail=True, methods=["post"])
     def recovered(self, request, pk=None):
