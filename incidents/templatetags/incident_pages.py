@@ -272,7 +272,7 @@ def _deadline_text(d, names):
         who = f"{names.role(d.get('role'))} → {names.role(d['to_role'])}"
     else:
         who = names.role(d.get("role"))
-    return _("%(kind)s %(who)s, due %(due)s") % {"kind": _deadline_kind(kind), "who": who, "due": _when(d.get("due_at"))}
+    return _("%(kind)s: %(who)s, due %(due)s") % {"kind": _deadline_kind(kind), "who": who, "due": _when(d.get("due_at"))}
 
 
 def _cancelled_why(d, names):

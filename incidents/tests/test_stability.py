@@ -264,8 +264,8 @@ def test_every_level_change_names_one_of_the_four_causes():
 
 @pytest.mark.parametrize("language, texts", [
     ("en", ["by a monitoring alert", "by a person", "Stability confirmed", "Watched after recovery",
-            "Deadline cancelled", "the incident was resolved"]),
-    ("zh-hans", ["由监控告警", "人工操作", "已确认稳定", "恢复后观察", "时限已取消", "事件已解决"]),
+            "Deadline cancelled", "On site: System maintenance technicians, due", "the incident was resolved"]),
+    ("zh-hans", ["由监控告警", "人工操作", "已确认稳定", "恢复后观察", "时限已取消", "到场：", "事件已解决"]),
 ])
 def test_the_timeline_names_the_cause_and_the_stability_confirmation(start, people, client, language, texts):
     incident = recovered_equipment_fault(start, people)
