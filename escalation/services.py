@@ -119,13 +119,23 @@ def create_level_deadlines(incidents: Sequence["Incident"], *, started_at: datet
     return told
 
 
-def cancel_pending(incident: "Incident", *, reason: str, kinds: Iterable[str] | None = None) -> int:
-    """Cancel the incident's pending deadlines (resolution, level change). Caller holds the incident lock."""
+def cancel_pending(incident: "Incident", *, reason: str, kinds: Iterable[str] | None = None) -> list[Deadline]:
+    """Cancel the incident's pending deadlines (resolution, level change) and return them, as cancelled.
+
+    Caller holds the incident lock, and records each one on the incident's timeline: a deadline
+    never ends silently (the incidents layer knows why it ended).
+    """
     pending = Deadline.objects.select_for_update().filter(incident=incident, state=State.PENDING)
     if kinds:
         pending = pending.filter(kind__in=kinds)
-    now = timezone.now()
-    return pending.update(state=State.CANCELLED, acted_at=now, note=reason[:300])
+    cancelled = list(pending)
+    if not cancelled:
+        return []
+    now, note = timezone.now(), reason[:300]
+    Deadline.objects.filter(pk__in=[d.pk for d in cancelled]).update(state=State.CANCELLED, acted_at=now, note=note)
+    for deadline in cancelled:
+        deadline.state, deadline.acted_at, deadline.note = State.CANCELLED, now, note
+    return cancelled
 
 
 def meet_on_site(incident: "Incident", *, person: "Person", at: datetime) -> list[Deadline]:

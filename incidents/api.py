@@ -135,7 +135,9 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def implementing(self, request, pk=None):
         return self._answer(services.start_implementing(self._incident(), actor=request.user))
 
-    @extend_schema(summary="Service is back; watch until stable", request=RecoveredSerializer,
+    @extend_schema(summary="Service is back; watch until stable",
+                   description="Starts the stability watch where the plan cell has one (plan 4.2.2): resolve/ "
+                               "waits until it is over.", request=RecoveredSerializer,
                    responses=_responses(IncidentSerializer))
     @action(detail=True, methods=["post"])
     def recovered(self, request, pk=None):
@@ -143,12 +145,17 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         data = _input(request, RecoveredSerializer)
         return self._answer(services.mark_recovered(incident, actor=request.user, note=data["note"]))
 
-    @extend_schema(summary="Close the incident", request=ResolveSerializer, responses=_responses(IncidentSerializer))
+    @extend_schema(summary="Close the incident",
+                   description="Where the plan cell has a stability rule (plan 4.2.2), 409 unless the incident was "
+                               "recovered at least the rule's watch ago and the caller holds its role; `stability` "
+                               "then says what was watched and seen.",
+                   request=ResolveSerializer, responses=_responses(IncidentSerializer))
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
         incident = self._incident()
         data = _input(request, ResolveSerializer)
-        return self._answer(services.resolve(incident, actor=request.user, summary=data["summary"]))
+        return self._answer(services.resolve(incident, actor=request.user, summary=data["summary"],
+                                             stability=data["stability"]))
 
     @extend_schema(summary="Record the review of a resolved incident", request=ReviewSerializer,
                    responses=_responses(IncidentSerializer))

@@ -24,7 +24,7 @@ from plan.models import Role
 from plan.services import roles_with
 
 from . import timeline
-from .levels import change_level
+from .levels import Why, cancelled_rows, change_level
 from .models import Incident, TimelineKind
 
 def act_on_due(deadline_id: int, *, incident_id: int) -> str:
@@ -53,9 +53,12 @@ def act_on_due(deadline_id: int, *, incident_id: int) -> str:
             return Outcome.NOT_DUE
         now = timezone.now()
         if not incident.is_open or incident.level.key != deadline.level_key:
-            # Resolution and level changes cancel their deadlines themselves; this catches a row they missed.
-            deadline.state, deadline.acted_at, deadline.note = State.CANCELLED, now, "incident closed or level changed"
+            # Resolution and level changes cancel their deadlines themselves; this catches a row they missed,
+            # and says so on the timeline like they do: a deadline never ends silently.
+            why: Why = "incident_closed" if not incident.is_open else "level_changed"
+            deadline.state, deadline.acted_at, deadline.note = State.CANCELLED, now, why.replace("_", " ")
             deadline.save(update_fields=["state", "acted_at", "note"])
+            timeline.record_rows(cancelled_rows(incident, [deadline], at=now, why=why))
             return Outcome.ACTED
         if deadline.kind == Kind.ESCALATION:
             _fire_escalation(incident, deadline, now)
@@ -80,10 +83,11 @@ def _fire_escalation(incident: Incident, deadline: Deadline, now: datetime) -> N
         return
     deadline.state, deadline.acted_at = State.FIRED, now
     deadline.save(update_fields=["state", "acted_at"])
-    # The new level starts at the due time, not when the sweeper got here: no drift.
+    # The new level starts at the due time, not when the sweeper got here: no drift. An escalation with a
+    # condition rose because the condition held when its time ran out: the condition is its cause.
     change_level(incident, level_key=deadline.target_level_key, actor=None, at=deadline.due_at, deadline=deadline,
-                 reason="not resolved within the plan's time limit", manual=False,
-                 lateness_seconds=round(lateness, 3))
+                 reason="not resolved within the plan's time limit",
+                 cause="condition" if deadline.condition_field else "plan", lateness_seconds=round(lateness, 3))
 
 
 def _record_missed(incident: Incident, deadline: Deadline, now: datetime) -> None:
@@ -117,4 +121,4 @@ def reevaluate_conditions(incident: Incident) -> None:
     if waiting and condition_holds(waiting.condition_field, op=waiting.condition_op, value=waiting.condition_value,
                                    values=incident.condition_values()):
         change_level(incident, level_key=waiting.target_level_key, actor=None, at=timezone.now(),
-                     reason=f"escalation condition now met ({waiting.condition_field})", manual=False)
+                     reason=f"escalation condition now met ({waiting.condition_field})", cause="condition")

@@ -10,7 +10,7 @@ and the announcement at orange and red, all in the caller's transaction.
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from escalation import services as engine
 from escalation.models import Deadline, Kind
@@ -63,19 +63,44 @@ def start_approval(incident: Incident, *, role_key: str, started_at: datetime) -
     return deadline
 
 
-def change_level(incident: Incident, *, level_key: str, actor: "Person | None", at: datetime, reason: str, manual: bool,
-                 deadline: Deadline | None = None, lateness_seconds: float | None = None) -> Incident:
+# Why a level changed, in a level_changed entry's ``detail["cause"]`` (interfaces.md): a person escalated or
+# lowered it, a monitoring alert saw worse, the plan's time limit ran out, or the plan's escalation condition held.
+Cause = Literal["person", "alert", "plan", "condition"]
+CAUSES: tuple[Cause, ...] = get_args(Cause)
+
+# Why a deadline ended early, in a deadline_cancelled entry's ``detail["why"]``.
+Why = Literal["incident_resolved", "incident_archived", "incident_closed", "level_changed"]
+
+
+def cancelled_rows(incident: Incident, deadlines: Sequence[Deadline], *, at: datetime, why: Why,
+                   actor: "Person | None" = None) -> list[TimelineEntry]:
+    """One deadline_cancelled entry per deadline that ended because the incident did (or its level changed)."""
+    return [timeline.row(incident, kind=TimelineKind.DEADLINE_CANCELLED, actor=actor, at=at, deadline=d, detail={
+        "deadline_kind": d.kind, "role": d.role_key, "to_role": d.to_role_key, "target": d.target_level_key,
+        "level": d.level_key, "due_at": d.due_at.isoformat(), "why": why, "to_level": incident.level.key,
+    }) for d in deadlines]
+
+
+def change_level(incident: Incident, *, level_key: str, actor: "Person | None", at: datetime, reason: str,
+                 cause: Cause, deadline: Deadline | None = None, lateness_seconds: float | None = None) -> Incident:
     """Move to another level and start that level's full response. Caller holds the incident lock."""
+    if cause not in CAUSES:
+        raise ValueError(f"unknown cause of a level change {cause!r} (one of {', '.join(CAUSES)})")
     old = incident.level
     new = Level.objects.get(version=incident.plan_version, key=level_key)
-    engine.cancel_pending(incident, reason=f"level changed to {new.key}", kinds=[Kind.ON_SITE, Kind.ESCALATION,
-                                                                                 Kind.REPORT])
+    cancelled = engine.cancel_pending(incident, reason=f"level changed to {new.key}",
+                                      kinds=[Kind.ON_SITE, Kind.ESCALATION, Kind.REPORT])
     incident.level, incident.level_since = new, at
     incident.save(update_fields=["level", "level_since"])
-    detail: dict[str, Any] = {"from": old.key, "to": new.key, "reason": reason, "manual": manual}
+    # "manual" stays for the readers written before "cause" named every cause.
+    detail: dict[str, Any] = {"from": old.key, "to": new.key, "reason": reason, "cause": cause,
+                              "manual": cause == "person"}
     if lateness_seconds is not None:
         detail["lateness_seconds"] = lateness_seconds
-    timeline.record(incident, kind=TimelineKind.LEVEL_CHANGED, actor=actor, at=at, detail=detail, deadline=deadline)
+    timeline.record_rows([
+        timeline.row(incident, kind=TimelineKind.LEVEL_CHANGED, actor=actor, at=at, detail=detail, deadline=deadline),
+        *cancelled_rows(incident, cancelled, at=at, why="level_changed", actor=actor),
+    ])
     start_level_responses([incident], started_at=at)
     _reassign_pending_approval(incident, at=at, actor=actor)
     return incident
@@ -97,13 +122,14 @@ def _reassign_pending_approval(incident: Incident, *, at: datetime, actor: "Pers
     cell = engine.cell_of(incident)
     old_role = pending.approver_role_key
     new_role = cell.approval_by.key if cell.approval_by is not None else old_role
-    engine.cancel_pending(incident, reason=f"level changed to {incident.level.key}", kinds=[Kind.APPROVAL])
+    cancelled = engine.cancel_pending(incident, reason=f"level changed to {incident.level.key}", kinds=[Kind.APPROVAL])
     if new_role != old_role:
         pending.approver_role_key = new_role
         pending._history_user = actor  # type: ignore[attr-defined]  # simple-history reads it; no stub declares it
         pending.save(update_fields=["approver_role_key"])
     approval = start_approval(incident, role_key=new_role, started_at=at)
-    timeline.record(incident, kind=TimelineKind.NOTE, actor=actor, at=at, detail={
+    timeline.record_rows([*cancelled_rows(incident, cancelled, at=at, why="level_changed", actor=actor),
+                          timeline.row(incident, kind=TimelineKind.NOTE, actor=actor, at=at, detail={
         "plan": pending.pk, "approver_role_from": old_role, "approver_role": new_role,
         "approval_due_at": approval.due_at.isoformat(), "level": incident.level.key,
-        "note": "approval re-asked at the new level"})
+        "note": "approval re-asked at the new level"})])

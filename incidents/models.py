@@ -62,6 +62,8 @@ class Incident(models.Model):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                         related_name="+")
+    # When service came back (mark_recovered): the plan's stability watch (plan 4.2.2) counts from here.
+    recovered_at = models.DateTimeField(_("recovered at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
@@ -135,6 +137,9 @@ class TimelineKind(models.TextChoices):
     ALERT = "alert", _("Monitoring alert")
     NOTE = "note", _("Note")
     ANNOUNCED = "announced", _("Level announced to the business departments")
+    STABILITY_CONFIRMED = "stability_confirmed", _("Stability confirmed")
+    # A deadline that ended because the incident did (resolved, archived) or its level changed.
+    DEADLINE_CANCELLED = "deadline_cancelled", _("Deadline cancelled")
 
 
 class TimelineEntryQuerySet(models.QuerySet):

@@ -53,7 +53,7 @@ class IncidentSerializer(serializers.ModelSerializer):
         model = Incident
         fields = [
             "id", "title", "description", "category", "category_name", "level", "level_name", "level_color",
-            "status", "status_name", "opened_at", "resolved_at", "discovered_at", "acknowledged_at",
+            "status", "status_name", "opened_at", "recovered_at", "resolved_at", "discovered_at", "acknowledged_at",
             "affected_branches", "total_branches", "affected_system", "host_fault", "drill", "source",
             "plan_version", "reporter", "resolution_summary", "review_notes", "deadlines",
         ]
@@ -132,6 +132,10 @@ class LevelChangeSerializer(serializers.Serializer):
 
 class ResolveSerializer(serializers.Serializer):
     summary = serializers.CharField(required=False, allow_blank=True, default="")
+    stability = serializers.CharField(
+        required=False, allow_blank=True, default="",
+        help_text=gettext_lazy("What was watched after recovery and what was seen; required where the plan cell "
+                               "has a stability rule (plan 4.2.2)."))
 
 
 class RecoveredSerializer(serializers.Serializer):

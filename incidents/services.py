@@ -26,6 +26,7 @@ from plan.models import Level, PlanVersion, Cell
 from plan.services import roles_with
 
 from . import deadlines, levels, notes, permissions, states, timeline
+from . import stability as stability_rules
 from .faults import check_branches, checked_fault
 from .models import Incident, NoteAttachment, PlanStatus, ResponsePlan, Source, TimelineEntry, TimelineKind
 from .states import Status
@@ -154,7 +155,7 @@ def escalate(incident: Incident, *, level_key: str, actor: "Person", reason: str
     """Manual escalation ("worsening", plan 4.3.1/4.3.2): the same path as a timed one."""
     incident = _lock(incident)
     check_level_change(incident, action="escalate", level_key=level_key, actor=actor, reason=reason)
-    return levels.change_level(incident, level_key=level_key, actor=actor, at=timezone.now(), reason=reason.strip(), manual=True)
+    return levels.change_level(incident, level_key=level_key, actor=actor, at=timezone.now(), reason=reason.strip(), cause="person")
 
 
 @transaction.atomic
@@ -164,7 +165,7 @@ def raise_level(incident: Incident, *, level_key: str, reason: str) -> Incident:
     target = Level.objects.get(version=incident.plan_version, key=level_key)
     if not incident.is_open or not target.is_more_severe_than(incident.level):
         return incident
-    return levels.change_level(incident, level_key=level_key, actor=None, at=timezone.now(), reason=reason, manual=False)
+    return levels.change_level(incident, level_key=level_key, actor=None, at=timezone.now(), reason=reason, cause="alert")
 
 
 def record_alerts(entries: Iterable[tuple[Incident, str, dict[str, Any]]], *, at: datetime,
@@ -209,7 +210,7 @@ def deescalate(incident: Incident, *, level_key: str, actor: "Person", reason: s
     """Lowering a level is only ever manual and recorded (never automatic)."""
     incident = _lock(incident)
     check_level_change(incident, action="deescalate", level_key=level_key, actor=actor, reason=reason)
-    return levels.change_level(incident, level_key=level_key, actor=actor, at=timezone.now(), reason=reason.strip(), manual=True)
+    return levels.change_level(incident, level_key=level_key, actor=actor, at=timezone.now(), reason=reason.strip(), cause="person")
 
 
 # --- working it ---------------------------------------------------------------------
@@ -357,28 +358,59 @@ def start_implementing(incident: Incident, *, actor: "Person") -> Incident:
 def mark_recovered(incident: Incident, *, actor: "Person | None", note: str = "") -> Incident:
     """Service is back; responders watch until stability is confirmed (plan 4.2.2)."""
     incident = _lock(incident)
-    _check(actor, "mark_recovered", incident)
-    _move(incident, "mark_recovered")
-    timeline.record(incident, kind=TimelineKind.RECOVERED, actor=actor, detail={"note": note})
+    cell = _check(actor, "mark_recovered", incident)
+    now = timezone.now()
+    # The plan's stability watch (plan 4.2.2) counts from here.
+    incident.recovered_at = now
+    _move(incident, "mark_recovered", ["recovered_at"])
+    detail: dict[str, Any] = {"note": note}
+    if stability_rules.required(cell):
+        assert cell.stability_by is not None and cell.stability_watch is not None  # stored together
+        detail |= {"stability_by": cell.stability_by.key, "watch_seconds": int(cell.stability_watch.total_seconds()),
+                   "watch_ends_at": (now + cell.stability_watch).isoformat()}
+    timeline.record(incident, kind=TimelineKind.RECOVERED, actor=actor, at=now, detail=detail)
     return incident
 
 
 @transaction.atomic
-def resolve(incident: Incident, *, actor: "Person | None", summary: str, actor_label: str = "") -> Incident:
-    """Close the incident (after confirming stability when it was recovered); cancels what is pending."""
+def resolve(incident: Incident, *, actor: "Person | None", summary: str, stability: str = "",
+            actor_label: str = "") -> Incident:
+    """Close the incident; cancels what is pending, each cancelled deadline on the timeline.
+
+    In a plan cell with a stability rule (plan 4.2.2) only its role may, once
+    the watch after recovery is over, saying what was watched and seen
+    (``stability``): that confirmation goes on the timeline before the resolution.
+    """
     incident = _lock(incident)
-    _check(actor, "resolve", incident)
-    if not (summary or "").strip():
-        raise ValidationError({"summary": [_("write a short summary of what was done")]})
+    cell = _check(actor, "resolve", incident)
     now = timezone.now()
+    stability_rules.check(incident, cell=cell, person=actor, now=now)
+    errors: dict[str, list[str]] = {}
+    if not (summary or "").strip():
+        errors["summary"] = [_("write a short summary of what was done")]
+    observed = (stability or "").strip()
+    if stability_rules.required(cell) and not observed:
+        errors["stability"] = [_("say what was watched after recovery and what was seen (plan 4.2.2)")]
+    if errors:
+        raise ValidationError(errors)
     cancelled = engine.cancel_pending(incident, reason="incident resolved")
-    was = incident.status
     incident.resolved_at, incident.resolved_by, incident.resolution_summary = now, actor, summary.strip()
     _move(incident, "resolve", ["resolved_at", "resolved_by", "resolution_summary"])
-    timeline.record(incident, kind=TimelineKind.RESOLVED, actor=actor, actor_label=actor_label, at=now, detail={
-        "summary": incident.resolution_summary, "stability_confirmed": was == Status.RECOVERED,
-        "deadlines_cancelled": cancelled,
-    })
+    entries = []
+    if observed:
+        watched = (now - incident.recovered_at).total_seconds() if incident.recovered_at else None
+        entries.append(timeline.row(incident, kind=TimelineKind.STABILITY_CONFIRMED, actor=actor,
+                                    actor_label=actor_label, at=now, detail={
+            "observed": observed[:2000], "by_role": cell.stability_by.key if cell.stability_by else "",
+            "recovered_at": incident.recovered_at.isoformat() if incident.recovered_at else None,
+            "watched_seconds": round(watched) if watched is not None else None,
+            "watch_seconds": int(cell.stability_watch.total_seconds()) if cell.stability_watch else None,
+        }))
+    entries.append(timeline.row(incident, kind=TimelineKind.RESOLVED, actor=actor, actor_label=actor_label, at=now,
+                                detail={"summary": incident.resolution_summary, "stability_confirmed": bool(observed),
+                                        "deadlines_cancelled": len(cancelled)}))
+    entries += levels.cancelled_rows(incident, cancelled, at=now, why="incident_resolved", actor=actor)
+    timeline.record_rows(entries)
     return incident
 
 
@@ -399,8 +431,12 @@ def review(incident: Incident, *, actor: "Person", notes: str) -> Incident:
 def archive(incident: Incident, *, actor: "Person") -> Incident:
     incident = _lock(incident)
     _check(actor, "archive", incident)
+    now = timezone.now()
+    # Resolution cancelled the plan's deadlines; anything started since (a later duty) ends here, on the record.
+    cancelled = engine.cancel_pending(incident, reason="incident archived")
     _move(incident, "archive")
-    timeline.record(incident, kind=TimelineKind.ARCHIVED, actor=actor)
+    timeline.record_rows([timeline.row(incident, kind=TimelineKind.ARCHIVED, actor=actor, at=now),
+                          *levels.cancelled_rows(incident, cancelled, at=now, why="incident_archived", actor=actor)])
     return incident
 
 

@@ -36,7 +36,7 @@ from people.models import RoleAssignment
 from plan.models import Category, Level, PlanVersion, Cell
 from plan.services import cells
 
-from . import notes, permissions, services, states
+from . import notes, permissions, services, stability, states
 from .filters import IncidentFilter
 from .forms import LogFaultForm
 from .models import Incident, NoteAttachment, PlanStatus, ResponsePlan, TimelineEntry
@@ -53,6 +53,7 @@ FIELD_LABELS = {
     "text": gettext_lazy("Response plan"),
     "comment": gettext_lazy("Comment"),
     "summary": gettext_lazy("Summary"),
+    "stability": gettext_lazy("Stability observed"),
     "notes": gettext_lazy("Review"),
     "note": gettext_lazy("Note"),
     "plan": gettext_lazy("Response plan"),
@@ -264,6 +265,7 @@ def incident_detail(request, pk):
     timeline = list(incident.timeline.all())[::-1]  # newest first
     # A TemplateResponse, so the page's view one layer up (dashboard.views.incident_page) can add what
     # monitoring says before it renders.
+    now = timezone.now()
     return TemplateResponse(request, "incidents/detail.html", {
         "incident": incident,
         "cell": cell,
@@ -279,7 +281,11 @@ def incident_detail(request, pk):
         "levels_by_key": {lv.key: lv for lv in levels},
         "more_severe": more_severe,
         "milder": [lv for lv in levels if incident.level.is_more_severe_than(lv)][::-1],  # the next level down first
-        "now": timezone.now(),
+        "now": now,
+        # The plan's stability rule (plan 4.2.2) for the resolve form: from when, and why not yet for this viewer.
+        "stability_ends_at": stability.watch_ends_at(incident, cell),
+        "stability_refusal": stability.refusal(incident, cell=cell, person=request.user, now=now)
+        if "resolve" in actions else None,
         "may_add_note": may_add_note(request.user, incident=incident, cell=cell),
         "note_attachment_max": notes.human_size(settings.FENGHUO_NOTE_ATTACHMENT_MAX_BYTES),
         "note_attachment_max_bytes": settings.FENGHUO_NOTE_ATTACHMENT_MAX_BYTES,
@@ -352,7 +358,8 @@ ACTIONS = {
                            gettext_lazy("Implementation started.")),
     "mark_recovered": (lambda r, i: services.mark_recovered(i, actor=r.user, note=r.POST.get("note", "")),
                        gettext_lazy("Marked recovered; confirm stability before resolving.")),
-    "resolve": (lambda r, i: services.resolve(i, actor=r.user, summary=r.POST.get("summary", "")),
+    "resolve": (lambda r, i: services.resolve(i, actor=r.user, summary=r.POST.get("summary", ""),
+                                              stability=r.POST.get("stability", "")),
                 gettext_lazy("Incident resolved.")),
     "deescalate": (lambda r, i: services.deescalate(i, level_key=r.POST.get("level", ""), actor=r.user,
                                                     reason=r.POST.get("reason", "")),

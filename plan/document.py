@@ -349,7 +349,8 @@ def _check_responses(c: _Checker, value: Any, path: str, roles: dict[str, dict[s
 
 def _check_cell(c: _Checker, value: Any, path: str, level_key: str, roles: dict[str, dict[str, Any]],
                 levels: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
-    cell = c.mapping(value, path, ("criteria", "notify", "report", "on_site", "approval", "steps"), ("escalate",))
+    cell = c.mapping(value, path, ("criteria", "notify", "report", "on_site", "approval", "steps"),
+                     ("escalate", "stability"))
     if cell is None:
         return None
     clean: dict[str, Any] = {"criteria": c.text(cell.get("criteria"), f"{path}.criteria") if "criteria" in cell else None}
@@ -394,10 +395,25 @@ def _check_cell(c: _Checker, value: Any, path: str, level_key: str, roles: dict[
     if cell.get("escalate") is not None:
         clean["escalate"] = _check_escalation(c, cell["escalate"], f"{path}.escalate", level_key)
 
+    if cell.get("stability") is not None:
+        clean["stability"] = _check_stability(c, cell["stability"], f"{path}.stability", roles)
+
     clean["steps"] = [
         c.text(step, f"{path}.steps[{i}]") for i, step in enumerate(c.list(cell.get("steps", []), f"{path}.steps"))
     ]
     return clean
+
+
+def _check_stability(c: _Checker, value: Any, path: str, roles: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """Plan 4.2.2: after recovery, ``by`` watches the system for ``watch`` and confirms it stable before resolving."""
+    rule = c.mapping(value, path, ("by", "watch"))
+    if rule is None:
+        return None
+    by = c.role_ref(rule["by"], f"{path}.by", roles) if "by" in rule else None
+    watch = c.duration(rule["watch"], f"{path}.watch") if "watch" in rule else None
+    if by is None or watch is None:
+        return None
+    return {"by": by, "watch": watch}
 
 
 def _check_escalation(c: _Checker, value: Any, path: str, level_key: str) -> dict[str, Any] | None:

@@ -141,6 +141,10 @@ class Cell(BilingualMixin, models.Model):
     escalate_when_field = models.CharField(max_length=64, blank=True)
     escalate_when_op = models.CharField(max_length=3, choices=ConditionOperator.choices, blank=True)
     escalate_when_value = models.FloatField(null=True, blank=True)
+    # The plan file's stability {by, watch} (plan 4.2.2): after recovery, this role watches the system this
+    # long and confirms it stable before the incident may be resolved. Both empty when the cell has none.
+    stability_by = models.ForeignKey(Role, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    stability_watch = models.DurationField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -149,6 +153,11 @@ class Cell(BilingualMixin, models.Model):
                 condition=Q(escalate_to__isnull=True, escalate_after__isnull=True)
                 | Q(escalate_to__isnull=False, escalate_after__isnull=False),
                 name="escalation_has_target_and_deadline",
+            ),
+            models.CheckConstraint(
+                condition=Q(stability_by__isnull=True, stability_watch__isnull=True)
+                | Q(stability_by__isnull=False, stability_watch__isnull=False),
+                name="stability_has_role_and_watch",
             ),
         ]
 

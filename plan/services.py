@@ -97,6 +97,7 @@ def _store_cell(version: PlanVersion, category: Category, level: Level, cell: di
                 roles: dict[str, Role], levels: dict[str, Level]) -> None:
     escalate = cell.get("escalate")
     when = (escalate or {}).get("when")
+    stability = cell.get("stability")
     response = Cell.objects.create(
         version=version,
         category=category,
@@ -110,6 +111,8 @@ def _store_cell(version: PlanVersion, category: Category, level: Level, cell: di
         escalate_when_field=when["field"] if when else "",
         escalate_when_op=when["op"] if when else "",
         escalate_when_value=when["value"] if when else None,
+        stability_by=roles[stability["by"]] if stability else None,
+        stability_watch=stability["watch"] if stability else None,
     )
     ResponseNotify.objects.bulk_create(
         ResponseNotify(response=response, role=roles[key], position=i) for i, key in enumerate(cell["notify"])
@@ -169,7 +172,7 @@ def cells(version: PlanVersion) -> QuerySet[Cell]:
     """Every response of a version with what it references, in a fixed number of queries."""
     return (
         Cell.objects.filter(version=version)
-        .select_related("category", "level", "approval_by", "escalate_to")
+        .select_related("category", "level", "approval_by", "escalate_to", "stability_by")
         .prefetch_related(
             Prefetch("notify", queryset=ResponseNotify.objects.select_related("role")),
             Prefetch("reports", queryset=ReportDuty.objects.select_related("from_role", "to_role")),
@@ -241,6 +244,10 @@ def _cell_document(response: Cell) -> dict[str, Any]:
             assert value is not None  # the loader stores a condition's field and value together
             rule["when"] = {"field": response.escalate_when_field, response.escalate_when_op: int(value) if value.is_integer() else value}
         cell["escalate"] = rule
+    if response.stability_by:
+        # Stored together with stability_by (CheckConstraint stability_has_role_and_watch).
+        assert response.stability_watch is not None
+        cell["stability"] = {"by": response.stability_by.key, "watch": format_duration(response.stability_watch)}
     cell["steps"] = [_text(step, "text") for step in response.steps.all()]
     return cell
 

@@ -55,7 +55,7 @@ def test_the_schema_is_openapi_3_and_lists_every_incident_and_notification_path(
 
 def test_the_schema_describes_the_inputs_and_refusals_of_custom_actions(schema):
     assert request_fields(schema, "/api/v1/incidents/{id}/escalate/") == {"level", "reason"}
-    assert request_fields(schema, "/api/v1/incidents/{id}/resolve/") == {"summary"}
+    assert request_fields(schema, "/api/v1/incidents/{id}/resolve/") == {"summary", "stability"}
     assert request_fields(schema, "/api/v1/incidents/{id}/plans/") == {"text"}
     assert request_fields(schema, "/api/v1/plans/{id}/approve/") == {"comment"}
     assert {"title", "category", "level", "description", "affected_branches",

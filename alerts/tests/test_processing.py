@@ -76,6 +76,7 @@ def test_more_severe_alert_raises_the_incident_through_the_escalation_path(alert
     assert incident.level.key == "red"
     change = incident.timeline.get(kind=TimelineKind.LEVEL_CHANGED)
     assert change.detail["from"] == "yellow" and change.detail["to"] == "red" and change.detail["manual"] is False
+    assert change.detail["cause"] == "alert"
     # A milder alert never lowers the level.
     alertmanager("g1", am_alert("a3", severity="info"))
     incident.refresh_from_db()

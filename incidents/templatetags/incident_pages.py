@@ -154,7 +154,7 @@ def timeline_detail(context, entry):
             lines.append((_("Source"), Source(d["source"]).label if d["source"] in Source.values else d["source"]))
     elif kind == "level_changed":
         lines.append((_("Level"), f"{names.level(d.get('from'))} → {names.level(d.get('to'))}"))
-        lines.append((_("How"), _("by a person") if d.get("manual") else _("by the plan's time limit")))
+        lines.append((_("How"), _level_change_cause(d)))
         if d.get("reason"):
             lines.append((_("Reason"), d["reason"]))
         if d.get("lateness_seconds"):
@@ -188,6 +188,19 @@ def timeline_detail(context, entry):
     elif kind == "recovered":
         if d.get("note"):
             lines.append((_("Note"), d["note"]))
+        if d.get("stability_by"):
+            lines.append((_("Stability watch"), _("%(role)s watches for %(watch)s, until %(until)s") % {
+                "role": names.role(d["stability_by"]), "watch": _seconds(d.get("watch_seconds")),
+                "until": _when(d.get("watch_ends_at"))}))
+    elif kind == "stability_confirmed":
+        if d.get("by_role"):
+            lines.append((_("Confirmed as"), names.role(d["by_role"])))
+        if d.get("watched_seconds") is not None:
+            lines.append((_("Watched after recovery"), _seconds(d["watched_seconds"])))
+        lines.append((_("Observed"), d.get("observed", "")))
+    elif kind == "deadline_cancelled":
+        lines.append((_("Deadline"), _deadline_text(d, names)))
+        lines.append((_("Why"), _cancelled_why(d, names)))
     elif kind == "resolved":
         lines.append((_("Summary"), d.get("summary", "")))
         if d.get("stability_confirmed"):
@@ -238,6 +251,39 @@ def _note(entry, d):
     if not parts:
         return ""
     return format_html('<dl class="detail">{}</dl>', format_html_join("", "{}", ((p,) for p in parts)))
+
+
+def _level_change_cause(d):
+    """The real cause of a level change, in words (entries from before ``cause`` only had ``manual``)."""
+    cause = d.get("cause") or ("person" if d.get("manual") else "plan")
+    return {
+        "person": _("by a person"),
+        "alert": _("by a monitoring alert"),
+        "plan": _("by the plan's time limit"),
+        "condition": _("by the plan's escalation condition, now met"),
+    }.get(cause, str(cause))
+
+
+def _deadline_text(d, names):
+    kind = d.get("deadline_kind")
+    if kind == "escalation":
+        who = _("to %(level)s") % {"level": names.level(d.get("target"))}
+    elif d.get("to_role"):
+        who = f"{names.role(d.get('role'))} → {names.role(d['to_role'])}"
+    else:
+        who = names.role(d.get("role"))
+    return _("%(kind)s: %(who)s, due %(due)s") % {"kind": _deadline_kind(kind), "who": who, "due": _when(d.get("due_at"))}
+
+
+def _cancelled_why(d, names):
+    why = d.get("why")
+    if why == "level_changed":
+        return _("the level changed to %(level)s") % {"level": names.level(d.get("to_level"))}
+    return {
+        "incident_resolved": _("the incident was resolved"),
+        "incident_archived": _("the incident was archived"),
+        "incident_closed": _("the incident was closed"),
+    }.get(why, str(why or ""))
 
 
 def _system(value):

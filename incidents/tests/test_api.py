@@ -375,7 +375,7 @@ def test_escalate_raises_the_level_and_starts_its_response(plan, coordinator):
         "system_technicians", "office", "leadership"}
     change = TimelineEntry.objects.filter(incident=incident, kind="level_changed").get()
     assert change.detail == {"from": "yellow", "to": "orange", "reason": "All front-end transactions fail",
-                             "manual": True}
+                             "cause": "person", "manual": True}
 
 
 @pytest.mark.parametrize("endpoint, body, field", [

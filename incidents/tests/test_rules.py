@@ -382,7 +382,11 @@ def test_a_deadline_left_over_from_an_earlier_level_is_cancelled_not_acted_on(st
     sweep_at(start + timedelta(hours=1))
     stale.refresh_from_db()
     assert stale.state == State.CANCELLED
-    assert not TimelineEntry.objects.filter(deadline=stale).exists()
+    # Not acted on (no missed duty reported), but not silent either: its end is on the timeline, with why.
+    entry = TimelineEntry.objects.get(deadline=stale)
+    assert (entry.kind, entry.detail["why"], entry.detail["deadline_kind"]) == (
+        "deadline_cancelled", "level_changed", "on_site")
+    assert not TimelineEntry.objects.filter(incident=incident, kind="deadline_missed").exists()
 
 
 def test_drill_incidents_follow_the_same_timers(start, reporter):

@@ -79,4 +79,6 @@ def fast_plan_text(seconds_per_hour=2):
                 duty["within"] = shrink(duty["within"])
             if cell.get("escalate"):
                 cell["escalate"]["after"] = shrink(cell["escalate"]["after"])
+            if cell.get("stability"):
+                cell["stability"]["watch"] = shrink(cell["stability"]["watch"])
     return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)

@@ -183,3 +183,31 @@ def test_a_bad_approval_window_is_refused_with_its_path(tmp_path):
     document = minimal_plan()
     document["categories"][2]["responses"]["orange"]["approval"] = {"by": "leadership", "within": "soon"}
     assert "categories.system.responses.orange.approval.within" in load_errors(tmp_path, as_yaml(document))
+
+
+def test_a_stability_rule_is_stored_and_exported_as_written(tmp_path, capsys):
+    document = minimal_plan()
+    document["categories"][1]["responses"]["yellow"]["stability"] = {"by": "tech_group", "watch": "45m"}
+    call_command("loadplan", write(tmp_path, as_yaml(document)))
+    cell = Cell.objects.get(category__key="equipment", level__key="yellow")
+    assert (cell.stability_by.key, cell.stability_watch) == ("tech_group", timedelta(minutes=45))
+    assert Cell.objects.filter(stability_by__isnull=False).count() == 1
+    capsys.readouterr()
+    call_command("exportplan")
+    exported = yaml.safe_load(capsys.readouterr().out)["categories"][1]["responses"]
+    assert exported["yellow"]["stability"] == {"by": "tech_group", "watch": "45m"}
+    assert "stability" not in exported["orange"]
+
+
+@pytest.mark.parametrize("stability, path, message", [
+    ({"by": "nobody_here", "watch": "30m"}, "stability.by", "unknown role 'nobody_here'"),
+    ({"by": "tech_group", "watch": "a while"}, "stability.watch", "is not a duration"),
+    ({"by": "tech_group"}, "stability.watch", "is required"),
+    ({"by": "tech_group", "watch": "30m", "until": "stable"}, "stability.until", "unknown key"),
+    ("30m", "stability", "must be a mapping"),
+])
+def test_a_bad_stability_rule_is_refused_naming_the_cell(tmp_path, stability, path, message):
+    document = minimal_plan()
+    document["categories"][1]["responses"]["yellow"]["stability"] = stability
+    errors = load_errors(tmp_path, as_yaml(document))
+    assert f"categories.equipment.responses.yellow.{path}: " in errors and message in errors

@@ -107,6 +107,16 @@ def test_approval_gates(cell, category, level, approver):
     assert cell(category, level).approval_by.key == approver
 
 
+def test_equipment_yellow_alone_asks_the_supervisor_to_watch_before_leaving(cell):
+    # 4.2.2 is the one section that asks responders to watch the system and confirm it stable before leaving.
+    assert (cell("equipment", "yellow").stability_by.key, cell("equipment", "yellow").stability_watch) == (
+        "maintenance_supervisor", 30 * M)
+    for category in ("network", "equipment", "system"):
+        for level in ("blue", "yellow", "orange", "red"):
+            if (category, level) != ("equipment", "yellow"):
+                assert cell(category, level).stability_by is None, (category, level)
+
+
 def test_blue_and_yellow_need_no_approval(cell):
     for category in ("network", "equipment", "system"):
         for level in ("blue", "yellow"):
