@@ -193,7 +193,8 @@ def recovered_at_source(incident: Incident, *, source: str, event: str) -> Incid
             incident = mark_recovered(incident, actor=None, note=note)
         except Refused as refused:
             timeline.record(incident, kind=TimelineKind.ALERT, actor_label=source, detail={
-                "integration": source, "resolved_at_source": True, "not_marked_recovered": str(refused.message)})
+                "integration": source, "resolved_at_source": True, "not_marked_recovered": str(refused.message),
+                "not_marked_recovered_status": incident.status})
     tell_responders(incident, event=event, note=note)
     return incident
 
@@ -449,7 +450,8 @@ def announce(incident: Incident, *, author: "Person", text_en: str = "", text_zh
                                                      text_zh=text_zh)
     timeline.record(incident, kind=TimelineKind.ANNOUNCED, actor=author, at=announcement.created_at,
            detail={"announcement": announcement.pk, "level": announcement.level_key, "automatic": False,
-                   "text": (announcement.text_zh or announcement.text_en)[:500]})
+                   "text": (announcement.text_zh or announcement.text_en)[:500],
+                   "text_zh": announcement.text_zh[:500], "text_en": announcement.text_en[:500]})
     return announcement
 
 
