@@ -73,8 +73,8 @@ def announcement_create(*, incident: "Incident", author: "Person", text_en: str 
 
 
 def _tell(announcement: Announcement) -> None:
-    # One message per person, in both languages: notify_roles renders only its own words per person.
-    note = "\n".join(text for text in (announcement.text_zh, announcement.text_en) if text)
+    # Both texts: each reader reads the one in their language (else the other; notifications/facts.py).
+    note = {"text": {"zh-hans": announcement.text_zh, "en": announcement.text_en}}
     audience = sorted(roles_with("hear_announcements", announcement.incident.plan_version_id))
     notify_roles(announcement.incident, role_keys=audience, event=f"announcement:{announcement.pk}", ask=Ask.ANNOUNCE,
                  note=note)

@@ -263,3 +263,41 @@ def test_the_api_timeline_reads_the_plans_names_once_whatever_the_number_of_entr
     services.acknowledge(incident, actor=reader)
     with django_assert_num_queries(len(few.captured_queries)):
         assert len(client.get(url).json()) > 5
+
+
+# --- what the system writes to people: stored as facts, read in each person's language ------------------------
+
+
+def test_a_missed_deadline_is_told_in_each_persons_language_whatever_the_worker_speaks(shipped_plan, make_person,
+                                                                                       start):
+    from notifications.models import Notification
+
+    english = make_person("office", username="li", language="en")
+    chinese = make_person("office", username="zhang", language="zh-hans")
+    with time_machine.travel(start, tick=False):
+        incident = services.log_fault(reporter=None, category="system", level="yellow", title="fault")
+    with time_machine.travel(start + timedelta(hours=1), tick=False), translation.override("zh-hans"):
+        engine.sweep()
+    missed = Notification.objects.filter(incident=incident, event__startswith="deadline:")
+    for_en = missed.filter(person=english).first()
+    for_zh = missed.filter(person=chinese).first()
+    assert for_en is not None and for_zh is not None
+    assert "On site: " in for_en.body and not CHINESE.search(for_en.body), for_en.body
+    assert "到场：" in for_zh.body and "On site" not in for_zh.body, for_zh.body
+    with translation.override("en"):
+        assert "On site: " in for_zh.reader_body  # the facts, not the Chinese copy
+
+
+def test_an_announcement_reaches_each_listener_in_their_language(shipped_plan, make_person):
+    from notifications.models import Notification
+
+    boss = make_person("office", "leadership", username="wang")
+    english = make_person("business_departments", username="li", language="en")
+    chinese = make_person("business_departments", username="zhang", language="zh-hans")
+    incident = services.log_fault(reporter=boss, category="system", level="orange", title="fault")
+    services.acknowledge(incident, actor=boss)
+    services.announce(incident, author=boss, text_zh="请各业务部门注意", text_en="Business units, take note")
+    told = Notification.objects.filter(incident=incident, ask="announce", event__startswith="announcement:")
+    body_en = told.get(person=english, created_at__isnull=False, body__contains="take note").body
+    body_zh = told.get(person=chinese, body__contains="注意").body
+    assert "请各业务部门注意" not in body_en and "Business units" not in body_zh
