@@ -49,6 +49,8 @@ FIELD_NAMES = {
     "affected_branch_ratio": gettext_lazy("affected branch ratio"),
 }
 OPERATORS = {"gt": ">", "gte": "≥", "lt": "<", "lte": "≤"}
+# The label that names an alert (Alertmanager's alertname): shown as the alert's name, not as a label.
+ALERT_NAME_LABELS = ("alertname",)
 ALERT_STATUSES = {"firing": gettext_lazy("Firing"), "resolved": gettext_lazy("Resolved"),
                   "acknowledged": gettext_lazy("Acknowledged")}
 # How a level changed (``cause`` in a level_changed entry).
@@ -83,13 +85,12 @@ KEY_NAMES = {
 HIDDEN_KEYS = frozenset({"plan", "announcement", "id", "fingerprint", "attachment_id"})
 
 # Sentences the system once wrote into the timeline in the writer's language. Each is a msgid.
-SYSTEM_TEXTS = (
-    gettext_noop("not resolved within the plan's time limit"),
-    gettext_noop("escalation condition now met (%(field)s)"),
-    gettext_noop("monitoring alert from %(name)s: %(summary)s"),
-    gettext_noop("%(name)s reports every alert resolved"),
-    gettext_noop("approval re-asked at the new level"),
-)
+BY_THE_TIME_LIMIT = gettext_noop("not resolved within the plan's time limit")
+CONDITION_NOW_MET = gettext_noop("escalation condition now met (%(field)s)")
+BY_AN_ALERT = gettext_noop("monitoring alert from %(name)s: %(summary)s")
+ALL_RESOLVED = gettext_noop("%(name)s reports every alert resolved")
+APPROVAL_REASKED = gettext_noop("approval re-asked at the new level")
+SYSTEM_TEXTS = (BY_THE_TIME_LIMIT, CONDITION_NOW_MET, BY_AN_ALERT, ALL_RESOLVED, APPROVAL_REASKED)
 SYSTEM_LANGUAGES = ("en", "zh-hans")
 
 
@@ -193,7 +194,7 @@ def entry_text(entry: "TimelineEntry", names: Names | None = None) -> str:
     lines = entry_lines(entry, names)
     if not lines:
         return str(kind)
-    colon, semicolon = ("：", "；") if current_language_is_chinese() else (": ", "; ")
+    colon, semicolon = _colon(), "；" if current_language_is_chinese() else "; "
     details = semicolon.join(f"{label}{colon}{value}" if label else value for label, value in lines)
     return f"{kind}{colon}{details}"
 
@@ -215,14 +216,22 @@ def system_text(value: Any) -> str:
     """A sentence the system wrote (in either language), said in the reader's; anything else as it is."""
     if not isinstance(value, str) or not value:
         return _value(value) if not isinstance(value, str) else value
+    found = _system_sentence(value)
+    if found is None:
+        return value
+    msgid, said = found
+    params = {k: system_text(v) if k != "field" else str(FIELD_NAMES.get(v, v)) for k, v in said.items()}
+    return _(msgid) % params if params else _(msgid)
+
+
+def _system_sentence(value: str) -> tuple[str, dict[str, str]] | None:
+    """(msgid, its parameters) when ``value`` is one of SYSTEM_TEXTS as said in one of the languages."""
     for msgid in SYSTEM_TEXTS:
         for language in SYSTEM_LANGUAGES:
             match = _pattern(msgid, language).fullmatch(value.strip())
             if match:
-                params = {k: system_text(v) if k != "field" else str(FIELD_NAMES.get(v, v))
-                          for k, v in match.groupdict().items()}
-                return _(msgid) % params if params else _(msgid)
-    return value
+                return msgid, match.groupdict()
+    return None
 
 
 @lru_cache(maxsize=64)
@@ -252,21 +261,36 @@ def _opened(d: Mapping[str, Any], names: Names) -> list[Line]:
 
 def _level_changed(d: Mapping[str, Any], names: Names) -> list[Line]:
     lines = [(_("Level"), f"{names.level(d.get('from'))} → {names.level(d.get('to'))}")]
-    cause = d.get("cause") or ("person" if d.get("manual") else "alert" if d.get("alert") else
-                               "condition" if d.get("condition_field") else "plan")
+    cause = d.get("cause") or _cause_of_old_row(d)
     lines.append((_("How"), str(CAUSES.get(cause, _humanise(cause)))))
     alert = d.get("alert")
     if isinstance(alert, dict):
-        lines.append((_("Reason"), _("monitoring alert from %(name)s: %(summary)s") % {
+        lines.append((_("Reason"), _(BY_AN_ALERT) % {
             "name": alert.get("integration", ""), "summary": alert.get("summary", "")}))
     elif d.get("condition_field"):
-        lines.append((_("Reason"), _("escalation condition now met (%(field)s)") % {
+        lines.append((_("Reason"), _(CONDITION_NOW_MET) % {
             "field": FIELD_NAMES.get(d["condition_field"], d["condition_field"])}))
     elif d.get("reason"):
         lines.append((_("Reason"), system_text(d["reason"])))
     if d.get("lateness_seconds"):
         lines.append((_("Acted late by"), _seconds(d["lateness_seconds"])))
     return lines
+
+
+def _cause_of_old_row(d: Mapping[str, Any]) -> str:
+    """Rows written before ``cause`` was stored: said by ``manual`` and, for the system's, its reason."""
+    if d.get("manual"):
+        return "person"
+    if d.get("alert"):
+        return "alert"
+    if d.get("condition_field"):
+        return "condition"
+    found = _system_sentence(d["reason"]) if isinstance(d.get("reason"), str) else None
+    if found and found[0] == BY_AN_ALERT:
+        return "alert"
+    if found and found[0] == CONDITION_NOW_MET:
+        return "condition"
+    return "plan"
 
 
 def _notified(d: Mapping[str, Any], names: Names) -> list[Line]:
@@ -321,7 +345,7 @@ def _plan_decided(d: Mapping[str, Any], names: Names) -> list[Line]:
 
 def _recovered(d: Mapping[str, Any], names: Names) -> list[Line]:
     if d.get("integration"):
-        return [(_("Note"), _("%(name)s reports every alert resolved") % {"name": d["integration"]})]
+        return [(_("Note"), _(ALL_RESOLVED) % {"name": d["integration"]})]
     return [(_("Note"), system_text(d.get("note") or ""))]
 
 
@@ -372,9 +396,14 @@ def _alert(d: Mapping[str, Any], names: Names) -> list[Line]:
             facts.append(names.level(alert["level"]))
         if alert.get("starts_at"):
             facts.append(_("since %(when)s") % {"when": _when(alert["starts_at"])})
-        if isinstance(alert.get("labels"), dict) and alert["labels"]:
-            facts.append(join_list(f"{k}={v}" for k, v in sorted(alert["labels"].items())[:6]))
-        lines.append((_("Alert"), _bracketed(alert.get("summary") or _("(no summary)"), join_list(facts))))
+        labels: dict[str, Any] = alert["labels"] if isinstance(alert.get("labels"), dict) else {}
+        shown = [f"{k}={v}" for k, v in sorted(labels.items()) if k not in ALERT_NAME_LABELS][:6]
+        if shown:
+            facts.append(join_list(shown))
+        summary = alert.get("summary") or _("(no summary)")
+        name = next((str(labels[k]) for k in ALERT_NAME_LABELS if labels.get(k)), "")
+        said = summary if not name or name in summary else f"{name}{_colon()}{summary}"
+        lines.append((_("Alert"), _bracketed(said, join_list(facts))))
     count = d.get("count")
     if isinstance(count, int) and count > len(alerts):
         lines.append((_("Alerts"), _("%(shown)d of %(count)d shown") % {"shown": len(alerts), "count": count}))
@@ -394,7 +423,7 @@ def _alert(d: Mapping[str, Any], names: Names) -> list[Line]:
 def _note(d: Mapping[str, Any], names: Names) -> list[Line]:
     lines: list[Line] = []
     if "approver_role" in d or "approver_role_from" in d:
-        lines.append((_("Note"), _("approval re-asked at the new level")))
+        lines.append((_("Note"), _(APPROVAL_REASKED)))
         lines.append((_("Approval by"), f"{names.role(d.get('approver_role_from'))} → {names.role(d.get('approver_role'))}"
                       if d.get("approver_role_from") != d.get("approver_role") else names.role(d.get("approver_role"))))
         if d.get("approval_due_at"):
@@ -478,6 +507,10 @@ def _rest(d: Mapping[str, Any], names: Names, read: set[str]) -> list[Line]:
             shown = system_text(value) if isinstance(value, str) else _value(value)
         lines.append((label, shown))
     return lines
+
+
+def _colon() -> str:
+    return "：" if current_language_is_chinese() else ": "
 
 
 def _bracketed(text: str, aside: str) -> str:

@@ -54,6 +54,7 @@ def test_an_alert_from_the_intake_reads_in_chinese_with_its_name_status_and_labe
         # The reason was written in the worker's language (English here): the reader gets it in Chinese.
         assert "monitoring alert" in raised.detail["reason"]
         assert "monitoring alert" not in entry_text(raised) and "prometheus-prod" in entry_text(raised)
+        assert "方式：由监控告警触发" in entry_text(raised)  # not "by the plan's time limit"
     with translation.override("en"):
         for entry in entries:
             text = entry_text(entry)
