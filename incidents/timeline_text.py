@@ -82,15 +82,16 @@ KEY_NAMES = {
     "by": gettext_lazy("By"),
 }
 # Ids that only tie a row to another row: the page shows what that row says instead.
-HIDDEN_KEYS = frozenset({"plan", "announcement", "id", "fingerprint", "attachment_id"})
+HIDDEN_KEYS = frozenset({"plan", "announcement", "id", "fingerprint", "attachment_id", "storm"})
 
 # Sentences the system once wrote into the timeline in the writer's language. Each is a msgid.
 BY_THE_TIME_LIMIT = gettext_noop("not resolved within the plan's time limit")
 CONDITION_NOW_MET = gettext_noop("escalation condition now met (%(field)s)")
 BY_AN_ALERT = gettext_noop("monitoring alert from %(name)s: %(summary)s")
+BY_A_STORM = gettext_noop("alert storm from %(name)s: %(summary)s")
 ALL_RESOLVED = gettext_noop("%(name)s reports every alert resolved")
 APPROVAL_REASKED = gettext_noop("approval re-asked at the new level")
-SYSTEM_TEXTS = (BY_THE_TIME_LIMIT, CONDITION_NOW_MET, BY_AN_ALERT, ALL_RESOLVED, APPROVAL_REASKED)
+SYSTEM_TEXTS = (BY_THE_TIME_LIMIT, CONDITION_NOW_MET, BY_AN_ALERT, BY_A_STORM, ALL_RESOLVED, APPROVAL_REASKED)
 SYSTEM_LANGUAGES = ("en", "zh-hans")
 
 
@@ -286,7 +287,7 @@ def _cause_of_old_row(d: Mapping[str, Any]) -> str:
     if d.get("condition_field"):
         return "condition"
     found = _system_sentence(d["reason"]) if isinstance(d.get("reason"), str) else None
-    if found and found[0] == BY_AN_ALERT:
+    if found and found[0] in (BY_AN_ALERT, BY_A_STORM):
         return "alert"
     if found and found[0] == CONDITION_NOW_MET:
         return "condition"
@@ -405,8 +406,10 @@ def _alert(d: Mapping[str, Any], names: Names) -> list[Line]:
         said = summary if not name or name in summary else f"{name}{_colon()}{summary}"
         lines.append((_("Alert"), _bracketed(said, join_list(facts))))
     count = d.get("count")
-    if isinstance(count, int) and count > len(alerts):
+    if isinstance(count, int) and alerts and count > len(alerts):
         lines.append((_("Alerts"), _("%(shown)d of %(count)d shown") % {"shown": len(alerts), "count": count}))
+    elif isinstance(count, int) and not alerts:
+        lines.append((_("Alerts"), str(count)))
     if d.get("resolved_at_source"):
         lines.append((_("At the source"), _("every alert resolved")))
     if d.get("not_marked_recovered_status"):
@@ -417,6 +420,29 @@ def _alert(d: Mapping[str, Any], names: Names) -> list[Line]:
             "status": Status(status).label if status in Status.values else status}))
     elif d.get("not_marked_recovered"):
         lines.append((_("Not marked recovered"), system_text(d["not_marked_recovered"])))
+    return lines + _storm(d, names)
+
+
+def _storm(d: Mapping[str, Any], names: Names) -> list[Line]:
+    """What an alert storm did (alerts/storms.py, alerts/splitting.py): started, took groups in, split, ended."""
+    lines: list[Line] = []
+    if d.get("storm_started"):
+        lines.append((_("Alert storm"), _("started: more than %(threshold)s new incidents within %(window)s") % {
+            "threshold": d.get("threshold", ""), "window": _seconds(d.get("window_seconds"))}))
+    if d.get("storm_ended"):
+        quiet = _seconds(d.get("quiet_seconds"))
+        lines.append((_("Alert storm"), _("over: no new alert for %(quiet)s") % {"quiet": quiet}
+                      if d["storm_ended"] == "quiet" else _("over")))
+    if d.get("groups_joined") is not None:
+        lines.append((_("Alert groups joined"), str(d["groups_joined"])))
+    if isinstance(d.get("groups"), list) and d["groups"]:
+        lines.append((_("Group"), join_list(str(g) for g in d["groups"][:10])))
+    if d.get("group"):
+        lines.append((_("Group"), str(d["group"])))
+    if d.get("split_out_to"):
+        lines.append((_("Split out"), _("into incident #%(id)s") % {"id": d["split_out_to"]}))
+    if d.get("split_out_of"):
+        lines.append((_("Split out"), _("of the alert storm's incident #%(id)s") % {"id": d["split_out_of"]}))
     return lines
 
 
@@ -424,8 +450,9 @@ def _note(d: Mapping[str, Any], names: Names) -> list[Line]:
     lines: list[Line] = []
     if "approver_role" in d or "approver_role_from" in d:
         lines.append((_("Note"), _(APPROVAL_REASKED)))
-        lines.append((_("Approval by"), f"{names.role(d.get('approver_role_from'))} → {names.role(d.get('approver_role'))}"
-                      if d.get("approver_role_from") != d.get("approver_role") else names.role(d.get("approver_role"))))
+        old, new = names.role(d.get("approver_role_from")), names.role(d.get("approver_role"))
+        lines.append((_("Approval by"), f"{old} → {new}" if d.get("approver_role_from") != d.get("approver_role")
+                      else new))
         if d.get("approval_due_at"):
             lines.append((_("Due"), _when(d["approval_due_at"])))
         if d.get("level"):
