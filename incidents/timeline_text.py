@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 
 from plan.text import current_language_is_chinese
 
-from .models import AffectedSystem, Source, TimelineKind
+from .models import AffectedSystem, PlanStatus, Source, TimelineKind
 from .notes import human_size
 
 if TYPE_CHECKING:
@@ -295,8 +295,15 @@ def _cause_of_old_row(d: Mapping[str, Any]) -> str:
 
 
 def _notified(d: Mapping[str, Any], names: Names) -> list[Line]:
-    return [(_("Roles told"), names.roles(d.get("roles"))),
-            (_("People told"), join_list(d.get("people") or []) or _("nobody holds these roles"))]
+    lines: list[Line] = []
+    if d.get("decision"):  # the proposer and the office told of a decision on a response plan
+        decision = d["decision"]
+        lines.append((_("Decision"), str(PlanStatus(decision).label) if decision in PlanStatus.values
+                      else _humanise(decision)))
+    if d.get("proposer"):
+        lines.append((_("Proposed by"), str(d["proposer"])))
+    return lines + [(_("Roles told"), names.roles(d.get("roles"))),
+                    (_("People told"), join_list(d.get("people") or []) or _("nobody holds these roles"))]
 
 
 def _checked_in(d: Mapping[str, Any], names: Names) -> list[Line]:

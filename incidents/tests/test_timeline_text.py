@@ -162,6 +162,15 @@ def test_what_an_integration_wrote_in_chinese_reads_in_english(lived):
     assert "every alert resolved" in text and "Reported" in text and not CHINESE.search(text)
 
 
+def test_the_decision_on_a_plan_told_to_the_proposer_reads_in_each_language(lived):
+    told = [e for e in lived if e.kind == TimelineKind.NOTIFIED and e.detail.get("decision")]
+    assert {e.detail["decision"] for e in told} == {"approved", "rejected"}
+    with translation.override("zh-hans"):
+        assert {dict(entry_lines(e))["决定"] for e in told} == {"已批准", "已驳回"}
+    with translation.override("en"):
+        assert {dict(entry_lines(e))["Decision"] for e in told} == {"Approved", "Rejected"}
+
+
 def test_lists_use_the_languages_separator(lived):
     missed = next(e for e in lived if e.kind == TimelineKind.DEADLINE_MISSED)
     assert len(missed.detail["reported_to"]) == 2
