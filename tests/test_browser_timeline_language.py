@@ -96,3 +96,36 @@ def test_the_timeline_after_an_alert_and_escalations_reads_in_chinese_and_in_eng
         finally:
             chromium.close()
             connections.close_all()
+
+
+def test_a_notification_reads_in_the_browsers_language_whatever_it_was_written_in(live_server, make_person):
+    from incidents import services
+    from notifications.models import Notification
+    from plan.services import load_plan_text
+    from plan.tests.documents import SHIPPED_PLAN
+
+    load_plan_text(SHIPPED_PLAN.read_text(encoding="utf-8"), source=str(SHIPPED_PLAN))
+    make_person("system_technicians", username="tech")  # no language chosen: the browser's is used
+    services.log_fault(reporter=None, category="system", level="yellow", title="Savings host slow")
+    stored = Notification.objects.get(person__username="tech")
+    assert "较重预警" in stored.title  # the copy written in the site's language when it was sent
+    base = live_server.url
+
+    with playwright_sync.sync_playwright() as playwright:
+        chromium = b.launch(playwright)
+        try:
+            english = b.signed_in_page(chromium, base, "tech", PASSWORD, locale="en-US", **b.PHONE)
+            english.goto(f"{base}/notifications/")
+            text = english.locator("main").inner_text()
+            b.screenshot(english, "notification-language-en")
+            assert "Serious (level 3) · System · #" in text and "Acknowledge and respond." in text
+            assert "较重预警" not in text and "确认" not in text
+
+            chinese = b.signed_in_page(chromium, base, "tech", PASSWORD, locale="zh-CN")
+            chinese.goto(f"{base}/notifications/")
+            text = chinese.locator("main").inner_text()
+            b.screenshot(chinese, "notification-language-zh")
+            assert "较重预警（三级） · 系统 · #" in text and "Acknowledge and respond" not in text
+        finally:
+            chromium.close()
+            connections.close_all()
