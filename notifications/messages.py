@@ -60,6 +60,12 @@ def _level(incident: "Incident", level_key: str) -> "Level":
     return incident.plan_version.levels.filter(key=level_key).first() or incident.level
 
 
+def _role_name(incident: "Incident", role_key: str) -> str:
+    """The plan's name of a role in the active language (the key only if the plan no longer has it)."""
+    role = incident.plan_version.roles.filter(key=role_key).first()
+    return role.name if role else role_key
+
+
 def message_for(notification: Notification, *, language: str | None = None, with_ack: bool = True) -> Message:
     """The message for one notification, in ``language`` (else its person's, else the site's).
 
@@ -75,7 +81,8 @@ def message_for(notification: Notification, *, language: str | None = None, with
         level = _level(incident, notification.level_key)
         title, text = notification.in_reader_language() if rendered_here else (notification.title, notification.body)
         if notification.person is None:
-            text = " ".join([_("Nobody holds this role: %(role)s.") % {"role": notification.role_key}, text])
+            text = " ".join([_("Nobody holds this role: %(role)s.") % {"role": _role_name(incident, notification.role_key)},
+                             text])
         return Message(
             title=title, text=text, link=incident_link(incident.pk),
             ack_url=ack_url(notification) if with_ack and person is not None and notification.needs_answer else "",
@@ -104,8 +111,11 @@ def robot_message(delivery: Delivery) -> Message:
             names = join_list(sorted(str(t.person) for t in told))
             mentions += [t.person.phone for t in told
                          if t.person is not None and t.person.phone and t.visible_from <= timezone.now()]
-            who = _("Told: %(names)s") % {"names": names} if names else _("Nobody holds role %(role)s!") % {
-                "role": n.role_key}
+            if names:
+                who = _("Told: %(names)s") % {"names": names}
+            else:
+                assert n.incident is not None  # every notification recorded (outbox.record_many) is about an incident
+                who = _("Nobody holds role %(role)s!") % {"role": _role_name(n.incident, n.role_key)}
             title, body = n.in_reader_language()
             if len(notifications) > 1:
                 lines.append(f"- {title}: {body} ({who})")

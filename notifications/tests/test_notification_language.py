@@ -119,3 +119,12 @@ def test_a_note_in_an_odd_shape_reads_as_text_never_a_traceback():
         assert join_list(["a", "b"]) == "a, b"
     with translation.override("zh-hans"):
         assert join_list(["甲", "乙"]) == "甲、乙"
+
+
+@pytest.mark.parametrize(("language", "role"), [("en", "Technical group"), ("zh-hans", "技术应急小组")])
+def test_a_robot_names_the_role_nobody_holds_by_the_plans_name_not_its_key(open_incident, language, role):
+    ChannelConfig.objects.create(name="ops group", kind="webhook", url="https://hooks.example.test/fenghuo",
+                                 secret="webhook-secret-0123456789", role_key="tech_group", language=language)
+    open_incident(level="yellow")  # nobody holds tech_group
+    message = robot_message(Delivery.objects.get(kind="webhook"))
+    assert role in message.text and "tech_group" not in message.text, message.text
