@@ -456,7 +456,7 @@ def _storm(d: Mapping[str, Any], names: Names) -> list[Line]:
 def _note(d: Mapping[str, Any], names: Names) -> list[Line]:
     lines: list[Line] = []
     if "approver_role" in d or "approver_role_from" in d:
-        lines.append((_("Note"), _(APPROVAL_REASKED)))
+        lines.append((_("Approval"), _(APPROVAL_REASKED)))
         old, new = names.role(d.get("approver_role_from")), names.role(d.get("approver_role"))
         lines.append((_("Approval by"), f"{old} → {new}" if d.get("approver_role_from") != d.get("approver_role")
                       else new))
