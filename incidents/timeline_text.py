@@ -58,7 +58,7 @@ CAUSES = {
     "person": gettext_lazy("by a person"),
     "plan": gettext_lazy("by the plan's time limit"),
     "alert": gettext_lazy("by a monitoring alert"),
-    "condition": gettext_lazy("the escalation condition became true"),
+    "condition": gettext_lazy("by the plan's escalation condition, now met"),
 }
 # Words for detail keys no kind below reads: the readable fallback, never the raw key.
 KEY_NAMES = {
@@ -353,8 +353,14 @@ def _plan_decided(d: Mapping[str, Any], names: Names) -> list[Line]:
 
 def _recovered(d: Mapping[str, Any], names: Names) -> list[Line]:
     if d.get("integration"):
-        return [(_("Note"), _(ALL_RESOLVED) % {"name": d["integration"]})]
-    return [(_("Note"), system_text(d.get("note") or ""))]
+        lines = [(_("Note"), _(ALL_RESOLVED) % {"name": d["integration"]})]
+    else:
+        lines = [(_("Note"), system_text(d.get("note") or ""))]
+    if d.get("stability_by"):  # the plan's stability watch (4.2.2) starts here
+        lines.append((_("Stability watch"), _("%(role)s watches for %(watch)s, until %(until)s") % {
+            "role": names.role(d["stability_by"]), "watch": _seconds(d.get("watch_seconds")),
+            "until": _when(d.get("watch_ends_at"))}))
+    return lines
 
 
 def _resolved(d: Mapping[str, Any], names: Names) -> list[Line]:
@@ -478,13 +484,33 @@ def _note(d: Mapping[str, Any], names: Names) -> list[Line]:
 
 
 def _stability_confirmed(d: Mapping[str, Any], names: Names) -> list[Line]:
-    observed = d.get("observed") or d.get("stability") or d.get("text") or ""
-    lines: list[Line] = [(_("Observed"), observed)]
+    lines: list[Line] = []
+    if d.get("by_role"):
+        lines.append((_("Confirmed as"), names.role(d["by_role"])))
     if d.get("watched_seconds") is not None:
-        lines.append((_("Watched for"), _seconds(d["watched_seconds"])))
-    if d.get("role"):
-        lines.append((_("Role"), names.role(d["role"])))
-    return lines + _rest(d, names, {"observed", "stability", "text", "watched_seconds", "role"})
+        lines.append((_("Watched after recovery"), _seconds(d["watched_seconds"])))
+    lines.append((_("Observed"), d.get("observed") or d.get("stability") or ""))
+    return lines + _rest(d, names, {"by_role", "watched_seconds", "observed", "stability"})
+
+
+def _deadline_cancelled(d: Mapping[str, Any], names: Names) -> list[Line]:
+    kind = d.get("deadline_kind")
+    if kind == "escalation":
+        who = _("to %(level)s") % {"level": names.level(d.get("target"))}
+    elif d.get("to_role"):
+        who = f"{names.role(d.get('role'))} → {names.role(d['to_role'])}"
+    else:
+        who = names.role(d.get("role"))
+    why = d.get("why")
+    if why == "level_changed":
+        why_text = _("the level changed to %(level)s") % {"level": names.level(d.get("to_level"))}
+    else:
+        why_text = str({"incident_resolved": _("the incident was resolved"),
+                        "incident_archived": _("the incident was archived"),
+                        "incident_closed": _("the incident was closed")}.get(why, _humanise(why or "")))
+    return [(_("Deadline"), _("%(kind)s: %(who)s, due %(due)s") % {
+                "kind": _deadline_kind(kind), "who": who, "due": _when(d.get("due_at"))}),
+            (_("Why"), why_text)]
 
 
 def _nothing(d: Mapping[str, Any], names: Names) -> list[Line]:
@@ -499,7 +525,7 @@ KINDS: dict[str, Callable[[Mapping[str, Any], Names], list[Line]]] = {
     "checked_in": _checked_in,
     "deadline_met": _deadline_ended,
     "deadline_missed": _deadline_missed,
-    "deadline_cancelled": _deadline_ended,
+    "deadline_cancelled": _deadline_cancelled,
     "condition_not_met": _condition_not_met,
     "plan_proposed": _plan_proposed,
     "plan_approved": _plan_decided,
