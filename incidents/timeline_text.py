@@ -501,13 +501,13 @@ def _deadline_cancelled(d: Mapping[str, Any], names: Names) -> list[Line]:
         who = f"{names.role(d.get('role'))} → {names.role(d['to_role'])}"
     else:
         who = names.role(d.get("role"))
-    why = d.get("why")
+    why = str(d.get("why") or "")
     if why == "level_changed":
         why_text = _("the level changed to %(level)s") % {"level": names.level(d.get("to_level"))}
     else:
         why_text = str({"incident_resolved": _("the incident was resolved"),
                         "incident_archived": _("the incident was archived"),
-                        "incident_closed": _("the incident was closed")}.get(why, _humanise(why or "")))
+                        "incident_closed": _("the incident was closed")}.get(why, _humanise(why)))
     return [(_("Deadline"), _("%(kind)s: %(who)s, due %(due)s") % {
                 "kind": _deadline_kind(kind), "who": who, "due": _when(d.get("due_at"))}),
             (_("Why"), why_text)]
