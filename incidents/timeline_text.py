@@ -490,7 +490,12 @@ def _stability_confirmed(d: Mapping[str, Any], names: Names) -> list[Line]:
     if d.get("watched_seconds") is not None:
         lines.append((_("Watched after recovery"), _seconds(d["watched_seconds"])))
     lines.append((_("Observed"), d.get("observed") or d.get("stability") or ""))
-    return lines + _rest(d, names, {"by_role", "watched_seconds", "observed", "stability"})
+    if d.get("recovered_at"):
+        lines.append((_("recovered at"), _when(d["recovered_at"])))
+    if d.get("watch_seconds") is not None:
+        lines.append((_("Stability watch"), _seconds(d["watch_seconds"])))
+    return lines + _rest(d, names, {"by_role", "watched_seconds", "observed", "stability", "recovered_at",
+                                    "watch_seconds"})
 
 
 def _deadline_cancelled(d: Mapping[str, Any], names: Names) -> list[Line]:

@@ -112,6 +112,7 @@ def test_the_story_wrote_every_kind_whose_text_is_checked_here(lived):
         TimelineKind.CHECKED_IN, TimelineKind.PLAN_PROPOSED, TimelineKind.PLAN_REJECTED, TimelineKind.NOTE,
         TimelineKind.PLAN_APPROVED, TimelineKind.IMPLEMENTING, TimelineKind.RECOVERED, TimelineKind.RESOLVED,
         TimelineKind.REVIEWED, TimelineKind.ARCHIVED, TimelineKind.CONDITION_NOT_MET, TimelineKind.ALERT,
+        TimelineKind.DEADLINE_CANCELLED,
     }
 
 
@@ -310,3 +311,28 @@ def test_an_announcement_reaches_each_listener_in_their_language(shipped_plan, m
     body_en = told.get(person=english, created_at__isnull=False, body__contains="take note").body
     body_zh = told.get(person=chinese, body__contains="注意").body
     assert "请各业务部门注意" not in body_en and "Business units" not in body_zh
+
+
+def test_the_stability_watch_and_its_confirmation_read_in_each_language(shipped_plan, make_person, start):
+    technician = make_person("system_technicians", username="li")
+    supervisor = make_person("maintenance_supervisor", username="wang")
+    with time_machine.travel(start, tick=False):
+        incident = services.log_fault(reporter=None, category="equipment", level="yellow", title="fault")
+        services.acknowledge(incident, actor=technician)
+        services.mark_recovered(incident, actor=technician, note="Disk queue back to normal.")
+    with time_machine.travel(start + timedelta(days=1), tick=False):
+        services.resolve(incident, actor=supervisor, summary="Restarted the batch.", stability="Watch the disk.")
+    entries = list(incident.timeline.select_related("actor", "incident"))
+    kinds = {e.kind for e in entries}
+    assert {TimelineKind.RECOVERED, TimelineKind.STABILITY_CONFIRMED, TimelineKind.DEADLINE_CANCELLED} <= kinds
+    keys = raw_keys(entries) | {"maintenance_supervisor", "incident_resolved", "on_site"}
+    with translation.override("zh-hans"):
+        for entry in entries:
+            text = entry_text(entry)
+            assert not [key for key in keys if key in text] and not WORD.findall(without_content(text)), text
+    with translation.override("en"):
+        for entry in entries:
+            text = entry_text(entry)
+            assert not [key for key in keys if key in text] and not CHINESE.search(without_content(text)), text
+        confirmed = next(e for e in entries if e.kind == TimelineKind.STABILITY_CONFIRMED)
+        assert "Watch the disk." in entry_text(confirmed)
