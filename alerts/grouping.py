@@ -35,8 +35,10 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 # Alerts per join transaction: a storm's backlog is joined in short steps, between which new groups are opened.
 JOIN_LIMIT = 1000
-# What a join reads of each alert: not its labels and annotations, whose JSON would be decoded for nothing.
-_JOIN_FIELDS = ("id", "integration_id", "group_key", "fingerprint", "status", "starts_at", "level_key", "summary")
+# What a join reads of each alert: not its annotations, whose JSON would be decoded for nothing (a few labels
+# go on the timeline).
+_JOIN_FIELDS = ("id", "integration_id", "group_key", "fingerprint", "status", "starts_at", "level_key", "summary",
+                "labels")
 _Opening = tuple[tuple[int, str], list[Alert], list[Alert]]  # (group key, its alerts, the alerts that open it)
 
 
@@ -372,11 +374,20 @@ def _fault(integration: Integration, firing: Sequence[Alert], version: PlanVersi
                 discovered_at=min(a.starts_at for a in firing))
 
 
+LABELS_ON_TIMELINE = 8
+
+
 def alert_detail(integration: Integration, alerts: Sequence[Alert], *, opened: bool) -> dict[str, Any]:
     shown = alerts[:50]
     return {
         "integration": integration.name, "opened_incident": opened, "count": len(alerts),
         "alerts": [{"id": a.pk, "fingerprint": a.fingerprint, "status": a.status, "summary": a.summary,
-                    "level": a.level_key, "starts_at": a.starts_at.isoformat()} for a in shown],
+                    "level": a.level_key, "starts_at": a.starts_at.isoformat(), "labels": _labels(a)} for a in shown],
     }
 
+
+
+def _labels(alert: Alert) -> dict[str, str]:
+    """A few of the alert's labels for the timeline (what the source said, shown as it said it)."""
+    labels = alert.labels if isinstance(alert.labels, dict) else {}
+    return {str(k)[:60]: str(v)[:100] for k, v in sorted(labels.items())[:LABELS_ON_TIMELINE]}

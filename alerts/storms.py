@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from incidents import services as incident_services
 from incidents.models import Incident
@@ -127,11 +128,13 @@ def _end(storm: AlertStorm, *, now: datetime, why: str) -> None:
         "count": storm.alerts_joined, "quiet_seconds": int(storm.integration.storm_quiet.total_seconds()),
     })], at=now)
     if why == "quiet" and storm.incident.is_open:
-        incident_services.tell_responders(storm.incident, event=f"storm-ended:{storm.pk}", note=_(
-            "The alert storm from %(name)s is over: %(groups)d more alert groups and %(alerts)d alerts joined "
-            "this incident, and no new alert came for %(quiet)d minutes.") % {
-                "name": name, "groups": storm.groups_joined, "alerts": storm.alerts_joined,
-                "quiet": storm.integration.storm_quiet.total_seconds() // 60})
+        # Facts, not a sentence: each person reads it in their language (notifications/facts.py).
+        incident_services.tell_responders(storm.incident, event=f"storm-ended:{storm.pk}", note={
+            "msgid": gettext_noop(
+                "The alert storm from %(name)s is over: %(groups)d more alert groups and %(alerts)d alerts joined "
+                "this incident, and no new alert came for %(quiet)d minutes."),
+            "params": {"name": name, "groups": storm.groups_joined, "alerts": storm.alerts_joined,
+                       "quiet": int(storm.integration.storm_quiet.total_seconds() // 60)}})
 
 
 def _start(integration: Integration, *, levels: Sequence[str], opened_recently: int, now: datetime) -> AlertStorm:

@@ -16,6 +16,7 @@ from core.schema import ErrorSerializer
 from . import notes, services
 from .filters import IncidentFilter
 from .models import Incident, NoteAttachment, ResponsePlan, Source, TimelineEntry
+from .timeline_text import Names
 from .serializers import (
     DecisionSerializer,
     IncidentCreateSerializer,
@@ -176,7 +177,8 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def timeline(self, request, pk=None):
         incident = self._incident()
         entries = TimelineEntry.objects.filter(incident=incident).select_related("actor").order_by("at", "id")
-        return Response(TimelineEntrySerializer(entries, many=True).data)
+        names = Names(version_id=incident.plan_version_id)  # the plan's roles and levels, read once for all entries
+        return Response(TimelineEntrySerializer(entries, many=True, context={"names": names}).data)
 
     @extend_schema(methods=["GET"], summary="The incident's response plans, newest first",
                    responses=ResponsePlanSerializer(many=True))

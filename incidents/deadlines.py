@@ -13,10 +13,12 @@ from functools import lru_cache
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from escalation import services as engine
 from escalation.models import Deadline, Kind, State
 from escalation.services import Outcome
+from notifications.facts import bilingual, in_each_language
 from notifications.models import Ask
 from notifications.recipients import notify_roles
 from plan.conditions import condition_holds
@@ -97,8 +99,12 @@ def _record_missed(incident: Incident, deadline: Deadline, now: datetime) -> Non
     # The role's superior in the plan's hierarchy, and the office that coordinates every response.
     coordinators = sorted(roles_with("coordinate", incident.plan_version_id))
     reported_to = list(dict.fromkeys(([role.reports_to.key] if role and role.reports_to else []) + coordinators))
+    # Facts, not a sentence: each reader reads the deadline's kind and the role in their own language.
+    note = {"msgid": gettext_noop("%(kind)s: %(role)s"),
+            "params": {"kind": in_each_language(deadline.get_kind_display),
+                       "role": bilingual(role) if role else deadline.role_key}}
     told, _nobody = notify_roles(incident, role_keys=reported_to, event=f"deadline:{deadline.pk}", ask=Ask.MISSED,
-                                 note=f"{deadline.get_kind_display()}: {role.name if role else deadline.role_key}")
+                                 note=note)
     if deadline.kind == Kind.APPROVAL:
         # Still undecided: remind the approvers too.
         notify_roles(incident, role_keys=[deadline.role_key], event=f"deadline:{deadline.pk}:remind", ask=Ask.APPROVE)

@@ -52,7 +52,8 @@ def start_level_responses(incidents: Sequence[Incident], *, started_at: datetime
         if announcement is not None:
             entries.append(timeline.row(incident, kind=TimelineKind.ANNOUNCED, at=started_at, detail={
                 "announcement": announcement.pk, "level": announcement.level_key, "automatic": True,
-                "text": announcement.text_zh[:500]}))
+                "text": announcement.text_zh[:500], "text_zh": announcement.text_zh[:500],
+                "text_en": announcement.text_en[:500]}))
     timeline.record_rows(entries)
 
 

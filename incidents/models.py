@@ -181,9 +181,10 @@ class TimelineEntry(models.Model):
 
     @property
     def actor_name(self):
+        """Who acted, in the active language ("System" when Fenghuo itself did: incidents.timeline_text)."""
         if self.actor_id:
             return str(self.actor)
-        return self.actor_label or "Fenghuo"
+        return self.actor_label if self.actor_label not in ("", "Fenghuo") else str(_("System"))
 
 
 class PlanStatus(models.TextChoices):

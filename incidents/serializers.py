@@ -10,6 +10,7 @@ from escalation.models import Deadline, State
 from .models import AffectedSystem, Incident, PlanStatus, ResponsePlan, TimelineEntry
 from .faults import MAX_BRANCHES
 from .services import DETAIL_FIELDS
+from .timeline_text import actor_text, entry_text
 
 
 class DeadlineSerializer(serializers.ModelSerializer):
@@ -165,12 +166,29 @@ class DecisionSerializer(serializers.Serializer):
 
 
 class TimelineEntrySerializer(serializers.ModelSerializer):
+    """``detail`` and ``actor`` stay the stored facts; ``text`` and ``actor_text`` say them in the caller's language.
+
+    Pass ``context={"names": timeline_text.Names(...)}`` to read the plan's names once for many entries.
+    """
+
     actor = serializers.SerializerMethodField()
+    text = serializers.SerializerMethodField(
+        help_text=gettext_lazy("What happened, with its details, in the caller's language."))
+    actor_text = serializers.SerializerMethodField(
+        help_text=gettext_lazy("Who acted, in the caller's language: a person, an integration, or the system."))
 
     class Meta:
         model = TimelineEntry
-        fields = ["id", "at", "kind", "actor", "detail"]
+        fields = ["id", "at", "kind", "actor", "actor_text", "detail", "text"]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField())
+    def get_text(self, entry):
+        return entry_text(entry, self.context.get("names"))
+
+    @extend_schema_field(serializers.CharField())
+    def get_actor_text(self, entry):
+        return actor_text(entry)
 
     @extend_schema_field(serializers.CharField())
     def get_actor(self, entry):

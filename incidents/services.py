@@ -14,12 +14,14 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from simple_history.utils import bulk_create_with_history
 
 from core.errors import Refused
 from escalation import services as engine
 from notifications import announcements
 from notifications.answers import confirm_read_about
+from notifications.facts import Note
 from notifications.models import Announcement, Ask
 from notifications.recipients import notify_person_and_roles, notify_roles
 from plan.models import Level, PlanVersion, Cell
@@ -187,19 +189,25 @@ def recovered_at_source(incident: Incident, *, source: str, event: str) -> Incid
     When the state machine does not allow it (nobody acknowledged yet), the
     refusal is recorded instead, so responders still see the source recovered.
     """
-    note = _("%(name)s reports every alert resolved") % {"name": source}
+    said = gettext_noop("%(name)s reports every alert resolved")
+    note = _(said) % {"name": source}
     if incident.status != Status.RECOVERED:
         try:
             incident = mark_recovered(incident, actor=None, note=note)
         except Refused as refused:
             timeline.record(incident, kind=TimelineKind.ALERT, actor_label=source, detail={
-                "integration": source, "resolved_at_source": True, "not_marked_recovered": str(refused.message)})
-    tell_responders(incident, event=event, note=note)
+                "integration": source, "resolved_at_source": True, "not_marked_recovered": str(refused.message),
+                "not_marked_recovered_status": incident.status})
+    tell_responders(incident, event=event, note={"msgid": said, "params": {"name": source}})
     return incident
 
 
-def tell_responders(incident: Incident, *, event: str, note: str) -> None:
-    """For their information: the roles the incident's cell sends on site or notifies (once per ``event``)."""
+def tell_responders(incident: Incident, *, event: str, note: Note) -> None:
+    """For their information: the roles the incident's cell sends on site or notifies (once per ``event``).
+
+    ``note`` is facts, not a sentence, when the system writes it: each person reads it in their language
+    (notifications/facts.py).
+    """
     cell = engine.cell_of(incident)
     roles = [duty.role.key for duty in cell.on_site.all()] + [n.role.key for n in cell.notify.all()]
     notify_roles(incident, role_keys=roles, event=event, ask=Ask.FYI, note=note)
@@ -449,7 +457,8 @@ def announce(incident: Incident, *, author: "Person", text_en: str = "", text_zh
                                                      text_zh=text_zh)
     timeline.record(incident, kind=TimelineKind.ANNOUNCED, actor=author, at=announcement.created_at,
            detail={"announcement": announcement.pk, "level": announcement.level_key, "automatic": False,
-                   "text": (announcement.text_zh or announcement.text_en)[:500]})
+                   "text": (announcement.text_zh or announcement.text_en)[:500],
+                   "text_zh": announcement.text_zh[:500], "text_en": announcement.text_en[:500]})
     return announcement
 
 

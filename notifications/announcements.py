@@ -24,14 +24,17 @@ if TYPE_CHECKING:
     from incidents.models import Incident
     from people.models import Person
 
+# The Chinese text names the plan's colour in Chinese, never the level's key (橙色预警, not "orange").
+COLOURS_ZH = {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"}
 
 
 def _automatic_texts(incident: "Incident") -> tuple[str, str]:
     level, category = incident.level, incident.category
+    colour_zh = COLOURS_ZH.get(level.key, level.key)
     drill_en, drill_zh = ("[DRILL] ", "【演练】") if incident.is_drill else ("", "")
     text_en = (f"{drill_en}The emergency office announces a {level.name_en} warning ({level.key}) for a "
                f"{category.name_en} fault: #{incident.pk} {incident.title}. Follow the office's instructions.")
-    text_zh = (f"{drill_zh}应急办公室发布{level.name_zh}（{level.key}）：{category.name_zh}故障 "
+    text_zh = (f"{drill_zh}应急办公室发布{level.name_zh}（{colour_zh}）：{category.name_zh}故障 "
                f"#{incident.pk} {incident.title}。请按应急办公室的要求处置。")
     return text_en, text_zh
 
@@ -70,8 +73,8 @@ def announcement_create(*, incident: "Incident", author: "Person", text_en: str 
 
 
 def _tell(announcement: Announcement) -> None:
-    # One message per person, in both languages: notify_roles renders only its own words per person.
-    note = "\n".join(text for text in (announcement.text_zh, announcement.text_en) if text)
+    # Both texts: each reader reads the one in their language (else the other; notifications/facts.py).
+    note = {"text": {"zh-hans": announcement.text_zh, "en": announcement.text_en}}
     audience = sorted(roles_with("hear_announcements", announcement.incident.plan_version_id))
     notify_roles(announcement.incident, role_keys=audience, event=f"announcement:{announcement.pk}", ask=Ask.ANNOUNCE,
                  note=note)

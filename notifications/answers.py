@@ -13,15 +13,16 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Max, Q, QuerySet
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.errors import Refused
 
 from .delivery import kick_delivery
+from .facts import bilingual
 from .messages import notification_from_token
 from .models import ASKS_NEEDING_ANSWER, Ask, Delivery, DeliveryStatus, LevelPolicy, Notification
 from .outbox import add_personal_deliveries
@@ -186,8 +187,9 @@ def _follow_up_one(pk: int, now: datetime, overrides: Mapping[str, tuple[timedel
         unanswered = Notification.objects.filter(incident_id=n.incident_id,  # type: ignore[misc]  # a nullable key: the plugin types its lookup without None
                                                  event=n.event, role_key=n.role_key,
                                                  acknowledged_at__isnull=True)
-        with translation.override(settings.LANGUAGE_CODE):
-            note = _("Nobody in %(role)s acknowledged: %(names)s.") % {
-                "role": role.name, "names": "、".join(sorted(str(u.person) for u in unanswered if u.person))}
+        # Facts, not a sentence: each superior reads it in their own language (notifications/facts.py).
+        note = {"msgid": gettext_noop("Nobody in %(role)s acknowledged: %(names)s."),
+                "params": {"role": bilingual(role), "names": {"list": sorted(str(u.person) for u in unanswered
+                                                                              if u.person)}}}
         notify_roles(incident, role_keys=superiors, event=f"unanswered:{n.event}:{n.role_key}", ask=Ask.MISSED, note=note)
     return "escalated"

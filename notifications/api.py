@@ -12,6 +12,9 @@ from .models import Notification
 
 
 class NotificationSerializer(serializers.ModelSerializer):
+    # Said in the caller's language from the stored facts (the copy their channels sent is the stored one).
+    title = serializers.CharField(source="reader_title", read_only=True)
+    body = serializers.CharField(source="reader_body", read_only=True)
     level = serializers.CharField(source="level_key", read_only=True)
     role = serializers.CharField(source="role_key", read_only=True)
     drill = serializers.BooleanField(source="is_drill", read_only=True)

@@ -1,7 +1,10 @@
-"""What is said: a notification's title and body, the message a channel sends, the signed acknowledgement link."""
+"""What is said: the message a channel sends, the signed acknowledgement link.
 
-from collections.abc import Callable
-from datetime import datetime
+A notification's title and body come from its facts (``facts.render``): a
+person's own channels send the copy written in their language when it was
+created; a robot renders the facts in the channel's language.
+"""
+
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -13,40 +16,14 @@ from django.utils.translation import gettext as _
 from core.errors import Refused
 
 from .channels import Message
-from .models import Ask, Delivery, Notification
+from .facts import join_list
+from .models import Delivery, Notification
 
 if TYPE_CHECKING:
     from incidents.models import Incident
     from plan.models import Level
 
 ACK_SALT = "notifications.ack"
-
-# What is added to a notification's body: a text, or a function that writes it in the active language
-# (each reader's, see outbox.record_many) when the words must follow the reader.
-Note = str | Callable[[], str]
-
-
-def title_and_body(incident: "Incident", *, ask: str, due_at: datetime | None, note: Note) -> tuple[str, str]:
-    """The stored text of a notification, in the active language (the caller overrides it per reader)."""
-    note = note() if callable(note) else note
-    drill = _("[DRILL] ") if incident.is_drill else ""
-    level = incident.level.name
-    title = f"{drill}{level} · {incident.category.name} · #{incident.pk} {incident.title}"
-    if ask == Ask.ON_SITE and due_at:
-        request = _("Be on site by %(time)s.") % {"time": timezone.localtime(due_at).strftime("%H:%M")}
-    elif ask == Ask.APPROVE:
-        request = _("Approve or reject the response plan.")
-    elif ask == Ask.MISSED:
-        request = _("A deadline was missed.")
-    elif ask == Ask.ACKNOWLEDGE:
-        request = _("Acknowledge and respond.")
-    elif ask == Ask.ANNOUNCE:
-        request = _("Announcement of the warning level.")
-    else:
-        request = _("For your information.")
-    drill_note = _("This is a drill.") if incident.is_drill else ""
-    body = " ".join(part for part in (request, note, drill_note) if part)
-    return title, body
 
 
 def incident_link(incident_id: int) -> str:
@@ -83,19 +60,31 @@ def _level(incident: "Incident", level_key: str) -> "Level":
     return incident.plan_version.levels.filter(key=level_key).first() or incident.level
 
 
+def _role_name(incident: "Incident", role_key: str) -> str:
+    """The plan's name of a role in the active language (the key only if the plan no longer has it)."""
+    role = incident.plan_version.roles.filter(key=role_key).first()
+    return role.name if role else role_key
+
+
 def message_for(notification: Notification, *, language: str | None = None, with_ack: bool = True) -> Message:
-    """The message for one notification, in ``language`` (else its person's, else the site's)."""
+    """The message for one notification, in ``language`` (else its person's, else the site's).
+
+    Without ``language`` (a person's own channel) it is the stored copy, written in their language; with one
+    (a robot's), the facts said in that language.
+    """
     person = notification.person
+    rendered_here = language is not None and bool(notification.facts)
     language = language or (person.language if person and person.language else settings.LANGUAGE_CODE)
     incident = notification.incident
     assert incident is not None  # every notification recorded (outbox.record_many) is about an incident
     with translation.override(language):
         level = _level(incident, notification.level_key)
-        text = notification.body
+        title, text = notification.in_reader_language() if rendered_here else (notification.title, notification.body)
         if notification.person is None:
-            text = " ".join([_("Nobody holds this role: %(role)s.") % {"role": notification.role_key}, text])
+            text = " ".join([_("Nobody holds this role: %(role)s.") % {"role": _role_name(incident, notification.role_key)},
+                             text])
         return Message(
-            title=notification.title, text=text, link=incident_link(incident.pk),
+            title=title, text=text, link=incident_link(incident.pk),
             ack_url=ack_url(notification) if with_ack and person is not None and notification.needs_answer else "",
             level_key=level.key, level_name=level.name, color=level.color, urgent=notification.urgent,
             is_drill=notification.is_drill,
@@ -119,15 +108,19 @@ def robot_message(delivery: Delivery) -> Message:
             told = list(Notification.objects.filter(incident_id=n.incident_id,  # type: ignore[misc]
                                                     event=n.event, role_key=n.role_key,
                                                     person__isnull=False).select_related("person"))
-            names = "、".join(sorted(str(t.person) for t in told))
+            names = join_list(sorted(str(t.person) for t in told))
             mentions += [t.person.phone for t in told
                          if t.person is not None and t.person.phone and t.visible_from <= timezone.now()]
-            who = _("Told: %(names)s") % {"names": names} if names else _("Nobody holds role %(role)s!") % {
-                "role": n.role_key}
-            if len(notifications) > 1:
-                lines.append(f"- {n.title}: {n.body} ({who})")
+            if names:
+                who = _("Told: %(names)s") % {"names": names}
             else:
-                lines.append(f"{n.body}\n\n{who}")
+                assert n.incident is not None  # every notification recorded (outbox.record_many) is about an incident
+                who = _("Nobody holds role %(role)s!") % {"role": _role_name(n.incident, n.role_key)}
+            title, body = n.in_reader_language()
+            if len(notifications) > 1:
+                lines.append(f"- {title}: {body} ({who})")
+            else:
+                lines.append(f"{body}\n\n{who}")
         if len(notifications) > 1:
             drill = _("[DRILL] ") if first.is_drill else ""
             first.title = _("%(drill)s#%(id)s: %(count)s updates") % {

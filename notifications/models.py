@@ -58,8 +58,12 @@ class Notification(models.Model):
     repeat_every = models.DurationField(default=timedelta(minutes=30))
     repeat_times = models.PositiveSmallIntegerField(default=1)
     is_drill = models.BooleanField(default=False)
+    # The copy written in the recipient's language when it was created; their email and SMS send exactly this.
     title = models.CharField(max_length=300)
     body = models.TextField(blank=True)
+    # What it says as facts (notifications/facts.py): the page, the API and robots render them in their reader's
+    # language. Empty for notifications created before facts were stored: those read as their title and body.
+    facts = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     # The on-duty people are told first; the rest of the role from this time, unless one of them answered.
     visible_from = models.DateTimeField(default=timezone.now)
@@ -84,6 +88,20 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.title
+
+    def in_reader_language(self):
+        """(title, body) in the active language, from the stored facts; the stored copy when there are none."""
+        from .facts import render
+
+        return render(self.facts) if self.facts else (self.title, self.body)
+
+    @property
+    def reader_title(self):
+        return self.in_reader_language()[0]
+
+    @property
+    def reader_body(self):
+        return self.in_reader_language()[1]
 
     @property
     def needs_answer(self):

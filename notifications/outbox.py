@@ -6,13 +6,13 @@ told and ``delivery`` sends what this recorded.
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
-from .messages import Note, title_and_body
+from .facts import Note, notification_facts, render
 from .models import ChannelConfig, ChannelKind, Delivery, Notification, Preference
 
 if TYPE_CHECKING:
@@ -36,21 +36,25 @@ def record_many(batches: Sequence[tuple["Incident", str, Sequence["_Wanted"]]], 
                    .values_list("dedup_key", flat=True))
     per_batch: list[list[Notification]] = []
     for (incident, event, _wanted), keys in zip(batches, keyed, strict=True):
+        facts_of: dict[tuple[str, datetime | None], dict[str, Any]] = {}
         messages: dict[tuple[str, str, datetime | None], tuple[str, str]] = {}
         rows: list[Notification] = []
         for key, w in keys.items():
             if key in existing:
                 continue
+            if (w.ask, w.due_at) not in facts_of:
+                facts_of[w.ask, w.due_at] = notification_facts(incident, ask=w.ask, due_at=w.due_at, note=note)
+            facts = facts_of[w.ask, w.due_at]
             language = (w.person.language if w.person and w.person.language else settings.LANGUAGE_CODE)
             if (language, w.ask, w.due_at) not in messages:
                 with translation.override(language):
-                    messages[language, w.ask, w.due_at] = title_and_body(incident, ask=w.ask, due_at=w.due_at, note=note)
+                    messages[language, w.ask, w.due_at] = render(facts)
             title, body = messages[language, w.ask, w.due_at]
             rows.append(Notification(
                 incident=incident, person=w.person, role_key=w.role_key, event=event, ask=w.ask, due_at=w.due_at,
                 level_key=incident.level.key, urgent=incident.level.urgent, repeat_every=incident.level.repeat_every,
                 repeat_times=incident.level.repeat_times, is_drill=incident.is_drill, title=title[:300], body=body,
-                visible_from=w.visible_from, last_told_at=w.visible_from, dedup_key=key,
+                facts=facts, visible_from=w.visible_from, last_told_at=w.visible_from, dedup_key=key,
             ))
         per_batch.append(rows)
     rows = [row for batch in per_batch for row in batch]

@@ -16,7 +16,7 @@ from django.utils import timezone
 from people.models import Person, RoleAssignment
 
 from .delivery import kick_delivery_on_commit
-from .messages import Note
+from .facts import Note
 from .models import ROBOT_KINDS, Ask, DutyShift, Notification, RolePolicy
 from .outbox import active_channels, add_robot_deliveries, record_many
 
@@ -42,7 +42,7 @@ def on_duty(role_key: str, *, at: datetime | None = None) -> list[Person]:
 
 
 def notify_roles(incident: "Incident", *, role_keys: Iterable[str], event: str, ask: str = Ask.FYI,
-                 due_at: datetime | None = None, note: str = "") -> Told:
+                 due_at: datetime | None = None, note: Note = "") -> Told:
     """Record one notification per person holding each role; return (who was told, roles with nobody).
 
     ``event`` identifies the cause (``opened``, ``level:orange``, ``deadline:42``):
@@ -55,7 +55,7 @@ def notify_roles(incident: "Incident", *, role_keys: Iterable[str], event: str, 
                            note=note)
 
 
-def notify_requests(incident: "Incident", *, requests: Sequence[Request], event: str, note: str = "") -> Told:
+def notify_requests(incident: "Incident", *, requests: Sequence[Request], event: str, note: Note = "") -> Told:
     """``notify_roles`` for several ``(role_key, ask, due_at)`` at once, each role asked its own thing.
 
     A level start tells a handful of roles; this reads who holds them, who is on

@@ -91,7 +91,7 @@ def bell(request):
     latest = answers.notifications_for(request.user)[:BELL_LATEST]
     return _revalidate(JsonResponse({
         "unread": request.bell_state["unread"],
-        "latest": [{"id": n.pk, "title": n.title, "level": n.level_key, "unread": n.read_at is None,
+        "latest": [{"id": n.pk, "title": n.reader_title, "level": n.level_key, "unread": n.read_at is None,
                     "created_at": n.created_at.isoformat(),
                     "url": f"/incidents/{n.incident_id}/" if n.incident_id else ""}
                    for n in latest],
@@ -114,7 +114,7 @@ def confirm_read(request, pk):
         answers.confirm_read(notification, person=request.user)
     else:
         answers.mark_read(request.user, notification_id=notification.pk)
-    messages.success(request, _("Marked as read: %(title)s") % {"title": notification.title})
+    messages.success(request, _("Marked as read: %(title)s") % {"title": notification.reader_title})
     return redirect("notifications:list")
 
 

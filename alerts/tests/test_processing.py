@@ -84,7 +84,7 @@ def test_more_severe_alert_raises_the_incident_through_the_escalation_path(alert
 
 
 def test_resolved_before_anyone_acknowledged_is_recorded_and_responders_told(alertmanager, make_person):
-    responder = make_person("tech_group")
+    responder = make_person("tech_group", language="en")  # told in their language, not the worker's
     alertmanager("g1", am_alert("a1"), am_alert("a2"))
     incident = Incident.objects.get()
     alertmanager("g1", am_alert("a1", status="resolved"), am_alert("a2"))
