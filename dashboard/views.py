@@ -26,7 +26,7 @@ from incidents import permissions, states
 from incidents import services as incident_services
 from incidents import views as incident_views
 from incidents.models import Incident, PlanStatus, ResponsePlan, Source
-from incidents.views import render_decision_confirm
+from incidents.action_views import render_decision_confirm
 from people.access import may_read_incidents, reader_required
 
 from . import rows, selectors

@@ -1,7 +1,9 @@
 """Everything that changes an incident. Pages, API, admin, integrations and tasks call these.
 
 Each service locks the incident row, checks the viewer's right and the state
-machine, makes the change and writes its timeline row in one transaction.
+machine (``guard``), makes the change and writes its timeline row in one
+transaction. Response-plan decisions (``decisions``) and notes
+(``note_taking``) live in modules of their own and are called through here.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -9,8 +11,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.core.files import File
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,63 +23,25 @@ from notifications import announcements
 from notifications.answers import confirm_read_about
 from notifications.facts import Note
 from notifications.models import Announcement, Ask
-from notifications.recipients import notify_person_and_roles, notify_roles
-from plan.models import Level, PlanVersion, Cell
-from plan.services import roles_with
+from notifications.recipients import notify_roles
+from plan.models import Level, PlanVersion
 
-from . import deadlines, levels, notes, permissions, states, timeline
+from . import deadlines, levels, permissions, states, timeline
 from . import stability as stability_rules
+from .decisions import approve_plan, check_decision, propose_plan, reject_plan
 from .faults import check_branches, checked_fault
-from .models import Incident, NoteAttachment, PlanStatus, ResponsePlan, Source, TimelineEntry, TimelineKind
+from .guard import cannot, check, lock, move
+from .models import Incident, PlanStatus, Source, TimelineKind
+from .note_taking import add_note
 from .states import Status
 
 if TYPE_CHECKING:
     from people.models import Person
 
+# The longer services live beside this module and are called through it, like the rest.
+__all__ = ["add_note", "approve_plan", "check_decision", "propose_plan", "reject_plan"]
+
 DETAIL_FIELDS = ("title", "description", "affected_branches", "total_branches", "affected_system", "host_fault")
-
-
-def _lock(incident: Incident) -> Incident:
-    # Lock the bare row, then read it with its joins. Locking through the joins loses the row when the
-    # transaction we waited for changed its level: PostgreSQL re-checks the updated row against the
-    # joined rows it had already read, finds the old level, and returns nothing (DoesNotExist).
-    Incident.objects.select_for_update().values_list("pk", flat=True).get(pk=incident.pk)
-    return Incident.objects.with_plan().get(pk=incident.pk)
-
-
-def _check(person: "Person | None", action: str, incident: Incident, *,
-           plan: ResponsePlan | None = None) -> Cell:
-    if not states.allowed(action, status=incident.status):
-        raise Refused(_cannot(action, incident), code="invalid_transition")
-    if person is None:  # Fenghuo itself (deadlines, integrations) acts under the plan's authority.
-        return engine.cell_of(incident)
-    cell = engine.cell_of(incident)
-    reason = permissions.refusal(person, action=action, incident=incident, cell=cell, plan=plan)
-    if reason:
-        raise Refused(_("cannot %(action)s: %(reason)s") % {"action": states.ACTION_NAMES[action], "reason": reason},
-                      code="forbidden", status_code=403)
-    return cell
-
-
-def _cannot(action: str, incident: Incident) -> str:
-    whys: dict[str, str] = {
-        Status.PLAN_PROPOSED: _("the response plan awaits approval by %(role)s"),
-        Status.REPORTED: _("nobody has acknowledged the incident yet"),
-    }
-    why = whys.get(incident.status)
-    if why and "%(role)s" in why:
-        pending = incident.response_plans.filter(status=PlanStatus.PENDING).first()
-        role = pending.approver_role_key if pending else ""
-        role_obj = incident.plan_version.roles.filter(key=role).first()
-        why = why % {"role": role_obj.name if role_obj else role}
-    if not why:
-        why = _("the incident is %(status)s") % {"status": incident.get_status_display()}
-    return _("cannot %(action)s: %(why)s") % {"action": states.ACTION_NAMES[action], "why": why}
-
-
-def _move(incident: Incident, action: str, fields: Iterable[str] = ()) -> None:
-    incident.status = states.target_status(action, status=incident.status)
-    incident.save(update_fields=["status", *fields])
 
 
 # --- opening ------------------------------------------------------------------------
@@ -135,7 +97,7 @@ def check_level_change(incident: Incident, *, action: str, level_key: str, actor
     The incident page asks for confirmation before a level change and shows
     its consequences; this refuses exactly what the change itself would refuse.
     """
-    _check(actor, action, incident)
+    check(actor, action, incident)
     target = Level.objects.filter(version=incident.plan_version, key=level_key).first()
     if target is None:
         raise ValidationError({"level": [_("unknown level %(key)r") % {"key": level_key}]})
@@ -155,7 +117,7 @@ def check_level_change(incident: Incident, *, action: str, level_key: str, actor
 @transaction.atomic
 def escalate(incident: Incident, *, level_key: str, actor: "Person", reason: str) -> Incident:
     """Manual escalation ("worsening", plan 4.3.1/4.3.2): the same path as a timed one."""
-    incident = _lock(incident)
+    incident = lock(incident)
     check_level_change(incident, action="escalate", level_key=level_key, actor=actor, reason=reason)
     return levels.change_level(incident, level_key=level_key, actor=actor, at=timezone.now(), reason=reason.strip(), cause="person")
 
@@ -163,7 +125,7 @@ def escalate(incident: Incident, *, level_key: str, actor: "Person", reason: str
 @transaction.atomic
 def raise_level(incident: Incident, *, level_key: str, reason: str) -> Incident:
     """A monitoring source saw worse: the level rises through the one path, if more severe and still open."""
-    incident = _lock(incident)
+    incident = lock(incident)
     target = Level.objects.get(version=incident.plan_version, key=level_key)
     if not incident.is_open or not target.is_more_severe_than(incident.level):
         return incident
@@ -216,7 +178,7 @@ def tell_responders(incident: Incident, *, event: str, note: Note) -> None:
 @transaction.atomic
 def deescalate(incident: Incident, *, level_key: str, actor: "Person", reason: str) -> Incident:
     """Lowering a level is only ever manual and recorded (never automatic)."""
-    incident = _lock(incident)
+    incident = lock(incident)
     check_level_change(incident, action="deescalate", level_key=level_key, actor=actor, reason=reason)
     return levels.change_level(incident, level_key=level_key, actor=actor, at=timezone.now(), reason=reason.strip(), cause="person")
 
@@ -227,10 +189,10 @@ def deescalate(incident: Incident, *, level_key: str, actor: "Person", reason: s
 @transaction.atomic
 def acknowledge(incident: Incident, *, actor: "Person") -> Incident:
     """The actor takes the incident on ("I am taking this on"); their messages about it are answered by that."""
-    incident = _lock(incident)
-    _check(actor, "acknowledge", incident)
+    incident = lock(incident)
+    check(actor, "acknowledge", incident)
     incident.acknowledged_at, incident.acknowledged_by = timezone.now(), actor
-    _move(incident, "acknowledge", ["acknowledged_at", "acknowledged_by"])
+    move(incident, "acknowledge", ["acknowledged_at", "acknowledged_by"])
     timeline.record(incident, kind=TimelineKind.ACKNOWLEDGED, actor=actor)
     confirm_read_about(incident.pk, person=actor)
     return incident
@@ -239,14 +201,14 @@ def acknowledge(incident: Incident, *, actor: "Person") -> Incident:
 @transaction.atomic
 def check_in(incident: Incident, *, actor: "Person") -> Incident:
     """The caller is on site; meets the arrival deadline of each role they hold."""
-    incident = _lock(incident)
-    _check(actor, "check_in", incident)
+    incident = lock(incident)
+    check(actor, "check_in", incident)
     now = timezone.now()
     met = engine.meet_on_site(incident, person=actor, at=now)
     if incident.acknowledged_at is None:
         # Whoever arrives first has taken the incident on.
         incident.acknowledged_at, incident.acknowledged_by = now, actor
-    _move(incident, "check_in", ["acknowledged_at", "acknowledged_by"])
+    move(incident, "check_in", ["acknowledged_at", "acknowledged_by"])
     timeline.record(incident, kind=TimelineKind.CHECKED_IN, actor=actor, at=now, detail={
         "deadlines_met": [{"role": d.role_key, "due_at": d.due_at.isoformat(),
                            "early_seconds": round((d.due_at - now).total_seconds(), 1)} for d in met],
@@ -255,109 +217,13 @@ def check_in(incident: Incident, *, actor: "Person") -> Incident:
 
 
 @transaction.atomic
-def propose_plan(incident: Incident, *, actor: "Person", text: str) -> ResponsePlan:
-    incident = _lock(incident)
-    cell = _check(actor, "propose_plan", incident)
-    if not (text or "").strip():
-        raise ValidationError({"text": [_("write the response plan")]})
-    now = timezone.now()
-    approver = cell.approval_by.key if cell.approval_by is not None else ""
-    plan = ResponsePlan.objects.create(incident=incident, text=text.strip(), proposed_by=actor, proposed_at=now,
-                                       approver_role_key=approver,
-                                       status=PlanStatus.PENDING if approver else PlanStatus.APPROVED,
-                                       decided_at=None if approver else now)
-    timeline.record(incident, kind=TimelineKind.PLAN_PROPOSED, actor=actor, at=now,
-           detail={"plan": plan.pk, "approver_role": approver, "text": plan.text[:500]})
-    if approver:
-        incident.status = Status.PLAN_PROPOSED
-        levels.start_approval(incident, role_key=approver, started_at=now)
-    else:
-        # The cell needs no approval: the plan is simply recorded and work goes on.
-        incident.status = Status.IMPLEMENTING
-    incident.save(update_fields=["status"])
-    return plan
-
-
-def _refuse_decision(plan: ResponsePlan, incident: Incident, *, actor: "Person", comment: str, approve: bool) -> None:
-    action = "approve_plan" if approve else "reject_plan"
-    if plan.status != PlanStatus.PENDING:
-        raise Refused(_("cannot %(action)s: it is already %(status)s") %
-                      {"action": states.ACTION_NAMES[action], "status": plan.get_status_display()},
-                      code="invalid_transition")
-    _check(actor, action, incident, plan=plan)
-    if not approve and not (comment or "").strip():
-        raise ValidationError({"comment": [_("say why the plan is rejected")]})
-
-
-def check_decision(plan: ResponsePlan, *, actor: "Person", comment: str, approve: bool) -> None:
-    """Raise what deciding now would raise (``Refused``, ``ValidationError``), and change nothing.
-
-    The pages ask for a confirmation before deciding (issue 14): this lets
-    them refuse at once what the decision itself would refuse.
-    """
-    _refuse_decision(plan, Incident.objects.with_plan().get(pk=plan.incident_id), actor=actor, comment=comment,
-                     approve=approve)
-
-
-def _decide(plan: ResponsePlan, *, actor: "Person", comment: str, approve: bool) -> ResponsePlan:
-    incident = _lock(plan.incident)
-    plan = ResponsePlan.objects.select_for_update().get(pk=plan.pk)
-    _refuse_decision(plan, incident, actor=actor, comment=comment, approve=approve)
-    now = timezone.now()
-    plan.status = PlanStatus.APPROVED if approve else PlanStatus.REJECTED
-    plan.decided_by, plan.decided_at, plan.decision_comment = actor, now, (comment or "").strip()
-    plan._history_user = actor  # type: ignore[attr-defined]  # simple-history reads it; no stub declares it
-    plan.save()
-    engine.meet_approval(incident, person=actor, at=now)
-    _move(incident, "approve_plan" if approve else "reject_plan")
-    timeline.record(incident, kind=TimelineKind.PLAN_APPROVED if approve else TimelineKind.PLAN_REJECTED, actor=actor, at=now,
-           detail={"plan": plan.pk, "comment": plan.decision_comment})
-    _tell_the_decision(incident, plan, actor=actor, at=now)
-    return plan
-
-
-def _tell_the_decision(incident: Incident, plan: ResponsePlan, *, actor: "Person", at: datetime) -> None:
-    """The proposer and the office (the roles that coordinate) learn the decision on their channels (issue 14).
-
-    One event per plan and decision: a plan is decided once, and a retry of
-    the same event tells nobody twice (notifications.recipients).
-    """
-    who, comment, approved = actor.display_name, plan.decision_comment, plan.status == PlanStatus.APPROVED
-
-    def note() -> str:  # called in each reader's language
-        if approved and comment:
-            return _("%(who)s approved the response plan. Comment: %(comment)s") % {"who": who, "comment": comment}
-        if approved:
-            return _("%(who)s approved the response plan.") % {"who": who}
-        return _("%(who)s rejected the response plan. Reason: %(reason)s") % {"who": who, "reason": comment}
-
-    coordinators = sorted(roles_with("coordinate", incident.plan_version_id))
-    told, _nobody = notify_person_and_roles(incident, person=plan.proposed_by, role_keys=coordinators,
-                                            event=f"plan:{plan.pk}:{plan.status}", note=note)
-    timeline.record(incident, kind=TimelineKind.NOTIFIED, at=at, detail={
-        "plan": plan.pk, "decision": plan.status, "roles": coordinators,
-        "proposer": plan.proposed_by.username if plan.proposed_by else None,
-        "people": sorted({p.username for p in told})})
-
-
-@transaction.atomic
-def approve_plan(plan: ResponsePlan, *, actor: "Person", comment: str = "") -> ResponsePlan:
-    return _decide(plan, actor=actor, comment=comment, approve=True)
-
-
-@transaction.atomic
-def reject_plan(plan: ResponsePlan, *, actor: "Person", comment: str) -> ResponsePlan:
-    return _decide(plan, actor=actor, comment=comment, approve=False)
-
-
-@transaction.atomic
 def start_implementing(incident: Incident, *, actor: "Person") -> Incident:
-    incident = _lock(incident)
-    cell = _check(actor, "start_implementing", incident)
+    incident = lock(incident)
+    cell = check(actor, "start_implementing", incident)
     if cell.approval_by is not None and incident.status != Status.PLAN_APPROVED:
         raise Refused(_("cannot start implementing: the plan requires %(role)s to approve a response plan first")
                       % {"role": cell.approval_by.name}, code="approval_required")
-    _move(incident, "start_implementing")
+    move(incident, "start_implementing")
     timeline.record(incident, kind=TimelineKind.IMPLEMENTING, actor=actor)
     return incident
 
@@ -365,12 +231,12 @@ def start_implementing(incident: Incident, *, actor: "Person") -> Incident:
 @transaction.atomic
 def mark_recovered(incident: Incident, *, actor: "Person | None", note: str = "") -> Incident:
     """Service is back; responders watch until stability is confirmed (plan 4.2.2)."""
-    incident = _lock(incident)
-    cell = _check(actor, "mark_recovered", incident)
+    incident = lock(incident)
+    cell = check(actor, "mark_recovered", incident)
     now = timezone.now()
     # The plan's stability watch (plan 4.2.2) counts from here.
     incident.recovered_at = now
-    _move(incident, "mark_recovered", ["recovered_at"])
+    move(incident, "mark_recovered", ["recovered_at"])
     detail: dict[str, Any] = {"note": note}
     if stability_rules.required(cell):
         assert cell.stability_by is not None and cell.stability_watch is not None  # stored together
@@ -389,8 +255,8 @@ def resolve(incident: Incident, *, actor: "Person | None", summary: str, stabili
     the watch after recovery is over, saying what was watched and seen
     (``stability``): that confirmation goes on the timeline before the resolution.
     """
-    incident = _lock(incident)
-    cell = _check(actor, "resolve", incident)
+    incident = lock(incident)
+    cell = check(actor, "resolve", incident)
     now = timezone.now()
     stability_rules.check(incident, cell=cell, person=actor, now=now)
     errors: dict[str, list[str]] = {}
@@ -403,7 +269,7 @@ def resolve(incident: Incident, *, actor: "Person | None", summary: str, stabili
         raise ValidationError(errors)
     cancelled = engine.cancel_pending(incident, reason="incident resolved")
     incident.resolved_at, incident.resolved_by, incident.resolution_summary = now, actor, summary.strip()
-    _move(incident, "resolve", ["resolved_at", "resolved_by", "resolution_summary"])
+    move(incident, "resolve", ["resolved_at", "resolved_by", "resolution_summary"])
     entries = []
     if observed:
         watched = (now - incident.recovered_at).total_seconds() if incident.recovered_at else None
@@ -425,24 +291,24 @@ def resolve(incident: Incident, *, actor: "Person | None", summary: str, stabili
 @transaction.atomic
 def review(incident: Incident, *, actor: "Person", notes: str) -> Incident:
     """Plan 5: the office summarises what went wrong and how the plan should improve."""
-    incident = _lock(incident)
-    _check(actor, "review", incident)
+    incident = lock(incident)
+    check(actor, "review", incident)
     if not (notes or "").strip():
         raise ValidationError({"notes": [_("write the review")]})
     incident.review_notes = notes.strip()
-    _move(incident, "review", ["review_notes"])
+    move(incident, "review", ["review_notes"])
     timeline.record(incident, kind=TimelineKind.REVIEWED, actor=actor, detail={"notes": incident.review_notes[:1000]})
     return incident
 
 
 @transaction.atomic
 def archive(incident: Incident, *, actor: "Person") -> Incident:
-    incident = _lock(incident)
-    _check(actor, "archive", incident)
+    incident = lock(incident)
+    check(actor, "archive", incident)
     now = timezone.now()
     # Resolution cancelled the plan's deadlines; anything started since (a later duty) ends here, on the record.
     cancelled = engine.cancel_pending(incident, reason="incident archived")
-    _move(incident, "archive")
+    move(incident, "archive")
     timeline.record_rows([timeline.row(incident, kind=TimelineKind.ARCHIVED, actor=actor, at=now),
                           *levels.cancelled_rows(incident, cancelled, at=now, why="incident_archived", actor=actor)])
     return incident
@@ -451,8 +317,8 @@ def archive(incident: Incident, *, actor: "Person") -> Incident:
 @transaction.atomic
 def announce(incident: Incident, *, author: "Person", text_en: str = "", text_zh: str = "") -> Announcement:
     """The office or the leadership group announces the level by hand (plan 4.1.3); it goes on the timeline."""
-    incident = _lock(incident)
-    _check(author, "announce", incident)
+    incident = lock(incident)
+    check(author, "announce", incident)
     announcement = announcements.announcement_create(incident=incident, author=author, text_en=text_en,
                                                      text_zh=text_zh)
     timeline.record(incident, kind=TimelineKind.ANNOUNCED, actor=author, at=announcement.created_at,
@@ -466,11 +332,11 @@ def announce(incident: Incident, *, author: "Person", text_en: str = "", text_zh
 def update_details(incident: Incident, *, actor: "Person | None", changes: Mapping[str, Any],
                    actor_label: str = "") -> Incident:
     """Edit the facts (title, branches, ...). Recorded old → new; may satisfy an escalation condition."""
-    incident = _lock(incident)
+    incident = lock(incident)
     if actor is not None:
-        _check(actor, "update", incident)
+        check(actor, "update", incident)
     elif not incident.is_open:
-        raise Refused(_cannot("update", incident), code="invalid_transition")
+        raise Refused(cannot("update", incident), code="invalid_transition")
     unknown = set(changes) - set(DETAIL_FIELDS)
     if unknown:
         raise ValidationError({field: [_("cannot be changed here")] for field in sorted(unknown)})
@@ -494,41 +360,6 @@ def update_details(incident: Incident, *, actor: "Person | None", changes: Mappi
     timeline.record(incident, kind=TimelineKind.UPDATED, actor=actor, actor_label=actor_label, detail=diff)
     deadlines.reevaluate_conditions(incident)
     return incident
-
-
-@transaction.atomic
-def add_note(incident: Incident, *, actor: "Person", text: str, attachment: File | None = None) -> TimelineEntry:
-    """A note on the timeline, with at most one attachment (a screenshot or a log excerpt, incidents/notes.py).
-
-    Anyone with a part in the incident may add one, while it is open and after it is
-    resolved (notes serve the review), not once it is archived.
-    """
-    incident = _lock(incident)
-    _check(actor, "add_note", incident)
-    text = notes.check_text(text)
-    checked = notes.check_attachment(attachment) if attachment is not None else None
-    if not text and checked is None:
-        raise ValidationError({"text": [_("write the note, or attach a screenshot or a log excerpt")]})
-    now = timezone.now()
-    stored = None
-    if checked is not None:
-        stored = NoteAttachment(incident=incident, original_name=checked.name, content_type=checked.content_type,
-                                size=checked.size, sha256=checked.sha256, uploaded_by=actor, uploaded_at=now)
-        # Written to storage before the rows: a failure below removes it again (storage is not transactional).
-        stored.file.save(f"attachment{checked.extension}", ContentFile(checked.data), save=False)
-    try:
-        if stored is not None:
-            stored.save()
-        entry = timeline.record(incident, kind=TimelineKind.NOTE, actor=actor, at=now, detail={
-            "text": text, "attachment": notes.detail_of(stored) if stored is not None else None})
-        if stored is not None:
-            stored.entry = entry
-            stored.save(update_fields=["entry"])
-    except BaseException:
-        if stored is not None:
-            stored.file.delete(save=False)
-        raise
-    return entry
 
 
 PAGE_ACTIONS = ("acknowledge", "check_in", "escalate", "propose_plan", "approve_plan", "reject_plan",

@@ -72,8 +72,9 @@ def test_an_announcement_by_hand_is_on_the_incidents_timeline_with_who_made_it(o
     announcement = services.announce(incident, author=office, text_zh="请各部门注意")
     [entry] = incident.timeline.filter(kind=TimelineKind.ANNOUNCED)
     assert entry.actor == office
+    # Both texts are kept, so each reader gets the announcement in their language (issue 14).
     assert entry.detail == {"announcement": announcement.pk, "level": "yellow", "automatic": False,
-                            "text": "请各部门注意"}
+                            "text": "请各部门注意", "text_zh": "请各部门注意", "text_en": ""}
 
 
 def test_only_the_office_or_leadership_announce(office, business, make_person):
