@@ -6,16 +6,16 @@ carrying every problem found, each prefixed with its path in the file
 a file in one pass. Nothing here touches the database.
 """
 
-import json
 import re
-from collections.abc import Collection, Iterable
 from datetime import timedelta
 from typing import Any
 
-import yaml
-
 from .conditions import CONDITION_FIELDS, OPERATORS
-from .durations import parse_duration
+from .reading import Checker, PlanFileError, kind_of, parse_text
+
+# Read from here by the loader and the command, with the format's checks.
+__all__ = ["AUTHORITIES", "CATEGORY_KEYS", "FORMAT", "LEVEL_DEFAULTS", "LEVEL_RANKS", "PlanFileError", "check_document",
+           "parse_text"]
 
 FORMAT = 1
 LEVEL_RANKS = {"blue": 4, "yellow": 3, "orange": 2, "red": 1}
@@ -52,124 +52,9 @@ _KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
-class PlanFileError(Exception):
-    def __init__(self, errors: Iterable[str]) -> None:
-        super().__init__("\n".join(errors))
-        self.errors = list(errors)
-
-
-class _DuplicateKey(Exception):
-    pass
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """A safe loader that refuses a key repeated in one mapping (YAML lets the last win silently)."""
-
-
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-    seen: dict[Any, int] = {}
-    for key_node, _value in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            line = key_node.start_mark.line + 1
-            raise _DuplicateKey(f"line {line}: duplicate key {key!r} (first at line {seen[key]})")
-        seen[key] = key_node.start_mark.line + 1
-    return loader.construct_mapping(node, deep=deep)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _DuplicateKey(f"duplicate key {key!r}")
-        result[key] = value
-    return result
-
-
-def parse_text(text: str) -> Any:
-    """YAML or JSON text → Python data, or PlanFileError naming where it broke."""
-    try:
-        if text.lstrip().startswith("{"):
-            return json.loads(text, object_pairs_hook=_json_pairs)
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
-    except _DuplicateKey as exc:
-        raise PlanFileError([f"(file): {exc}"]) from None
-    except json.JSONDecodeError as exc:
-        raise PlanFileError([f"(file): not valid JSON: {exc}"]) from None
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise PlanFileError([f"(file): not valid YAML{at}: {problem}"]) from None
-
-
-class _Checker:
-    """Walks the document once, collecting every error with its path."""
-
-    def __init__(self) -> None:
-        self.errors: list[str] = []
-
-    def error(self, path: str, message: str) -> None:
-        self.errors.append(f"{path}: {message}")
-
-    def mapping(self, value: Any, path: str, required: Collection[str],
-                optional: Collection[str] = ()) -> dict[Any, Any] | None:
-        if not isinstance(value, dict):
-            self.error(path, f"must be a mapping, not {_kind(value)}")
-            return None
-        for key in value:
-            if key not in required and key not in optional:
-                allowed = ", ".join(list(required) + list(optional))
-                self.error(f"{path}.{key}" if path else str(key), f"unknown key (allowed: {allowed})")
-        for key in required:
-            if key not in value:
-                self.error(f"{path}.{key}" if path else key, "is required")
-        return value
-
-    def text(self, value: Any, path: str) -> dict[str, str] | None:
-        """A bilingual text {en, zh}, both non-empty strings."""
-        mapping = self.mapping(value, path, ("en", "zh"))
-        if mapping is None:
-            return None
-        ok = True
-        for lang in ("en", "zh"):
-            if lang in mapping and (not isinstance(mapping[lang], str) or not mapping[lang].strip()):
-                self.error(f"{path}.{lang}", "must be a non-empty text")
-                ok = False
-        if ok and "en" in mapping and "zh" in mapping:
-            return {"en": mapping["en"].strip(), "zh": mapping["zh"].strip()}
-        return None
-
-    def list(self, value: Any, path: str) -> list[Any]:
-        if not isinstance(value, list):
-            self.error(path, f"must be a list, not {_kind(value)}")
-            return []
-        return value
-
-    def role_ref(self, value: Any, path: str, roles: Collection[str]) -> str | None:
-        if not isinstance(value, str) or value not in roles:
-            self.error(path, f"unknown role {value!r} (declared roles: {', '.join(roles) or 'none'})")
-            return None
-        return value
-
-    def duration(self, value: Any, path: str) -> timedelta | None:
-        try:
-            return parse_duration(value)
-        except ValueError as exc:
-            self.error(path, str(exc))
-            return None
-
-
-def _kind(value: object) -> str:
-    return {dict: "a mapping", list: "a list", str: "a text", type(None): "nothing"}.get(type(value), type(value).__name__)
-
-
 def check_document(data: Any) -> dict[str, Any]:
     """Return the normalised document, or raise PlanFileError listing every problem."""
-    c = _Checker()
+    c = Checker()
     doc = c.mapping(data, "", ("format", "name", "roles", "levels", "categories"))
     if doc is None:
         raise PlanFileError(c.errors)
@@ -188,7 +73,7 @@ def check_document(data: Any) -> dict[str, Any]:
     return clean
 
 
-def _check_roles(c: _Checker, value: Any) -> dict[str, dict[str, Any]]:
+def _check_roles(c: Checker, value: Any) -> dict[str, dict[str, Any]]:
     roles: dict[str, dict[str, Any]] = {}
     items = c.list(value, "roles")
     for index, item in enumerate(items):
@@ -220,7 +105,7 @@ def _check_roles(c: _Checker, value: Any) -> dict[str, dict[str, Any]]:
     return roles
 
 
-def _check_authority(c: _Checker, value: Any, path: str) -> list[str]:
+def _check_authority(c: Checker, value: Any, path: str) -> list[str]:
     granted: list[str] = []
     for index, name in enumerate(c.list(value, path)):
         if name not in AUTHORITIES:
@@ -232,7 +117,7 @@ def _check_authority(c: _Checker, value: Any, path: str) -> list[str]:
     return granted
 
 
-def _check_no_cycle(c: _Checker, roles: dict[str, dict[str, Any]]) -> None:
+def _check_no_cycle(c: Checker, roles: dict[str, dict[str, Any]]) -> None:
     for start in roles:
         seen = [start]
         current = roles[start].get("reports_to")
@@ -246,7 +131,7 @@ def _check_no_cycle(c: _Checker, roles: dict[str, dict[str, Any]]) -> None:
             current = roles[current].get("reports_to")
 
 
-def _check_levels(c: _Checker, value: Any) -> dict[str, dict[str, Any]]:
+def _check_levels(c: Checker, value: Any) -> dict[str, dict[str, Any]]:
     levels: dict[str, dict[str, Any]] = {}
     for index, item in enumerate(c.list(value, "levels")):
         key = item.get("key") if isinstance(item, dict) else None
@@ -280,14 +165,14 @@ def _check_levels(c: _Checker, value: Any) -> dict[str, dict[str, Any]]:
     return dict(sorted(levels.items(), key=lambda pair: -pair[1]["rank"]))
 
 
-def _flag(c: _Checker, value: Any, path: str) -> bool:
+def _flag(c: Checker, value: Any, path: str) -> bool:
     if not isinstance(value, bool):
         c.error(path, f"must be true or false, not {value!r}")
         return False
     return value
 
 
-def _check_repeat(c: _Checker, value: Any, path: str) -> dict[str, Any] | None:
+def _check_repeat(c: Checker, value: Any, path: str) -> dict[str, Any] | None:
     repeat = c.mapping(value, path, ("every", "times"))
     if repeat is None:
         return None
@@ -304,7 +189,7 @@ def _check_repeat(c: _Checker, value: Any, path: str) -> dict[str, Any] | None:
     return {"every": every, "times": times}
 
 
-def _check_categories(c: _Checker, value: Any, roles: dict[str, dict[str, Any]],
+def _check_categories(c: Checker, value: Any, roles: dict[str, dict[str, Any]],
                       levels: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     categories: dict[str, dict[str, Any]] = {}
     for index, item in enumerate(c.list(value, "categories")):
@@ -328,13 +213,13 @@ def _check_categories(c: _Checker, value: Any, roles: dict[str, dict[str, Any]],
     return [categories[key] for key in CATEGORY_KEYS if key in categories]
 
 
-def _check_responses(c: _Checker, value: Any, path: str, roles: dict[str, dict[str, Any]],
+def _check_responses(c: Checker, value: Any, path: str, roles: dict[str, dict[str, Any]],
                      levels: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any] | None]:
     responses: dict[str, dict[str, Any] | None] = {}
     if value is None:
         return responses
     if not isinstance(value, dict):
-        c.error(path, f"must be a mapping from level key to response, not {_kind(value)}")
+        c.error(path, f"must be a mapping from level key to response, not {kind_of(value)}")
         return responses
     for level_key, cell in value.items():
         if level_key not in LEVEL_RANKS:
@@ -347,7 +232,7 @@ def _check_responses(c: _Checker, value: Any, path: str, roles: dict[str, dict[s
     return {key: responses[key] for key in LEVEL_RANKS if key in responses}
 
 
-def _check_cell(c: _Checker, value: Any, path: str, level_key: str, roles: dict[str, dict[str, Any]],
+def _check_cell(c: Checker, value: Any, path: str, level_key: str, roles: dict[str, dict[str, Any]],
                 levels: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
     cell = c.mapping(value, path, ("criteria", "notify", "report", "on_site", "approval", "steps"),
                      ("escalate", "stability"))
@@ -404,7 +289,7 @@ def _check_cell(c: _Checker, value: Any, path: str, level_key: str, roles: dict[
     return clean
 
 
-def _check_stability(c: _Checker, value: Any, path: str, roles: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+def _check_stability(c: Checker, value: Any, path: str, roles: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
     """Plan 4.2.2: after recovery, ``by`` watches the system for ``watch`` and confirms it stable before resolving."""
     rule = c.mapping(value, path, ("by", "watch"))
     if rule is None:
@@ -416,7 +301,7 @@ def _check_stability(c: _Checker, value: Any, path: str, roles: dict[str, dict[s
     return {"by": by, "watch": watch}
 
 
-def _check_escalation(c: _Checker, value: Any, path: str, level_key: str) -> dict[str, Any] | None:
+def _check_escalation(c: Checker, value: Any, path: str, level_key: str) -> dict[str, Any] | None:
     rule = c.mapping(value, path, ("to", "after"), ("when",))
     if rule is None:
         return None
@@ -434,9 +319,9 @@ def _check_escalation(c: _Checker, value: Any, path: str, level_key: str) -> dic
     return clean
 
 
-def _check_condition(c: _Checker, value: Any, path: str) -> dict[str, Any] | None:
+def _check_condition(c: Checker, value: Any, path: str) -> dict[str, Any] | None:
     if not isinstance(value, dict):
-        c.error(path, f"must be a mapping like {{field: affected_branch_ratio, gt: 0.5}}, not {_kind(value)}")
+        c.error(path, f"must be a mapping like {{field: affected_branch_ratio, gt: 0.5}}, not {kind_of(value)}")
         return None
     field = value.get("field")
     if "field" not in value:
