@@ -169,7 +169,8 @@ from plan.tests.documents import fast_plan_text
 
 load_plan_text(fast_plan_text(seconds_per_hour={seconds_per_hour}), source="faults")
 _integration, alert_token = integration_create(name="prometheus", kind="alertmanager", default_category="equipment",
-                                               default_level="yellow", rate_limit_per_minute=100000)
+                                               default_level="yellow", rate_limit_per_minute=100000,
+                                               storm={{"storm_threshold": 0}})  # one incident per alert, to count
 ChannelConfig.objects.create(name="office robot", kind="webhook", url="{hook_url}", secret="{secret}",
                              role_key="office")
 officer = Person.objects.create_user(username="duty-officer", password="pw-for-tests-only", email="")
