@@ -4,7 +4,6 @@ Views read through ``selectors`` and write through ``services`` (incidents and
 dashboard); they hold no rules of their own.
 """
 
-from functools import wraps
 
 from django.contrib import messages
 from django.core.cache import cache
@@ -27,28 +26,11 @@ from incidents import services as incident_services
 from incidents import views as incident_views
 from incidents.models import Incident, PlanStatus, ResponsePlan, Source
 from incidents.action_views import render_decision_confirm
-from people.access import may_read_incidents, reader_required
+from people.access import poll_reader_required, reader_required
 
 from . import rows, selectors
 
 FRAGMENT_CACHE_SECONDS = 30
-
-
-def _fragment_login_required(view):
-    """A poll from a page whose session expired gets 401, not the login page's HTML; the script reloads.
-
-    A signed-in account that may not read incidents (people/access.py) gets 403.
-    """
-
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return HttpResponse(status=401)
-        if not may_read_incidents(request.user):
-            return HttpResponse(status=403)
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _dashboard_context(request, filters, choices=None):
@@ -116,7 +98,7 @@ def _fragment_etag(request):
     return request.dashboard_etag
 
 
-@_fragment_login_required
+@poll_reader_required
 @require_GET
 @condition(etag_func=_fragment_etag)
 def fragment(request):

@@ -213,6 +213,8 @@ def check_in(incident: Incident, *, actor: "Person") -> Incident:
         "deadlines_met": [{"role": d.role_key, "due_at": d.due_at.isoformat(),
                            "early_seconds": round((d.due_at - now).total_seconds(), 1)} for d in met],
     })
+    # On site says more than "I have read this": nobody keeps repeating "be on site" to whoever is there.
+    confirm_read_about(incident.pk, person=actor)
     return incident
 
 

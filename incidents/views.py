@@ -7,7 +7,6 @@ the page, never a 500.
 
 import hashlib
 from dataclasses import dataclass, field
-from functools import wraps
 from datetime import timedelta
 
 from django.conf import settings
@@ -15,7 +14,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, IntegerField, Max, Prefetch, Q, Value, When
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -30,7 +28,7 @@ from escalation.models import Deadline, Kind
 from escalation.services import cell_of, planned_response
 from notifications.models import Ask, Notification
 from notifications.recipients import shifts_on_duty
-from people.access import may_read_incidents, reader_required
+from people.access import poll_reader_required, reader_required
 from people.models import RoleAssignment
 from plan.models import Category, Level, PlanVersion, Cell
 from plan.services import cells
@@ -353,18 +351,7 @@ def _rows_etag(request):
     return hashlib.sha1("|".join(str(part) for part in parts).encode()).hexdigest()[:20]
 
 
-def _poll_reader_required(view):
-    """A poll from a page whose session expired gets 401 (the script reloads), a non-reader 403; never HTML."""
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return HttpResponse(status=401)
-        if not may_read_incidents(request.user):
-            return HttpResponse(status=403)
-        return view(request, *args, **kwargs)
-    return wraps(view)(wrapped)
-
-
-@_poll_reader_required
+@poll_reader_required
 @require_GET
 @condition(etag_func=_rows_etag)
 def incident_rows(request):

@@ -49,6 +49,21 @@ def reader_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
     return login_required(wrapped)
 
 
+def poll_reader_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """``reader_required`` for what a page's script polls: 401 when the session expired (the script reloads
+    the page, which then asks to sign in), 403 for an account that may not read; never the login page's HTML."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return HttpResponse(status=401)
+        if not may_read_incidents(request.user):
+            return HttpResponse(status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
 class ReadsIncidents(BasePermission):
     """The API's side of the rule; runs after authentication, so an anonymous caller still gets 401."""
 

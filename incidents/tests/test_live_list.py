@@ -121,6 +121,18 @@ def test_taking_the_incident_on_through_the_api_answers_the_takers_notifications
     assert not Notification.objects.filter(person=responder, incident=incident, acknowledged_at__isnull=True).exists()
 
 
+def test_checking_in_on_site_answers_the_persons_notifications_about_the_incident(
+        shipped_plan, make_person, api_client_for):
+    responder = make_person("ops_supervisor")
+    incident = _log("Savings host slow")
+    api = api_client_for(responder)
+    assert api.post(f"/api/v1/incidents/{incident.pk}/acknowledge/").status_code == 200
+    services.escalate(incident, level_key="orange", actor=make_person("office"), reason="spreading")
+    assert Notification.objects.filter(person=responder, incident=incident, acknowledged_at__isnull=True).exists()
+    assert api.post(f"/api/v1/incidents/{incident.pk}/check-in/").status_code == 200
+    assert not Notification.objects.filter(person=responder, incident=incident, acknowledged_at__isnull=True).exists()
+
+
 def test_the_incident_page_says_i_am_taking_this_on(shipped_plan, make_person):
     responder = make_person("ops_supervisor")
     incident = _log("Savings host slow")
