@@ -7,4 +7,12 @@ urlpatterns = [
     path("", include("alerts.api_urls")),
     path("", include("incidents.api_urls")),
     path("", include("notifications.api_urls")),
+    path("", include("reviews.api_urls")),
+    path("", include("improvements.api_urls")),
+    path("", include("external.api_urls")),
+    path("", include("assets.api_urls")),
+    path("", include("inspections.api_urls")),
+    path("", include("evidence.api_urls")),
+    path("", include("drills.api_urls")),
+    path("", include("reports.api_urls")),
 ]

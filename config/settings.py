@@ -63,10 +63,18 @@ INSTALLED_APPS = [
     "csp",
     "plan",
     "people",
+    "assets",
     "incidents",
     "escalation",
     "notifications",
     "alerts",
+    "reviews",
+    "improvements",
+    "external",
+    "inspections",
+    "evidence",
+    "drills",
+    "reports",
     "dashboard",
 ]
 

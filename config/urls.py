@@ -26,6 +26,14 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("", include("dashboard.urls")),
     path("", include("alerts.urls")),
+    path("", include("reviews.urls")),
+    path("", include("improvements.urls")),
+    path("", include("external.urls")),
+    path("", include("assets.urls")),
+    path("", include("inspections.urls")),
+    path("", include("evidence.urls")),
+    path("", include("drills.urls")),
+    path("", include("reports.urls")),
 ]
 
 # Under /api/ a URL no route matches, or a request Django cannot read, is answered in JSON like every API refusal.

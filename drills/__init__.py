@@ -1,0 +1,1 @@
+"""Drills scored against the plan, training records, readiness. Issue 18."""

@@ -1,0 +1,3 @@
+"""This app's routes under /api/v1/."""
+
+urlpatterns: list = []

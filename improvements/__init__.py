@@ -1,0 +1,1 @@
+"""Proposals to change the emergency plan, drawn from reviews. Issue 16."""

@@ -1,0 +1,1 @@
+"""Equipment inspection rounds (设备巡检). Issue 17."""

@@ -1,0 +1,1 @@
+"""Metrics, charts and the monthly leadership report. Issue 20."""
