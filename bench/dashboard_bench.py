@@ -102,9 +102,9 @@ def bulk_past_incidents(version, count, reporter):
              at + timedelta(hours=2), "fixed", "") for i, at in enumerate(opened)))
         cursor.execute(f"SELECT setval(pg_get_serial_sequence('{Incident._meta.db_table}', 'id'), %s)",
                        [first_id + count])
-        copy_rows(cursor, TimelineEntry._meta.db_table, ["incident_id", "at", "kind", "actor_label", "detail"], (
-            (first_id + i, at + timedelta(minutes=offset), kind, "Fenghuo", "{}")
-            for i, at in enumerate(opened) for offset, kind in ((0, "opened"), (0, "notified"), (120, "resolved"))))
+        copy_rows(cursor, TimelineEntry._meta.db_table,
+                  ["incident_id", "at", "kind", "actor_label", "detail", "prev_hash", "hash"],
+                  chained_past_timelines(first_id, opened))
         copy_rows(cursor, Deadline._meta.db_table, [
             "incident_id", "kind", "level_key", "role_key", "to_role_key", "started_at", "due_at", "state",
             "target_level_key", "condition_field", "condition_op", "acted_at", "note"], (
@@ -114,6 +114,23 @@ def bulk_past_incidents(version, count, reporter):
                 (first_id + i, "escalation", "yellow", "", "", at, at + timedelta(hours=2), "cancelled", "orange",
                  "", "", at + timedelta(minutes=110), "incident resolved"))))
         cursor.execute("ANALYZE")
+
+
+def chained_past_timelines(first_id, opened):
+    """Three timeline rows per past incident, each sealed into its incident's hash chain (incidents/chain.py)."""
+    import hashlib
+
+    from incidents import chain
+
+    for i, at in enumerate(opened):
+        previous = ""
+        for offset, kind in ((0, "opened"), (0, "notified"), (120, "resolved")):
+            when = at + timedelta(minutes=offset)
+            digest = hashlib.sha256(chain.canonical(
+                incident_id=first_id + i, kind=kind, at=when, actor_id=None, actor_label="Fenghuo", deadline_id=None,
+                detail={}, prev_hash=previous)).hexdigest()
+            yield first_id + i, when, kind, "Fenghuo", "{}", previous, digest
+            previous = digest
 
 
 def open_incidents(count, people, start_index=0):

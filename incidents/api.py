@@ -20,6 +20,7 @@ from .timeline_text import Names
 from .serializers import (
     DecisionSerializer,
     IncidentCreateSerializer,
+    IncidentDetailSerializer,
     IncidentSerializer,
     IncidentUpdateSerializer,
     LevelChangeSerializer,
@@ -69,7 +70,8 @@ def _input(request, serializer_class, **context):
 
 @extend_schema_view(
     list=extend_schema(summary="List incidents", description="Newest first, paginated."),
-    retrieve=extend_schema(summary="One incident, with its deadlines", responses=IncidentSerializer),
+    retrieve=extend_schema(summary="One incident, with its deadlines and whether its timeline's hash chain verifies",
+                           responses=IncidentDetailSerializer),
 )
 class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = IncidentSerializer
@@ -77,6 +79,9 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def get_queryset(self):
         return incidents_for_reading()
+
+    def get_serializer_class(self):
+        return IncidentDetailSerializer if self.action == "retrieve" else IncidentSerializer
 
     def _incident(self):
         """The incident the URL names (404 if none); the service locks and re-reads it."""

@@ -143,11 +143,21 @@ class TimelineKind(models.TextChoices):
 
 
 class TimelineEntryQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        _refuse_unsealed(objs)
+        return super().bulk_create(objs, *args, **kwargs)
+
     def update(self, **kwargs):
         raise PermissionError("timeline entries are append-only")
 
     def delete(self):
         raise PermissionError("timeline entries are append-only")
+
+
+def _refuse_unsealed(entries):
+    if any(not entry.hash for entry in entries):
+        raise PermissionError("timeline entries are written through incidents.timeline, which chains them")
 
 
 class TimelineEntry(models.Model):
@@ -163,6 +173,10 @@ class TimelineEntry(models.Model):
     # A deadline acts at most once: its timeline row is unique (escalation docs).
     deadline = models.OneToOneField("escalation.Deadline", null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="timeline_entry")
+    # The hash chain (incidents/chain.py): SHA-256 hex of this entry's content and of prev_hash, the
+    # hash of the incident's entry written before it ("" for its first).
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
 
     objects = TimelineEntryQuerySet.as_manager()
 
@@ -174,6 +188,7 @@ class TimelineEntry(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None and not self._state.adding:
             raise PermissionError("timeline entries are append-only")
+        _refuse_unsealed([self])
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from escalation.models import Deadline, State
 
+from . import chain
 from .models import AffectedSystem, Incident, PlanStatus, ResponsePlan, TimelineEntry
 from .faults import MAX_BRANCHES
 from .services import DETAIL_FIELDS
@@ -59,6 +60,31 @@ class IncidentSerializer(serializers.ModelSerializer):
             "plan_version", "reporter", "resolution_summary", "review_notes", "deadlines",
         ]
         read_only_fields = fields
+
+
+class ChainSerializer(serializers.Serializer):
+    """Whether the incident's timeline hash chain verifies (incidents/chain.py)."""
+
+    verified = serializers.BooleanField(help_text=gettext_lazy("Every entry's hash matches its content and the "
+                                                               "entry before it."))
+    entries = serializers.IntegerField()
+    last_hash = serializers.CharField(help_text=gettext_lazy("SHA-256 hex of the last entry; empty when none."))
+    first_broken_entry = serializers.IntegerField(allow_null=True, help_text=gettext_lazy(
+        "The id of the first entry that does not match; null when the chain verifies."))
+
+
+class IncidentDetailSerializer(IncidentSerializer):
+    """One incident: also whether its timeline's hash chain verifies, recomputed on every read."""
+
+    chain = serializers.SerializerMethodField()
+
+    class Meta(IncidentSerializer.Meta):
+        fields = [*IncidentSerializer.Meta.fields, "chain"]
+        read_only_fields = fields
+
+    @extend_schema_field(ChainSerializer)
+    def get_chain(self, incident):
+        return chain.verify(incident.pk).as_dict()
 
 
 class IncidentCreateSerializer(serializers.Serializer):
@@ -179,7 +205,7 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = TimelineEntry
-        fields = ["id", "at", "kind", "actor", "actor_text", "detail", "text"]
+        fields = ["id", "at", "kind", "actor", "actor_text", "detail", "text", "prev_hash", "hash"]
         read_only_fields = fields
 
     @extend_schema_field(serializers.CharField())

@@ -33,7 +33,7 @@ from people.models import RoleAssignment
 from plan.models import Category, Level, PlanVersion, Cell
 from plan.services import cells
 
-from . import notes, permissions, services, stability, states
+from . import chain, notes, permissions, services, stability, states
 from .filters import IncidentFilter
 from .forms import LogFaultForm
 from .models import Incident, PlanStatus, ResponsePlan, TimelineEntry
@@ -272,6 +272,7 @@ def incident_detail(request, pk):
         "note_attachment_max": notes.human_size(settings.FENGHUO_NOTE_ATTACHMENT_MAX_BYTES),
         "note_attachment_max_bytes": settings.FENGHUO_NOTE_ATTACHMENT_MAX_BYTES,
         "note_attachment_too_big": notes.too_big(),
+        "chain": chain.verify(incident.pk),  # the timeline's hash chain, recomputed on every view
     })
 
 

@@ -259,12 +259,12 @@ def test_the_list_costs_the_same_queries_for_one_incident_or_many(plan, coordina
 # --- one incident ---------------------------------------------------------------------------
 
 
-def test_one_incident_costs_four_queries(plan, coordinator, django_assert_num_queries):
+def test_one_incident_costs_five_queries(plan, coordinator, django_assert_num_queries):
     person, client = coordinator
     incident = open_incident(person, level="red")
     client.get(f"/api/v1/incidents/{incident.pk}/")
-    # token, the caller's roles, incident with plan rows, its deadlines
-    with django_assert_num_queries(4):
+    # token, the caller's roles, incident with plan rows, its deadlines, its timeline (the hash chain's check)
+    with django_assert_num_queries(5):
         body = client.get(f"/api/v1/incidents/{incident.pk}/").json()
     assert body["id"] == incident.pk and len(body["deadlines"]) >= 5
 

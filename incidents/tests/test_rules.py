@@ -448,7 +448,8 @@ def test_a_missed_on_site_deadline_costs_the_same_queries_however_many_people_ar
     for n in range(10):
         for role in ORANGE_ROLES:
             make_person(role, username=f"{role}-{n}")
-    assert miss_first_on_site_deadline() == few <= 16
+    # 16, and 2 for the timeline hash chain: its lock and the head it chains to (incidents/chain.py)
+    assert miss_first_on_site_deadline() == few <= 18
 
 
 def test_a_response_plan_is_due_30_minutes_after_it_is_proposed_when_the_plan_sets_no_approval_window(
