@@ -15,7 +15,6 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
-from core.schema import ErrorSerializer
 from incidents.models import Incident
 
 from .formats import FORMATS
@@ -38,12 +37,11 @@ class IncidentExport(APIView):
                     "timeline, deadlines met and missed, response plans and decisions, notifications sent and "
                     "confirmed, and the timeline hash chain's final hash. `X-Content-SHA256` carries the file's "
                     "SHA-256; `X-Evidence-Content-Digest` the content digest printed on its last page "
-                    "(docs/evidence.md).",
+                    "(docs/evidence.md). 400 names `format` when it is missing or not pdf or docx.",
         parameters=[OpenApiParameter("format", str, enum=list(FORMATS), required=True)],
         responses={
             (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The evidence pack."),
             (200, FORMATS["docx"]): OpenApiResponse(OpenApiTypes.BINARY, description="The evidence pack."),
-            400: OpenApiResponse(ErrorSerializer, description="`format` is missing or not pdf or docx."),
         },
     )
     def get(self, request, pk):

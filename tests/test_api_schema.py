@@ -17,6 +17,7 @@ CONTRACT_PATHS = {
     "/api/v1/incidents/{id}/review/": {"post"},
     "/api/v1/incidents/{id}/archive/": {"post"},
     "/api/v1/incidents/{id}/timeline/": {"get"},
+    "/api/v1/incidents/{id}/export": {"get"},
     "/api/v1/incidents/{id}/plans/": {"get", "post"},
     "/api/v1/plans/{id}/": {"get"},
     "/api/v1/plans/{id}/approve/": {"post"},
