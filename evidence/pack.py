@@ -33,7 +33,7 @@ from escalation.models import Deadline, State
 from incidents import chain
 from incidents.models import Incident, ResponsePlan, TimelineEntry
 from incidents.timeline_text import Names, actor_text, entry_text, human_duration
-from incidents.wording import deadline_kind, when
+from incidents.wording import colon, deadline_kind, when
 from notifications.models import Delivery, Notification
 
 from .formats import FORMATS
@@ -172,9 +172,11 @@ def facts_section(ctx: Context) -> list[Any]:
 
 
 def review_section(ctx: Context) -> list[Any]:
+    """The review as the incident's one text box holds it (the structured review replaces this section)."""
     blocks: list[Any] = [Heading(_("Review"))]
-    if ctx.incident.review_notes:
-        blocks.append(Paragraph(ctx.incident.review_notes))
+    notes = getattr(ctx.incident, "review_notes", "")  # the column goes with the structured review (issue 16)
+    if notes:
+        blocks.append(Paragraph(notes))
     else:
         blocks.append(Paragraph(_("No review has been recorded.")))
     return blocks
@@ -318,7 +320,7 @@ def build(incident: Incident, *, generated_by: str = "", at: datetime | None = N
     ctx = Context(incident)
     state = chain.verify(incident.pk)
     drill = _("[DRILL] ") if incident.is_drill else ""
-    title = f"{drill}{_('Evidence pack')}: #{incident.pk} {incident.title}"
+    title = f"{drill}{_('Evidence pack')}{colon()}#{incident.pk} {incident.title}"
     subtitle = _("%(level)s · %(category)s · opened %(opened)s (times in %(tz)s)") % {
         "level": incident.level.name, "category": incident.category.name, "opened": when(incident.opened_at),
         "tz": settings.TIME_ZONE}

@@ -71,7 +71,7 @@ def test_the_button_downloads_the_pack_in_chinese_on_a_phone(live_server, incide
             assert re.fullmatch(rf"fenghuo-incident-{incident.pk}-drill-evidence-zh-\d{{8}}-\d{{6}}\.pdf",
                                 download.suggested_filename)
             text = text_of(data)
-            assert "【演练】" in text and "证据包" in text and "柜员反映交易超时" in text and "时间线" in text
+            assert "【演练】证据包：#" in text and "证据包" in text and "柜员反映交易超时" in text and "时间线" in text
             header = phone.request.get(f"{base}/api/v1/incidents/{incident.pk}/export?format=pdf")
             assert header.headers["x-content-sha256"] == hashlib.sha256(header.body()).hexdigest()
         finally:
