@@ -7,6 +7,7 @@ from io import StringIO
 import pytest
 import yaml
 from django.core.management import call_command
+from django.utils import translation
 
 from core.errors import Refused
 from plan.models import Cell, PlanVersion, Role, VersionOrigin
@@ -42,7 +43,10 @@ def test_loadplan_without_by_still_names_the_shell_and_the_file(tmp_path):
     version = PlanVersion.objects.active()
     assert version.approved_by is None
     assert version.reason == f"loaded from the shell, file {path}"
-    assert version.get_origin_display() == "loaded from the shell"
+    with translation.override("en"):
+        assert version.get_origin_display() == "loaded from the shell"
+    with translation.override("zh-hans"):
+        assert version.get_origin_display() == "从命令行载入"
 
 
 def test_a_draft_is_stored_without_number_and_does_not_become_active(minimal_plan_version, make_person):
