@@ -165,7 +165,8 @@ def proposal_edit_cell(*, proposal: Proposal, person: "Person", category: str, l
         raise Refused(_("the plan has no cell %(category)s × %(level)s") % {"category": category, "level": level},
                       code="not_found", status_code=404)
     cell["steps"] = edit.steps
-    cell["notify"] = edit.notify
+    # A form posts its checkboxes in role order: roles that stay keep their place, so the diff shows no reordering.
+    cell["notify"] = [k for k in cell["notify"] if k in edit.notify] + [k for k in edit.notify if k not in cell["notify"]]
     cell["on_site"] = edit.on_site
     if edit.approval_by:
         cell["approval"] = {"by": edit.approval_by}

@@ -255,3 +255,22 @@ def test_the_draft_exports_as_a_file_loadplan_accepts(proposal, office):
     loaded = load_plan_text(text)
 
     assert yaml.safe_load(export_version(loaded)) == yaml.safe_load(text)
+
+
+def test_a_cell_form_that_keeps_the_same_roles_shows_no_change_of_order(proposal, office):
+    services.proposal_edit_cell(proposal=proposal, person=office, category="system", level="orange",
+                                edit=an_edit(notify=["office", "tech_group"], steps=[{"en": "Look", "zh": "查看"}],
+                                             on_site=[], approval_by="leadership", approval_within=""))
+    services.proposal_edit_cell(proposal=proposal, person=office, category="system", level="orange",
+                                edit=an_edit(notify=["tech_group", "office"], steps=[{"en": "Look", "zh": "查看"}],
+                                             on_site=[], approval_by="leadership", approval_within=""))
+
+    [cell] = services.proposal_diff(proposal).cells
+    assert [c for c in cell.changes if c.field == "notify"] == [
+        services_change("notify", ["tech_group"], ["tech_group", "office"])]
+
+
+def services_change(field, old, new):
+    from plan.diff import Change
+
+    return Change(field, old, new)
