@@ -274,3 +274,35 @@ def services_change(field, old, new):
     from plan.diff import Change
 
     return Change(field, old, new)
+
+
+def test_a_proposal_cannot_be_linked_to_an_archived_incident(minimal_plan_version, office, open_incident):
+    from incidents.models import Incident
+    from incidents.states import Status
+
+    incident = open_incident()
+    Incident.objects.filter(pk=incident.pk).update(status=Status.ARCHIVED, resolved_at=incident.opened_at)
+    incident.refresh_from_db()
+
+    with pytest.raises(Refused) as caught:
+        services.proposal_create(person=office, reason="Too late", incident=incident)
+
+    assert caught.value.status_code == 409 and caught.value.code == "archived"
+    assert not Proposal.objects.exists()
+
+
+def test_deciding_after_the_incident_was_archived_writes_nothing_to_its_closed_record(minimal_plan_version, office,
+                                                                                      open_incident):
+    from incidents.models import Incident
+    from incidents.states import Status
+
+    incident = open_incident()
+    proposal = services.proposal_create(person=office, reason="From the review", incident=incident)
+    services.proposal_submit(proposal=proposal, person=office)
+    Incident.objects.filter(pk=incident.pk).update(status=Status.ARCHIVED, resolved_at=incident.opened_at)
+    entries = incident.timeline.count()
+
+    services.proposal_approve(proposal=proposal, person=office)
+
+    assert incident.timeline.count() == entries
+    assert PlanVersion.objects.active().pk == proposal.draft_id
