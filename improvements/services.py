@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,6 +25,7 @@ from incidents import guard, permissions, timeline
 from incidents.models import Incident, TimelineKind
 from incidents.states import Status
 from plan.diff import PlanDiff, diff_documents
+from plan.document import check_document
 from plan.models import PlanVersion
 from plan.services import (check_text, export_version, plan_draft_activate, plan_draft_store, roles_with,
                            version_document)
@@ -80,10 +80,6 @@ def _refuse_state(reason: str | None) -> None:
 
 
 # --- writes -------------------------------------------------------------------------------------------
-
-
-def as_text(document: dict[str, Any]) -> str:
-    return yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
 
 
 @transaction.atomic
@@ -176,7 +172,8 @@ def proposal_edit_cell(*, proposal: Proposal, person: "Person", category: str, l
         cell["approval"] = None
     if cell.get("escalate"):
         cell["escalate"]["after"] = edit.escalate_after
-    plan_draft_store(document=check_text(as_text(document)), proposed_by=proposal.proposed_by,
+    # The document is plan data already (what a file parses to): the loader's own check, without a YAML round trip.
+    plan_draft_store(document=check_document(document), proposed_by=proposal.proposed_by,
                      reason=proposal.reason, draft=proposal.draft)
     proposal.save(update_fields=["updated_at"])
     return proposal
