@@ -22,8 +22,8 @@ from .models import Proposal
 from .serializers import (DecisionSerializer, ProposalCreateSerializer, ProposalDetailSerializer, ProposalSerializer,
                           ProposalUpdateSerializer, diff_data)
 
+# 400 is core.schema's (field errors, e.g. {"plan": [every loader error]}, or one message).
 REFUSALS = {
-    400: OpenApiResponse(ErrorSerializer, description="Bad input; a draft that fails the plan check lists every error."),
     403: OpenApiResponse(ErrorSerializer, description="The caller's roles may not do this."),
     409: OpenApiResponse(ErrorSerializer, description="Not allowed in the proposal's current state."),
 }

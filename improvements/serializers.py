@@ -12,14 +12,16 @@ from plan.services import export_version
 
 from .models import Proposal
 
-# A whole plan is a few hundred lines of YAML; this bounds what one field may carry.
-MAX_PLAN_TEXT = 512 * 1024
+# The shipped plan is about 40,000 characters. Bounded so that the largest valid body, even form-encoded
+# (12 bytes for a 4-byte character), stays under the body limit: too long is a 400 naming the field, not a 413.
+MAX_PLAN_TEXT = 180_000
+MAX_REASON = 5000
 
 
 class ProposalSerializer(serializers.ModelSerializer):
-    incident = serializers.PrimaryKeyRelatedField(read_only=True)
-    proposed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    incident = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    proposed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     draft_version = serializers.IntegerField(source="draft_id", read_only=True)
     based_on = serializers.SerializerMethodField()
     version_number = serializers.SerializerMethodField(help_text="the number the draft got when it was approved")
@@ -50,7 +52,7 @@ class ProposalDetailSerializer(ProposalSerializer):
 
 
 class ProposalCreateSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=10000, help_text=_("why the plan should change"))
+    reason = serializers.CharField(max_length=MAX_REASON, help_text=_("why the plan should change"))
     incident = serializers.PrimaryKeyRelatedField(queryset=Incident.objects.all(), required=False, allow_null=True,
                                                   help_text=_("the incident whose review prompted the change"))
     plan = serializers.CharField(required=False, max_length=MAX_PLAN_TEXT, trim_whitespace=False,
@@ -58,7 +60,7 @@ class ProposalCreateSerializer(serializers.Serializer):
 
 
 class ProposalUpdateSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, max_length=10000)
+    reason = serializers.CharField(required=False, max_length=MAX_REASON)
     plan = serializers.CharField(required=False, max_length=MAX_PLAN_TEXT, trim_whitespace=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -68,7 +70,7 @@ class ProposalUpdateSerializer(serializers.Serializer):
 
 
 class DecisionSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=MAX_REASON)
 
 
 def diff_data(diff: PlanDiff, *, compared_with: int | None) -> dict[str, Any]:
