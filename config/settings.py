@@ -243,13 +243,22 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
 FENGHUO_QUEUE_PREFIX = os.environ.get("FENGHUO_QUEUE_PREFIX", "fenghuo")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 ESCALATION_SWEEP_SECONDS = float(os.environ.get("ESCALATION_SWEEP_SECONDS", "1"))
+# Deadlines due within ESCALATION_ETA_HORIZON_SECONDS also get an ETA task (kept far below the broker's one-hour
+# visibility timeout); beat arms those entering it every ESCALATION_ARM_SECONDS. Only tests shorten them.
+ESCALATION_ETA_HORIZON_SECONDS = float(os.environ.get("ESCALATION_ETA_HORIZON_SECONDS", "300"))
+ESCALATION_ARM_SECONDS = float(os.environ.get("ESCALATION_ARM_SECONDS", "60"))
+# How often beat sends the notification sweeps: deliveries due (retries included), unanswered follow-ups.
+NOTIFICATIONS_DELIVER_SECONDS = float(os.environ.get("NOTIFICATIONS_DELIVER_SECONDS", "5"))
+NOTIFICATIONS_FOLLOW_UP_SECONDS = float(os.environ.get("NOTIFICATIONS_FOLLOW_UP_SECONDS", "30"))
+# Several beats may run at once (docker-compose.multinode.yml: one per host): every task they send is a sweep
+# that locks the rows it acts on, so a second beat doubles cheap queries, never an effect (docs/deployment.md).
 CELERY_BEAT_SCHEDULE = {
     "sweep-due-deadlines": {"task": "escalation.sweep_due_deadlines", "schedule": ESCALATION_SWEEP_SECONDS},
-    "arm-near-deadlines": {"task": "escalation.arm_near_deadlines", "schedule": 60.0},
-    "deliver-notifications": {"task": "notifications.deliver_pending", "schedule": 5.0},
+    "arm-near-deadlines": {"task": "escalation.arm_near_deadlines", "schedule": ESCALATION_ARM_SECONDS},
+    "deliver-notifications": {"task": "notifications.deliver_pending", "schedule": NOTIFICATIONS_DELIVER_SECONDS},
     # Safety net for alerts whose after-commit nudge was lost (alerts/lanes.py).
     "sweep-unprocessed-alerts": {"task": "alerts.sweep_pending", "schedule": 2.0},
-    "follow-up-notifications": {"task": "notifications.follow_up", "schedule": 30.0},
+    "follow-up-notifications": {"task": "notifications.follow_up", "schedule": NOTIFICATIONS_FOLLOW_UP_SECONDS},
     # Beat stamps "beat" when it sends this, a worker stamps "worker" when it runs it (/readyz).
     "heartbeat": {"task": "escalation.heartbeat", "schedule": float(os.environ.get("HEARTBEAT_SECONDS", "10"))},
 }

@@ -132,9 +132,10 @@ class CeleryProcesses:
             self.wait_for_log(name, b" ready.")
         return proc
 
-    def start_beat(self):
-        return self._start("beat", ["beat", "-l", "info", "--schedule", str(self.workdir / "beat-schedule"),
-                                    "--pidfile", str(self.workdir / "beat.pid")])
+    def start_beat(self, name="beat"):
+        # Each beat keeps its own schedule file and pid file, as on its own host.
+        return self._start(name, ["beat", "-l", "info", "--schedule", str(self.workdir / f"{name}-schedule"),
+                                  "--pidfile", str(self.workdir / f"{name}.pid")])
 
     def log_text(self, name):
         return (self.workdir / f"{name}.log").read_bytes()
