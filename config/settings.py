@@ -189,8 +189,33 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # Uploaded files (note attachments) are served only through the views that check who may read them
 # (incidents/notes.py), never as a public URL: no MEDIA_URL route exists.
 MEDIA_ROOT = VAR_DIR / "media"
+# Uploads and generated documents go through Django's storage API (default_storage, FileField): on one host a
+# folder; on several, one S3-compatible bucket every web and worker node shares (MinIO, Ceph, a cloud's), via
+# django-storages. FENGHUO_S3_BUCKET switches it on; the keys fall back to the AWS_* variables boto3 reads
+# itself (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, or an instance role). Objects stay private: every read
+# passes the views that check who may read it (docs/deployment.md, "Shared storage").
+FENGHUO_S3_BUCKET = os.environ.get("FENGHUO_S3_BUCKET", "")
+if FENGHUO_S3_BUCKET:
+    _default_storage = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": FENGHUO_S3_BUCKET,
+        "endpoint_url": os.environ.get("FENGHUO_S3_ENDPOINT_URL") or None,
+        "region_name": os.environ.get("FENGHUO_S3_REGION") or None,
+        "access_key": os.environ.get("FENGHUO_S3_ACCESS_KEY_ID") or None,
+        "secret_key": os.environ.get("FENGHUO_S3_SECRET_ACCESS_KEY") or None,
+        # A key prefix inside the bucket, so one bucket may hold several deployments.
+        "location": os.environ.get("FENGHUO_S3_PREFIX", ""),
+        "default_acl": None,
+        "querystring_auth": True,
+        # Fenghuo names every object itself (a uuid); never replace one silently.
+        "file_overwrite": False,
+        # MinIO and most on-premises servers want path-style addresses (host/bucket/key).
+        "addressing_style": os.environ.get("FENGHUO_S3_ADDRESSING_STYLE", "path"),
+        "signature_version": "s3v4",
+    }}
+else:
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 # Development serves straight from the finders so no collectstatic is needed.
