@@ -252,18 +252,23 @@ if os.environ.get("EMAIL_URL"):
         EMAIL_USE_TLS = _email.scheme.endswith("+tls")
 
 # Celery. Redis in production; kombu's filesystem transport when nothing is configured.
+# Redis with Sentinel: CELERY_BROKER_URL=sentinel://s1:26379/0;sentinel://s2:26379/0;sentinel://s3:26379/0 and
+# REDIS_SENTINEL_MASTER the name the Sentinels monitor; the broker, the cache and the coordination flags
+# (core/broker.py) all follow the master the Sentinels name (docs/deployment.md, "Redis with Sentinel").
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+REDIS_SENTINEL_MASTER = os.environ.get("REDIS_SENTINEL_MASTER", "fenghuo")
 _BROKER_DIR = VAR_DIR / "broker"
-CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {
+if CELERY_BROKER_URL.startswith("filesystem"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_BROKER_DIR),
         "data_folder_out": str(_BROKER_DIR),
         "processed_folder": str(_BROKER_DIR),
         "control_folder": str(_BROKER_DIR / "control"),
     }
-    if CELERY_BROKER_URL.startswith("filesystem")
-    else {"visibility_timeout": 3600}
-)
+elif CELERY_BROKER_URL.startswith("sentinel://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "master_name": REDIS_SENTINEL_MASTER}
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 # Tests and shared Redis servers give each deployment its own queue names.
 FENGHUO_QUEUE_PREFIX = os.environ.get("FENGHUO_QUEUE_PREFIX", "fenghuo")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -322,15 +327,22 @@ LIVE_POLL_SECONDS = 10
 NOTIFICATIONS_KICK_ON_COMMIT = env_bool("NOTIFICATIONS_KICK_ON_COMMIT", True)
 
 def _cache_location(broker_url):
-    """The broker's Redis server, on the next database number: cache.clear() must never flush the queues."""
-    parts = urlsplit(broker_url)
-    db = int(parts.path.strip("/") or 0)
-    return urlunsplit(parts._replace(path=f"/{(db + 1) % 16}"))
+    """The broker's Redis server, on the next database number: cache.clear() must never flush the queues.
+
+    For sentinel:// URLs, each Sentinel's address with the next database number (the master they name).
+    """
+    located = []
+    for address in broker_url.replace(",", ";").split(";"):
+        parts = urlsplit(address)
+        db = int(parts.path.strip("/") or 0)
+        located.append(urlunsplit(parts._replace(path=f"/{(db + 1) % 16}")))
+    return ";".join(located)
 
 
 # Throttle counters (and the dashboard's short cache) are shared by every web process through Redis;
-# the embedded default keeps them in each process's memory. CACHE_URL overrides (redis://host:6379/N).
-if os.environ.get("CACHE_URL") or CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+# the embedded default keeps them in each process's memory. CACHE_URL overrides (redis://host:6379/N, or
+# sentinel://s1:26379/N;sentinel://s2:26379/N for the master REDIS_SENTINEL_MASTER).
+if os.environ.get("CACHE_URL") or CELERY_BROKER_URL.startswith(("redis://", "rediss://", "sentinel://")):
     CACHES = {"default": {
         # Django's RedisCache, except that Redis being down is a cache miss, not a 500 (config/cache.py).
         "BACKEND": "config.cache.ForgivingRedisCache",
