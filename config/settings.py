@@ -126,8 +126,31 @@ TEMPLATES = [
     },
 ]
 
+def _database_config(url, **kwargs):
+    """dj_database_url.parse, plus libpq's several hosts: postgres://user@db1:5432,db2:5432/fenghuo.
+
+    With ``?target_session_attrs=read-write`` libpq tries each host in turn and keeps the one that accepts
+    writes, so after a failover (Patroni, a managed service) new connections reach the promoted server;
+    until one is promoted, requests are answered 503 with Retry-After (config/middleware.py). Django passes
+    HOST and PORT to libpq as they are, comma-separated lists included.
+    """
+    scheme, sep, rest = url.partition("://")
+    netloc = rest.split("/", 1)[0]
+    hosts = netloc.rpartition("@")[2]
+    if not sep or "," not in hosts:
+        return dj_database_url.parse(url, **kwargs)
+    names, ports = [], []
+    for host in hosts.split(","):
+        name, _colon, port = host.partition(":")  # host names or IPv4 addresses
+        names.append(name)
+        ports.append(port or "5432")
+    config = dj_database_url.parse(url.replace(hosts, names[0], 1), **kwargs)
+    config.update(HOST=",".join(names), PORT=",".join(ports))
+    return config
+
+
 DATABASES = {
-    "default": dj_database_url.parse(
+    "default": _database_config(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'fenghuo.sqlite3'}"),
         # Persistent connections are what keep the API fast (see docs); the
         # health check drops a connection PostgreSQL closed under us.

@@ -120,7 +120,7 @@ class PrivatePostgres:
             self.run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8")
         else:
             self.run("pg_basebackup", "-h", "127.0.0.1", "-p", str(standby_of.port), "-U", "postgres",
-                     "-D", str(self.data), "-R", "-X", "stream", "--no-sync")
+                     "-D", str(self.data), "-R", "-X", "stream", "--no-sync", "-c", "fast")
 
     def run(self, tool, *args, timeout=120):
         result = subprocess.run([*self.as_user, str(self.bin / tool), *args], capture_output=True, text=True,
@@ -132,9 +132,10 @@ class PrivatePostgres:
     def url(self, database="postgres"):
         return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
 
-    def start(self):
+    def start(self, *, synchronous_commit="off"):
+        # synchronous_commit "on" lets a primary wait for its standby (synchronous_standby_names, set later).
         options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off")
+                   f"-c synchronous_commit={synchronous_commit} -c full_page_writes=off")
         self.run("pg_ctl", "-D", str(self.data), "-l", str(self.dir / "postgres.log"), "-o", options, "-w",
                  "-t", "60", "start")
 
