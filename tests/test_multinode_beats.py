@@ -3,7 +3,7 @@
 Two hosts each run a worker and a beat (docker-compose.multinode.yml), against one private PostgreSQL and
 one private Redis. The arming horizon is shortened by its setting (2 s instead of 5 min) and the sweep
 slowed to every 30 s, so the deadlines, all due beyond the horizon when created, act on time only if a beat
-armed them with an ETA task; the plan's levels repeat unanswered messages every 2 s, and the office's robot
+armed them with an ETA task; unanswered messages are repeated every second, and the office's robot
 answers 500 now and then, so follow-ups and retries run all along. What must hold, whatever each beat sends:
 every deadline acts once, every repeat and every unanswered-escalation is written once, every delivery
 reaches its receiver once, and after one beat is SIGKILLed everything still happens.
@@ -54,7 +54,7 @@ def deployment(tmp_path_factory):
                        "NOTIFICATIONS_DUTY_ACK_WAIT_SECONDS": "2",
                        "EMAIL_URL": f"smtp://127.0.0.1:{smtp.port}"})
         deployment.create_database(postgres.url(), "fenghuo_beats")
-        deployment.prepare(seconds_per_hour=SECONDS_PER_HOUR, repeat_every=2, repeat_times=REPEAT_TIMES,
+        deployment.prepare(seconds_per_hour=SECONDS_PER_HOUR, repeat_every=1, repeat_times=REPEAT_TIMES,
                            hook_url=f"{hook.base}/hook", secret=SECRET)
         deployment.hook, deployment.mail = hook, mail
         for host in ("w1", "w2"):
