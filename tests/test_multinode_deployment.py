@@ -108,3 +108,11 @@ def test_wal_is_archived_for_point_in_time_recovery(services):
     command = command_of(services["postgres"])
     assert "archive_mode=on" in command and "archive_command=" in command
     assert any(v.endswith(":/archive") for v in services["postgres"]["volumes"])
+
+
+def test_every_setting_the_file_gives_is_one_the_settings_read(services):
+    from tests.test_settings_table import ENVIRONMENT_READ
+
+    read = set(ENVIRONMENT_READ.findall((ROOT / "config" / "settings.py").read_text(encoding="utf-8")))
+    given = set(services["web"]["environment"])
+    assert given - read == set(), "a misspelt name would be ignored silently"
