@@ -145,3 +145,20 @@ def test_a_person_without_a_role_reads_no_proposal(client, api_client_for, make_
     client.post(URL, {"reason": "x"}, format="json")
 
     assert api_client_for(make_person()).get(URL).status_code == 403
+
+
+def test_the_list_reads_in_a_fixed_number_of_queries(client, office, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from improvements import services
+
+    services.proposal_create(person=office, reason="one")
+    client.get(URL)  # the first request of a client also reads what it caches (its token, its roles)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(URL).status_code == 200
+    for n in range(4):
+        services.proposal_create(person=office, reason=f"more {n}")
+
+    with django_assert_num_queries(len(one)):
+        assert len(client.get(URL).json()["results"]) == 5

@@ -185,3 +185,17 @@ def test_unknown_cells_and_steps_are_404(browser, proposal):
     assert browser.get(f"/plan/proposals/{proposal.pk}/cells/system/purple/").status_code == 404
     assert browser.post(f"/plan/proposals/{proposal.pk}/explode/").status_code == 404
     assert browser.get("/plan/proposals/new/?incident=abc").status_code == 404
+
+
+def test_the_list_page_reads_in_a_fixed_number_of_queries(browser, proposal, office, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    browser.get("/plan/proposals/")  # the first request of a client also reads what it caches (its token, its roles)
+    with CaptureQueriesContext(connection) as one:
+        assert browser.get("/plan/proposals/").status_code == 200
+    for n in range(4):
+        services.proposal_create(person=office, reason=f"more {n}")
+
+    with django_assert_num_queries(len(one)):
+        assert browser.get("/plan/proposals/").content.decode().count("data-proposal-id=") == 5
