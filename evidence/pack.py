@@ -257,7 +257,7 @@ def approvals_section(ctx: Context) -> list[Any]:
     for number, plan in enumerate(plans, start=1):
         blocks.append(Facts([(label, value) for label, value in [
             (_("Response plan"), f"{number}"),
-            (_("Proposed"), " · ".join(p for p in (when(plan.proposed_at), _person(plan.proposed_by)) if p)),
+            (_("Proposed at and by"), " · ".join(p for p in (when(plan.proposed_at), _person(plan.proposed_by)) if p)),
             (_("To be decided by"), ctx.names.role(plan.approver_role_key) if plan.approver_role_key else ""),
             (_("Decision"), str(plan.get_status_display())),
             (_("Decided"), " · ".join(p for p in (when(plan.decided_at), _person(plan.decided_by)) if p)),

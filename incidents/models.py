@@ -140,6 +140,10 @@ class TimelineKind(models.TextChoices):
     STABILITY_CONFIRMED = "stability_confirmed", _("Stability confirmed")
     # A deadline that ended because the incident did (resolved, archived) or its level changed.
     DEADLINE_CANCELLED = "deadline_cancelled", _("Deadline cancelled")
+    # A proposal to change the emergency plan, prompted by this incident (improvements app, issue 16).
+    PLAN_CHANGE_PROPOSED = "plan_change_proposed", _("Plan change proposed")
+    PLAN_CHANGE_APPROVED = "plan_change_approved", _("Plan change approved")
+    PLAN_CHANGE_REJECTED = "plan_change_rejected", _("Plan change rejected")
 
 
 class TimelineEntryQuerySet(models.QuerySet):

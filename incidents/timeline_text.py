@@ -176,6 +176,22 @@ def _plan_decided(d: Mapping[str, Any], names: Names) -> list[Line]:
     return [(_("Comment"), d.get("comment") or "")]
 
 
+def _plan_change(d: Mapping[str, Any], names: Names) -> list[Line]:
+    """A proposal to change the emergency plan (improvements app): its number, why, what became of it."""
+    lines: list[Line] = []
+    if d.get("proposal"):
+        lines.append((_("Proposal"), f"#{d['proposal']}"))
+    if d.get("reason"):
+        lines.append((_("Why"), str(d["reason"])))
+    if isinstance(d.get("changes"), int):
+        lines.append((_("Fields changed"), str(d["changes"])))
+    if d.get("plan_version"):
+        lines.append((_("Active plan version"), str(d["plan_version"])))
+    if d.get("note"):
+        lines.append((_("Comment"), str(d["note"])))
+    return lines
+
+
 def _recovered(d: Mapping[str, Any], names: Names) -> list[Line]:
     if d.get("integration"):
         lines = [(_("Note"), _(ALL_RESOLVED) % {"name": d["integration"]})]
@@ -360,6 +376,9 @@ KINDS: dict[str, Callable[[Mapping[str, Any], Names], list[Line]]] = {
     "plan_proposed": _plan_proposed,
     "plan_approved": _plan_decided,
     "plan_rejected": _plan_decided,
+    "plan_change_proposed": _plan_change,
+    "plan_change_approved": _plan_change,
+    "plan_change_rejected": _plan_change,
     "implementing": _nothing,
     "recovered": _recovered,
     "stability_confirmed": _stability_confirmed,

@@ -50,7 +50,7 @@ def recreate_sqlite_triggers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("incidents", "0007_stability_and_cancelled_deadlines")]
+    dependencies = [("incidents", "0008_plan_change_timeline_kinds")]
     operations = [
         migrations.RunPython(migrations.RunPython.noop, recreate_sqlite_triggers),
         migrations.AddField(
