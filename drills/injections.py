@@ -7,6 +7,7 @@ deadline of kind ``drill_step``, due ``after / clock`` real seconds after the st
 """
 
 from collections.abc import Iterable, Mapping
+from datetime import timedelta
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -16,6 +17,8 @@ from plan.durations import parse_duration
 ESCALATE = "escalate"
 RECOVER = "recover"
 ACTIONS = (ESCALATE, RECOVER)
+# Longer than any response the plan times (its longest, network yellow, is 24 h): a typing error.
+LONGEST = timedelta(days=30)
 
 
 def checked_injections(raw: Any, *, level_keys: Iterable[str]) -> tuple[list[dict[str, Any]], list[str]]:
@@ -33,11 +36,14 @@ def checked_injections(raw: Any, *, level_keys: Iterable[str]) -> tuple[list[dic
             continue
         try:
             after = parse_duration(item.get("after"))
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, OverflowError):
             problems.append(_("injection %(n)d: after is a duration such as 10m or 1h") % {"n": n})
             continue
         if after.total_seconds() <= 0:
             problems.append(_("injection %(n)d: after must be later than the start") % {"n": n})
+            continue
+        if after > LONGEST:
+            problems.append(_("injection %(n)d: a drill's script spans at most 30 days of plan time") % {"n": n})
             continue
         action = item.get("action")
         if action not in ACTIONS:

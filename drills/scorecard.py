@@ -56,13 +56,19 @@ def scorecard_of(drill: "Drill") -> dict[str, Any]:
             "met_after_plan_s": met_plan,
         })
 
+    # Who should have: whoever met it, else everyone the drill told in that role.
+    told: dict[str, list[str]] = {}
+    for role_key, username in (incident.notifications.filter(person__isnull=False).order_by("person__username")
+                               .values_list("role_key", "person__username")):
+        if username not in told.setdefault(role_key, []):
+            told[role_key].append(username)
     for d in Deadline.objects.filter(incident=incident, kind__in=SCORED_KINDS).select_related("met_by"):
         if d.state == State.CANCELLED and not (d.note == "drill ended" and d.due_at <= ended):
             continue  # superseded by a level change, or not due before the drill ended
         if d.state == State.PENDING and d.due_at > ended:
             continue
         met = d.state == State.MET
-        who = [d.met_by.username] if d.met_by else []
+        who = [d.met_by.username] if d.met_by else told.get(d.role_key, [])
         add(d.kind, role_key=d.role_key, people=who, due_at=d.due_at, met_at=d.acted_at if met else None, met=met,
             level_key=d.level_key)
 

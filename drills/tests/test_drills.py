@@ -144,6 +144,7 @@ def test_ending_the_drill_scores_every_requirement_with_both_clocks(office, resp
     assert on_site["network_maintainer"]["met"] is True
     assert on_site["network_maintainer"]["people"] == [maintainer.username]
     assert on_site["maintenance_dept_head"]["met"] is False and on_site["maintenance_dept_head"]["met_at"] is None
+    assert on_site["maintenance_dept_head"]["people"] == ["maintenance-dept-head"]  # who should have
     assert on_site["leadership"]["due_after_s"] == 30 and on_site["leadership"]["due_after_plan_s"] == 1800
     acknowledgements = {i["people"][0]: i for i in card["items"] if i["requirement"] == "acknowledge"}
     assert acknowledgements[maintainer.username]["met"] is True
