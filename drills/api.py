@@ -40,16 +40,33 @@ class PdfRenderer(BaseRenderer):
         return JSONRenderer().render(data, "application/json", renderer_context)
 
 
-class InjectionSerializer(serializers.Serializer):
-    after = serializers.CharField(help_text="Plan time from the start, e.g. 10m.")
-    action = serializers.ChoiceField(choices=["escalate", "recover"])
-    level = serializers.CharField(required=False, help_text="The level it worsens to (escalate).")
+class FlatListField(serializers.ListField):
+    """A list whose item errors read as one list of messages under the field's name, the API's one error shape
+    (``{"field": ["message", ...]}``), instead of DRF's ``{"0": [...]}`` per item."""
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            detail = error.detail
+            if isinstance(detail, dict):
+                raise serializers.ValidationError([f"{int(key) + 1}: {message}" for key, messages in detail.items()
+                                                   for message in _messages(messages)]) from None
+            raise
+
+
+def _messages(value) -> list[str]:
+    if isinstance(value, dict):
+        return [f"{k}: {m}" for k, v in value.items() for m in _messages(v)]
+    if isinstance(value, list):
+        return [m for v in value for m in _messages(v)]
+    return [str(value)]
 
 
 class DrillSerializer(serializers.ModelSerializer):
     category = serializers.CharField(source="category_key")
     level = serializers.CharField(source="level_key")
-    incident = serializers.PrimaryKeyRelatedField(read_only=True)
+    incident = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     participants = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
     injections = serializers.SerializerMethodField()
 
@@ -69,10 +86,12 @@ class DrillCreateSerializer(serializers.Serializer):
     starts_at = serializers.DateTimeField()
     clock = serializers.FloatField(required=False, default=1.0, help_text="Plan seconds per real second.")
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    injections = InjectionSerializer(many=True, required=False, default=list)
-    participant_roles = serializers.ListField(child=serializers.SlugField(), required=False, default=list)
-    participants = serializers.ListField(child=serializers.CharField(max_length=150), required=False, default=list,
-                                         help_text="Usernames.")
+    injections = FlatListField(child=serializers.DictField(), required=False, default=list,
+                               help_text='Each {"after": "10m", "action": "escalate", "level": "red"} or '
+                                         '{"after": "20m", "action": "recover"}; after is plan time from the start.')
+    participant_roles = FlatListField(child=serializers.SlugField(), required=False, default=list)
+    participants = FlatListField(child=serializers.CharField(max_length=150), required=False, default=list,
+                                 help_text="Usernames.")
 
 
 class ObservationsSerializer(serializers.Serializer):
@@ -128,7 +147,7 @@ class DrillViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                    responses={201: DrillSerializer, 403: REFUSALS[403]})
     def create(self, request):
         data = _input(request, DrillCreateSerializer)
-        drill = services.drill_schedule(actor=request.user, **{**data, "injections": [dict(i) for i in data["injections"]]})
+        drill = services.drill_schedule(actor=request.user, **data)
         return self._answer(drill, status.HTTP_201_CREATED)
 
     @extend_schema(summary="Record the office's observations", request=ObservationsSerializer,
@@ -186,15 +205,15 @@ class TrainingCreateSerializer(serializers.Serializer):
     held_at = serializers.DateTimeField()
     topic = serializers.CharField(required=False, allow_blank=True, default="")
     trainer = serializers.CharField(required=False, allow_blank=True, default="", max_length=150)
-    attendees = serializers.ListField(child=serializers.CharField(max_length=150), required=False, default=list,
-                                      help_text="Usernames.")
+    attendees = FlatListField(child=serializers.CharField(max_length=150), required=False, default=list,
+                              help_text="Usernames.")
     material = serializers.FileField(required=False, allow_null=True, default=None)
     drill = serializers.PrimaryKeyRelatedField(queryset=Drill.objects.all(), required=False, allow_null=True,
                                                default=None)
 
 
 class AttendeesSerializer(serializers.Serializer):
-    attendees = serializers.ListField(child=serializers.CharField(max_length=150), help_text="Usernames.")
+    attendees = FlatListField(child=serializers.CharField(max_length=150), help_text="Usernames.")
 
 
 class TrainingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -10,6 +10,7 @@ the incident services once, whoever sweeps. ``drill_end`` closes the incident
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -36,6 +37,8 @@ from .scorecard import scorecard_of
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
 
+# Before this a session's date is a typing error (and older dates read in local mean time, +08:05:43).
+EARLIEST = datetime(2000, 1, 1, tzinfo=dt_timezone.utc)
 # A drill may be scheduled this far behind the clock (a form filled in slowly); earlier is "in the past".
 SCHEDULE_SLACK = timedelta(minutes=1)
 
@@ -98,6 +101,8 @@ def drill_schedule(*, actor: "Person | None", title: str, category: str, level: 
         errors["starts_at"] = [_("say when the drill starts")]
     elif starts_at < timezone.now() - SCHEDULE_SLACK:
         errors["starts_at"] = [_("a drill cannot be scheduled in the past")]
+    elif starts_at > timezone.now() + timedelta(days=3660):
+        errors["starts_at"] = [_("a drill is scheduled at most ten years ahead")]
     clock = _check_clock(clock, errors)
     script, problems = steps.checked_injections(injections, level_keys=level_keys)
     if problems:
@@ -280,6 +285,8 @@ def training_create(*, actor: "Person", title: str, kind: str = TrainingKind.TRA
         errors["kind"] = [_("one of %(kinds)s") % {"kinds": ", ".join(TrainingKind.values)}]
     if held_at is None:
         errors["held_at"] = [_("say when the session was held")]
+    elif not EARLIEST <= held_at <= timezone.now() + timedelta(days=366):
+        errors["held_at"] = [_("a date from 2000 to a year from now")]
     people = _people(attendees or [], "attendees", errors)
     if errors:
         raise ValidationError(errors)
