@@ -349,6 +349,19 @@ LIVE_POLL_SECONDS = 10
 # Ask a worker to deliver as soon as a notification commits; off (tests without a worker), beat's 5 s sweep delivers.
 NOTIFICATIONS_KICK_ON_COMMIT = env_bool("NOTIFICATIONS_KICK_ON_COMMIT", True)
 
+# Drills (docs/drills.md). A drill's compressed clock (plan seconds per real second) must lie in this range.
+DRILLS_CLOCK_MIN = float(os.environ.get("DRILLS_CLOCK_MIN", "1"))
+DRILLS_CLOCK_MAX = float(os.environ.get("DRILLS_CLOCK_MAX", "3600"))
+# What the dashboard's alarm does for a drill: "distinct" (its own sound) or "none".
+DRILLS_ALARM = os.environ.get("DRILLS_ALARM", "distinct")
+# The plan gives no time to confirm reading a message: a drill's scorecard expects it within this much plan time.
+DRILLS_ACKNOWLEDGE_WITHIN_SECONDS = int(os.environ.get("DRILLS_ACKNOWLEDGE_WITHIN_SECONDS", "900"))
+# Readiness: a person is overdue without a drill or a training in this many days; a role without this many
+# drills in the last year (plan 5: regular drills; "every role drilled at least twice a year").
+READINESS_DRILL_EVERY_DAYS = int(os.environ.get("READINESS_DRILL_EVERY_DAYS", "182"))
+READINESS_TRAINING_EVERY_DAYS = int(os.environ.get("READINESS_TRAINING_EVERY_DAYS", "365"))
+READINESS_ROLE_DRILLS_PER_YEAR = int(os.environ.get("READINESS_ROLE_DRILLS_PER_YEAR", "2"))
+
 def _cache_location(broker_url):
     """The broker's Redis server, on the next database number: cache.clear() must never flush the queues.
 

@@ -52,6 +52,9 @@ class Incident(models.Model):
     host_fault = models.BooleanField(_("host fault"), default=False,
                                      help_text=_("Equipment: a host fault starts the host emergency procedure (plan 4.2.3)."))
     is_drill = models.BooleanField(_("drill"), default=False)
+    # Plan seconds per real second: a drill may run the plan's clock faster (drills app); every duration the plan
+    # gives this incident's deadlines is divided by it (escalation.services). Real incidents keep 1.
+    clock = models.FloatField(_("clock"), default=1.0)
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.MANUAL)
     reporter = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="reported_incidents", verbose_name=_("reporter"))
@@ -91,6 +94,8 @@ class Incident(models.Model):
                 condition=~Q(status__in=["resolved", "reviewed", "archived"]) | Q(resolved_at__isnull=False),
                 name="closed_incident_has_resolved_at",
             ),
+            models.CheckConstraint(condition=Q(clock__gt=0) & (Q(clock=1) | Q(is_drill=True)),
+                                   name="only_a_drill_runs_a_faster_clock"),
         ]
 
     def __str__(self):

@@ -337,7 +337,7 @@ def incident_list(request):
         "page": page,
         "categories": categories,
         "levels": levels,
-        "chosen": {k: request.GET.get(k, "") for k in ("open", "level", "category")},
+        "chosen": {k: request.GET.get(k, "") for k in ("open", "level", "category", "drill")},
         "query": _query_without_page(request),
         "rows_query": request.GET.urlencode(),
         "filter_errors": filters.errors,
