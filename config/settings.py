@@ -268,6 +268,8 @@ DUE_UNFIRED_MAX_COUNT = int(os.environ.get("DUE_UNFIRED_MAX_COUNT", "0"))
 # Each near deadline is also sent as a Celery task with an ETA, so it acts on the second; off (tests and benches
 # without a worker), only the sweep every ESCALATION_SWEEP_SECONDS acts (escalation/services.py).
 ESCALATION_ETA_TASKS = env_bool("ESCALATION_ETA_TASKS", True)
+# External parties (docs/external.md): the office is reminded this long before a report to an outside party is due.
+EXTERNAL_REMINDER_BEFORE_SECONDS = int(os.environ.get("EXTERNAL_REMINDER_BEFORE_SECONDS", "600"))
 
 # Notifications (docs/notifications.md). A failed delivery is tried again after NOTIFICATIONS_RETRY_BASE_SECONDS,
 # three times longer each time (capped at an hour), until NOTIFICATIONS_MAX_ATTEMPTS attempts have failed.

@@ -140,6 +140,12 @@ class TimelineKind(models.TextChoices):
     STABILITY_CONFIRMED = "stability_confirmed", _("Stability confirmed")
     # A deadline that ended because the incident did (resolved, archived) or its level changed.
     DEADLINE_CANCELLED = "deadline_cancelled", _("Deadline cancelled")
+    # Outside parties (the external app): a report sent to one, a reminder that one is due, call-outs.
+    EXTERNAL_REPORT_SENT = "external_report_sent", _("Report sent to an outside party")
+    EXTERNAL_REPORT_REMINDED = "external_report_reminded", _("Reminder: a report to an outside party is due")
+    CALLOUT = "callout", _("Carrier or vendor called out")
+    CALLOUT_ARRIVED = "callout_arrived", _("Called-out party arrived")
+    CALLOUT_DEPARTED = "callout_departed", _("Called-out party left")
 
 
 class TimelineEntryQuerySet(models.QuerySet):
