@@ -67,9 +67,68 @@ def callout_refusal(person: "Person", incident: Incident) -> str | None:
     return refusal(person, action="callout", incident=incident, cell=engine.cell_of(incident))
 
 
+def directory_refusal(person: "Person") -> str | None:
+    """The directory is kept by the coordinating roles (the office) and by staff."""
+    if not person.is_authenticated:
+        return _("sign in first")
+    if person.is_staff or person.role_keys() & roles_with("coordinate"):
+        return None
+    return _("only the roles that coordinate the response, or staff, may change the directory")
+
+
 def _check(reason: str | None) -> None:
     if reason:
         raise Refused(reason, code="forbidden", status_code=403)
+
+
+# --- the directory ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def party_create(*, author: "Person", key: str, kind: str, name_en: str, name_zh: str, contract: str = "",
+                 arrival_within: str | timedelta | None = None, support_hours: str = "",
+                 categories: list[str] | None = None, contacts: list[dict[str, Any]] | None = None) -> Party:
+    _check(directory_refusal(author))
+    from plan.document import CATEGORY_KEYS
+
+    errors: dict[str, list[str]] = {}
+    if Party.objects.filter(key=key).exists():
+        errors["key"] = [_("a party with the key %(key)s already exists") % {"key": key}]
+    unknown = [c for c in categories or [] if c not in CATEGORY_KEYS]
+    if unknown:
+        errors["categories"] = [_("unknown categories: %(keys)s") % {"keys": ", ".join(unknown)}]
+    within = arrival_within
+    if isinstance(arrival_within, str):
+        within = duration_or_error(arrival_within, "arrival_within") if arrival_within.strip() else None
+    if errors:
+        raise ValidationError(errors)
+    party = Party.objects.create(key=key, kind=kind, name_en=name_en.strip(), name_zh=name_zh.strip(),
+                                 contract=contract.strip(), arrival_within=within, support_hours=support_hours.strip(),
+                                 categories=list(categories or []))
+    for position, contact in enumerate(contacts or []):
+        contact_add(party=party, author=author, position=position, **contact)
+    return party
+
+
+@transaction.atomic
+def contact_add(*, party: Party, author: "Person", name: str, role: str = "", phone: str = "", mobile: str = "",
+                email: str = "", position: int | None = None) -> Contact:
+    _check(directory_refusal(author))
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": [_("give the contact's name")]})
+    if not (phone.strip() or mobile.strip() or email.strip()):
+        raise ValidationError({"phone": [_("give a phone, a mobile or an email: nobody could reach them otherwise")]})
+    if party.contacts.filter(name=name).exists():
+        raise ValidationError({"name": [_("%(party)s already has a contact called %(name)s") % {
+            "party": party.name, "name": name}]})
+    if position is None:
+        position = party.contacts.count()
+    contact = Contact(party=party, name=name, role=role.strip(), phone=phone.strip(), mobile=mobile.strip(),
+                      email=email.strip(), position=position)
+    contact.full_clean(exclude=["party"])
+    contact.save()
+    return contact
 
 
 # --- duties from the plan (hooks) ---------------------------------------------------------------
