@@ -131,6 +131,12 @@ def contact_add(*, party: Party, author: "Person", name: str, role: str = "", ph
     return contact
 
 
+def department_addresses(announcement: Any) -> list[str]:
+    """Registered with ``notifications.announcements.also_tell``: the department parties' contacts' emails."""
+    return sorted({c.email for c in Contact.objects.filter(party__kind="department", party__is_active=True)
+                   .exclude(email="")})
+
+
 # --- duties from the plan (hooks) ---------------------------------------------------------------
 
 
