@@ -296,14 +296,15 @@ def callout_create(*, incident: Incident, party: Party, caller: "Person", ticket
     _check(callout_refusal(caller, incident))
     contacts = [c for c in party.contacts.all() if c.reachable]
     if not contacts:
-        raise ValidationError({"party": [_("%(party)s has no contact with a phone or email in the directory: "
-                                           "add one first") % {"party": party.name}]})
+        raise ValidationError({"party": [
+            _("%(party)s has no contact with a phone or email in the directory: add one first") % {"party": party.name}]})
     if contact is not None and contact.party_id != party.pk:
         raise ValidationError({"contact": [_("this contact belongs to another party")]})
     within = arrive_within or party.arrival_within
     if within is None or within <= timedelta(0):
-        raise ValidationError({"arrive_within": [_("say when they promised to arrive (e.g. 2h): %(party)s has no "
-                                                   "arrival time in its contract") % {"party": party.name}]})
+        raise ValidationError({"arrive_within": [
+            _("say when they promised to arrive (e.g. 2h): %(party)s has no arrival time in its contract")
+            % {"party": party.name}]})
     called_at = called_at or timezone.now()
     callout = CallOut.objects.create(incident=incident, party=party, contact=contact or contacts[0],
                                      called_at=called_at, called_by=caller, ticket=ticket.strip()[:100],
