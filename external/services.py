@@ -256,7 +256,8 @@ def report_send(*, incident: Incident, party_key: str, stage: str, sent_at: date
     now = timezone.now()
     if sent_at > now + timedelta(minutes=1):
         errors["sent_at"] = [_("the sent time is in the future")]
-    elif sent_at < incident.opened_at and sent_at < incident.discovered_at:
+    # To the minute: the forms give minutes, so a report sent in the incident's first minute reads as its start.
+    elif sent_at < min(incident.opened_at, incident.discovered_at).replace(second=0, microsecond=0):
         errors["sent_at"] = [_("the sent time is before the incident began")]
     if errors:
         raise ValidationError(errors)

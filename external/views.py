@@ -45,10 +45,18 @@ def _describe(invalid: ValidationError) -> str:
                     for name, messages_ in invalid.message_dict.items() for message in messages_)
 
 
+class _Form(forms.Form):
+    """The labels stand above their fields (app.css), so they need no trailing colon."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
 # --- the directory ---------------------------------------------------------------------------------
 
 
-class PartyForm(forms.Form):
+class PartyForm(_Form):
     key = forms.SlugField(label=gettext_lazy("Key"), max_length=64,
                           help_text=gettext_lazy("Lower-case letters, digits and _; the plan names the party by it."))
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=PartyKind.choices)
@@ -67,7 +75,7 @@ class PartyForm(forms.Form):
         self.fields["categories"].choices = [(key, names.get(key, key)) for key in CATEGORY_KEYS]
 
 
-class ContactForm(forms.Form):
+class ContactForm(_Form):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
     role = forms.CharField(label=gettext_lazy("Role"), max_length=100, required=False)
     phone = forms.CharField(label=gettext_lazy("Phone"), max_length=40, required=False)
@@ -140,7 +148,7 @@ def party_detail(request, key):
 # --- an incident's duties and call-outs ------------------------------------------------------------
 
 
-class CallOutForm(forms.Form):
+class CallOutForm(_Form):
     party = forms.ChoiceField(label=gettext_lazy("Party"))
     ticket = forms.CharField(label=gettext_lazy("Ticket number"), max_length=100, required=False)
     arrive_within = forms.CharField(label=gettext_lazy("Promised to arrive within"), required=False,
@@ -228,7 +236,7 @@ def _parse_local(value: str) -> datetime | None:
 # --- the report form -----------------------------------------------------------------------------
 
 
-class ReportForm(forms.Form):
+class ReportForm(_Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in REPORT_FIELDS:
@@ -237,7 +245,7 @@ class ReportForm(forms.Form):
                                                  widget=forms.Textarea(attrs={"rows": rows}))
 
 
-class SentForm(forms.Form):
+class SentForm(_Form):
     sent_at = forms.DateTimeField(label=gettext_lazy("Sent at"),
                                   widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
                                                              format="%Y-%m-%dT%H:%M"),
