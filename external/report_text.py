@@ -39,8 +39,8 @@ LABELS_ZH = {
     "expected_recovery": "预计恢复时间",
     "contact": "联系人及电话",
 }
-STAGE_ZH = {Stage.INITIAL: "初次报告", Stage.WRITTEN: "书面报告", Stage.FINAL: "最终报告"}
-PREVIOUS_STAGE = {Stage.WRITTEN: (Stage.INITIAL,), Stage.FINAL: (Stage.WRITTEN, Stage.INITIAL)}
+STAGE_ZH: dict[str, str] = {Stage.INITIAL: "初次报告", Stage.WRITTEN: "书面报告", Stage.FINAL: "最终报告"}
+PREVIOUS_STAGE: dict[str, tuple[str, ...]] = {Stage.WRITTEN: (Stage.INITIAL,), Stage.FINAL: (Stage.WRITTEN, Stage.INITIAL)}
 
 
 def _time_zh(at: Any) -> str:
