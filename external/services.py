@@ -145,12 +145,51 @@ def _office_role(incident: Incident) -> str:
 
 
 def start_level_duties(incidents: list[Incident], *, at: datetime) -> None:
-    """Hook ``level_started``: the stages the new level's cell owes, counted from ``at``."""
+    """Hook ``level_started``: the stages the new level's cell owes, counted from ``at``.
+
+    Opening an incident is the hot path (an alert storm opens many): a fresh incident's rows are
+    written with one read and two bulk inserts, whatever the number of stages.
+    """
     for incident in incidents:
-        for duty in engine.cell_of(incident).external.all():
+        duties = list(engine.cell_of(incident).external.all())
+        if not duties:
+            continue
+        existing = {(r.party_key, r.stage): r
+                    for r in ExternalReport.objects.select_for_update().filter(incident=incident)}
+        office = _office_role(incident)
+        fresh: list[tuple[ExternalReport, list[Deadline]]] = []
+        for duty in duties:
             for stage, within in duty.stages().items():
-                _owe(incident, party_key=duty.party.key, stage=stage, within=within, confirmed=duty.confirmed,
-                     started_at=None if stage == Stage.FINAL else at)
+                started_at = None if stage == Stage.FINAL else at
+                report = existing.get((duty.party.key, stage))
+                if report is not None:
+                    _owe_again(incident, report, within=within, confirmed=duty.confirmed, started_at=started_at)
+                    continue
+                report = ExternalReport(incident=incident, party_key=duty.party.key, stage=stage,
+                                        level_key=incident.level.key, within=within, confirmed=duty.confirmed)
+                rows = []
+                if started_at is not None:
+                    report.due_at = started_at + within
+                    rows = _clock_rows(incident, report, due_at=report.due_at, started_at=started_at, office=office)
+                fresh.append((report, rows))
+        Deadline.objects.bulk_create([d for _report, rows in fresh for d in rows])
+        engine.schedule_precise_firing([d for _report, rows in fresh for d in rows])
+        for report, rows in fresh:
+            report.deadline = rows[0] if rows else None
+        ExternalReport.objects.bulk_create([report for report, _rows in fresh])
+
+
+def _clock_rows(incident: Incident, report: ExternalReport, *, due_at: datetime, started_at: datetime,
+                office: str) -> list[Deadline]:
+    """The stage's deadline and, when there is room before it, its reminder (unsaved). Level key empty:
+    these outlive the level that started them (a level change cancels only the response's own kinds)."""
+    rows = [Deadline(incident=incident, kind=Kind.EXTERNAL_REPORT, subject=report.subject, role_key=office,
+                     started_at=started_at, due_at=due_at)]
+    remind_at = due_at - reminder_before()
+    if remind_at > started_at:
+        rows.append(Deadline(incident=incident, kind=Kind.EXTERNAL_REMINDER, subject=report.subject, role_key=office,
+                             started_at=started_at, due_at=remind_at))
+    return rows
 
 
 def start_final_duties(incident: Incident, *, at: datetime, actor: "Person | None" = None) -> None:
@@ -161,18 +200,12 @@ def start_final_duties(incident: Incident, *, at: datetime, actor: "Person | Non
         _start_clock(incident, report, due_at=at + report.within, started_at=at)
 
 
-def _owe(incident: Incident, *, party_key: str, stage: str, within: timedelta, confirmed: bool,
-         started_at: datetime | None) -> None:
-    report = ExternalReport.objects.select_for_update().filter(incident=incident, party_key=party_key,
-                                                                stage=stage).first()
-    if report is None:
-        report = ExternalReport.objects.create(incident=incident, party_key=party_key, stage=stage,
-                                               level_key=incident.level.key, within=within, confirmed=confirmed)
-    elif report.is_sent:
+def _owe_again(incident: Incident, report: ExternalReport, *, within: timedelta, confirmed: bool,
+               started_at: datetime | None) -> None:
+    """A later level owes a stage already owed: filed stays filed; pending keeps the sooner due time."""
+    if report.is_sent:
         return  # filed already: a later level does not ask for it again
-    elif report.within is not None and report.within <= within and (started_at is None or report.due_at is not None):
-        return  # the running (or waiting) duty is at least as strict
-    else:
+    if report.within is None or within < report.within:
         report.level_key, report.within, report.confirmed = incident.level.key, within, confirmed
         report.save(update_fields=["level_key", "within", "confirmed"])
     if started_at is None:
@@ -180,27 +213,21 @@ def _owe(incident: Incident, *, party_key: str, stage: str, within: timedelta, c
     due_at = started_at + within
     if report.due_at is not None and report.due_at <= due_at:
         return
+    report.level_key = incident.level.key
+    report.save(update_fields=["level_key"])
     _start_clock(incident, report, due_at=due_at, started_at=started_at)
 
 
 def _start_clock(incident: Incident, report: ExternalReport, *, due_at: datetime, started_at: datetime) -> None:
     if report.deadline_id is not None:
         # A sooner due time from a more severe level replaces the running one.
-        engine.cancel_subject(Kind.EXTERNAL_REPORT, report.subject, reason="a later level owes it sooner",
-                              incident=incident)
-        engine.cancel_subject(Kind.EXTERNAL_REMINDER, report.subject, reason="a later level owes it sooner",
-                              incident=incident)
-    office = _office_role(incident)
-    report.deadline = engine.start_deadline(kind=Kind.EXTERNAL_REPORT, due_at=due_at, incident=incident,
-                                            subject=report.subject, role_key=office,
-                                            level_key=report.level_key, started_at=started_at)
-    report.due_at = due_at
+        for kind in (Kind.EXTERNAL_REPORT, Kind.EXTERNAL_REMINDER):
+            engine.cancel_subject(kind, report.subject, reason="a later level owes it sooner", incident=incident)
+    rows = _clock_rows(incident, report, due_at=due_at, started_at=started_at, office=_office_role(incident))
+    Deadline.objects.bulk_create(rows)
+    engine.schedule_precise_firing(rows)
+    report.deadline, report.due_at = rows[0], due_at
     report.save(update_fields=["deadline", "due_at"])
-    remind_at = due_at - reminder_before()
-    if remind_at > started_at:
-        engine.start_deadline(kind=Kind.EXTERNAL_REMINDER, due_at=remind_at, incident=incident,
-                              subject=report.subject, role_key=office, level_key=report.level_key,
-                              started_at=started_at)
 
 
 # --- filing a report ----------------------------------------------------------------------------
@@ -312,7 +339,7 @@ def callout_create(*, incident: Incident, party: Party, caller: "Person", ticket
                                      promised_by=called_at + within, note=note.strip())
     callout.deadline = engine.start_deadline(kind=Kind.CALLOUT_ARRIVAL, due_at=callout.promised_by, incident=incident,
                                              subject=callout.subject, role_key=_office_role(incident),
-                                             level_key=incident.level.key, started_at=called_at)
+                                             started_at=called_at)
     callout.save(update_fields=["deadline"])
     timeline.record(incident, kind=TimelineKind.CALLOUT, actor=caller, at=called_at, detail={
         "callout": callout.pk, "party": party.key, "party_name": bilingual(party),
@@ -402,12 +429,12 @@ def act_on_due(deadline_id: int, *, incident_id: int | None) -> str:
         return Outcome.ACTED
 
 
-def _subject_facts(deadline: Deadline) -> dict[str, Any]:
+def _subject_facts(incident: Incident, deadline: Deadline) -> dict[str, Any]:
     """What the deadline times, as timeline and notification facts."""
     kind, _sep, rest = deadline.subject.partition(":")
     if kind == "external":
         party_key, _sep, stage = rest.partition(":")
-        party = _party_or_key(party_key)
+        party = _party_or_key(party_key) or incident.plan_version.parties.filter(key=party_key).first()
         return {"party": party_key, "party_name": bilingual(party) if party else party_key, "stage": stage}
     if kind == "callout":
         callout = CallOut.objects.select_related("party").filter(pk=int(rest or 0)).first()
@@ -420,7 +447,7 @@ def _subject_facts(deadline: Deadline) -> dict[str, Any]:
 def _remind(incident: Incident, deadline: Deadline, now: datetime) -> None:
     deadline.state, deadline.acted_at, deadline.note = State.FIRED, now, "reminded"
     deadline.save(update_fields=["state", "acted_at", "note"])
-    facts = _subject_facts(deadline)
+    facts = _subject_facts(incident, deadline)
     report = ExternalReport.objects.filter(incident=incident, party_key=facts.get("party", ""),
                                            stage=facts.get("stage", "")).first()
     due_at = report.due_at if report and report.due_at else deadline.due_at + reminder_before()
@@ -443,7 +470,7 @@ def _stage_words(stage: str) -> dict[str, str]:
 def _missed(incident: Incident, deadline: Deadline, now: datetime) -> None:
     deadline.state, deadline.acted_at = State.MISSED, now
     deadline.save(update_fields=["state", "acted_at"])
-    facts = _subject_facts(deadline)
+    facts = _subject_facts(incident, deadline)
     coordinators = sorted(roles_with("coordinate", incident.plan_version_id))
     if deadline.kind == Kind.CALLOUT_ARRIVAL:
         msgid = gettext_noop("%(party)s did not arrive by the promised time (ticket %(ticket)s).")

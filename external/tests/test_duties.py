@@ -71,7 +71,7 @@ def test_red_after_orange_brings_a_pending_stage_forward_but_asks_no_filed_stage
     assert written.due_at == T0 + timedelta(minutes=10, hours=12)  # red's 12 h, sooner than orange's 24 h
     pending = Deadline.objects.get(incident=incident, kind=Kind.EXTERNAL_REPORT, subject="external:pboc:written",
                                    state=State.PENDING)
-    assert pending.pk == written.deadline_id and pending.level_key == "red"
+    assert pending.pk == written.deadline_id and written.level_key == "red"
 
 
 def test_a_lowered_level_keeps_the_duties_already_running(office):
