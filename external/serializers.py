@@ -41,8 +41,10 @@ class PartyCreateSerializer(serializers.Serializer):
     arrival_within = serializers.CharField(required=False, allow_blank=True, default="",
                                            help_text="A duration such as 4h.")
     support_hours = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    categories = serializers.ListField(child=serializers.CharField(), required=False, default=list)
-    contacts = ContactSerializer(many=True, required=False, default=list)
+    # Any JSON: the service checks each item and names it, so an error stays {field: [message]}.
+    categories = serializers.JSONField(required=False, default=list, help_text="Category keys, e.g. [\"network\"].")
+    contacts = serializers.JSONField(required=False, default=list,
+                                     help_text="A list of {name, role, phone, mobile, email}.")
 
 
 class ExternalReportSerializer(serializers.ModelSerializer):
@@ -66,7 +68,8 @@ class ExternalReportInputSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=Channel.choices)
     reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     text = serializers.CharField(required=False, allow_blank=True, default="")
-    facts = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
+    facts = serializers.DictField(required=False, help_text="The report's sections, by name (occurred_at, affected, "
+                                                            "level, cause, measures, expected_recovery, contact).")
 
 
 class CallOutSerializer(serializers.ModelSerializer):

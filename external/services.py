@@ -87,14 +87,19 @@ def _check(reason: str | None) -> None:
 @transaction.atomic
 def party_create(*, author: "Person", key: str, kind: str, name_en: str, name_zh: str, contract: str = "",
                  arrival_within: str | timedelta | None = None, support_hours: str = "",
-                 categories: list[str] | None = None, contacts: list[dict[str, Any]] | None = None) -> Party:
+                 categories: Any = None, contacts: Any = None) -> Party:
     _check(directory_refusal(author))
     from plan.document import CATEGORY_KEYS
 
     errors: dict[str, list[str]] = {}
     if Party.objects.filter(key=key).exists():
         errors["key"] = [_("a party with the key %(key)s already exists") % {"key": key}]
-    unknown = [c for c in categories or [] if c not in CATEGORY_KEYS]
+    if not isinstance(categories or [], list) or not all(isinstance(c, str) for c in categories or []):
+        raise ValidationError({"categories": [_("give a list of category keys, e.g. [\"network\"]")]})
+    if not isinstance(contacts or [], list):
+        raise ValidationError({"contacts": [_("give a list of contacts, each {name, phone, email...}")]})
+    categories = [c.strip() for c in categories or [] if c.strip()]
+    unknown = [c for c in categories if c not in CATEGORY_KEYS]
     if unknown:
         errors["categories"] = [_("unknown categories: %(keys)s") % {"keys": ", ".join(unknown)}]
     within = arrival_within
@@ -105,8 +110,19 @@ def party_create(*, author: "Person", key: str, kind: str, name_en: str, name_zh
     party = Party.objects.create(key=key, kind=kind, name_en=name_en.strip(), name_zh=name_zh.strip(),
                                  contract=contract.strip(), arrival_within=within, support_hours=support_hours.strip(),
                                  categories=list(categories or []))
-    for position, contact in enumerate(contacts or []):
-        contact_add(party=party, author=author, position=position, **contact)
+    fields = ("name", "role", "phone", "mobile", "email")
+    for position, contact in enumerate(contacts or [], start=1):
+        unknown_keys = sorted(set(contact) - set(fields)) if isinstance(contact, dict) else ["(not a mapping)"]
+        try:
+            if unknown_keys:
+                raise ValidationError(_("unknown keys: %(keys)s") % {"keys": ", ".join(unknown_keys)})
+            contact_add(party=party, author=author, position=position - 1,
+                        **{key: str(contact.get(key) or "") for key in fields})
+        except ValidationError as invalid:
+            messages = [f"{field}: {m}" for field, ms in getattr(invalid, "message_dict", {"": invalid.messages}).items()
+                        for m in ms]
+            raise ValidationError({"contacts": [_("contact %(n)s: %(problem)s") % {
+                "n": position, "problem": "; ".join(m.removeprefix(": ") for m in messages)}]}) from None
     return party
 
 
