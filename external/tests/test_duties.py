@@ -190,3 +190,44 @@ def test_an_announcement_also_reaches_the_department_parties_contacts_by_email(o
     from notifications.messages import message_for
 
     assert "Nobody holds" not in message_for(delivery.notification).text
+
+
+def test_an_archived_incident_takes_no_report_and_no_call_out(office):
+    incident = orange(office)
+    party = Party.objects.create(key="carrier", kind="carrier", name_en="Carrier", name_zh="运营商",
+                                 arrival_within=timedelta(hours=1))
+    Contact.objects.create(party=party, name="Zhang", phone="10010")
+    incidents.acknowledge(incident, actor=office)
+    incidents.resolve(incident, actor=office, summary="fixed")
+    incidents.review(incident, actor=office, notes="reviewed")
+    incidents.archive(incident, actor=office)
+    with pytest.raises(Refused) as report:
+        services.report_send(incident=incident, party_key="pboc", stage="final", sent_at=incident.opened_at,
+                             channel="fax", author=office)
+    with pytest.raises(Refused) as callout:
+        services.callout_create(incident=incident, party=party, caller=office)
+    assert report.value.status_code == callout.value.status_code == 409
+    assert not ExternalReport.objects.filter(incident=incident, sent_at__isnull=False).exists()
+
+
+def test_someone_with_no_part_in_the_response_may_not_call_out_a_party(office, make_person):
+    incident = orange(office)
+    party = Party.objects.create(key="carrier", kind="carrier", name_en="Carrier", name_zh="运营商",
+                                 arrival_within=timedelta(hours=1))
+    Contact.objects.create(party=party, name="Zhang", phone="10010")
+    outsider = make_person("business_departments")
+    with pytest.raises(Refused) as info:
+        services.callout_create(incident=incident, party=party, caller=outsider)
+    assert info.value.status_code == 403 and not incident.callouts.exists()
+
+
+def test_the_final_report_is_owed_from_resolution_and_survives_it(office):
+    incident = orange(office)
+    with at(timedelta(hours=3)):
+        incidents.acknowledge(incident, actor=office)
+        incidents.resolve(incident, actor=office, summary="fixed")
+    final = ExternalReport.objects.get(incident=incident, stage="final")
+    assert final.due_at == T0 + timedelta(hours=3, days=5)
+    assert Deadline.objects.get(pk=final.deadline_id).state == State.PENDING
+    written = ExternalReport.objects.get(incident=incident, stage="written")
+    assert Deadline.objects.get(pk=written.deadline_id).state == State.PENDING  # resolution cancels only the response's
