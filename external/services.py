@@ -127,6 +127,36 @@ def party_create(*, author: "Person", key: str, kind: str, name_en: str, name_zh
 
 
 @transaction.atomic
+def party_update(*, party: Party, author: "Person", kind: str, name_en: str, name_zh: str, contract: str = "",
+                 arrival_within: str | timedelta | None = None, support_hours: str = "", categories: Any = None,
+                 is_active: bool = True, **_ignored: Any) -> Party:
+    """Change a party's own fields (its key stays: the plan names the party by it)."""
+    _check(directory_refusal(author))
+    from plan.document import CATEGORY_KEYS
+
+    categories = [c for c in categories or [] if isinstance(c, str) and c]
+    unknown = [c for c in categories if c not in CATEGORY_KEYS]
+    if unknown:
+        raise ValidationError({"categories": [_("unknown categories: %(keys)s") % {"keys": ", ".join(unknown)}]})
+    within = arrival_within
+    if isinstance(arrival_within, str):
+        within = duration_or_error(arrival_within, "arrival_within") if arrival_within.strip() else None
+    party = Party.objects.select_for_update().get(pk=party.pk)
+    party.kind, party.name_en, party.name_zh = kind, name_en.strip(), name_zh.strip()
+    party.contract, party.arrival_within, party.support_hours = contract.strip(), within, support_hours.strip()
+    party.categories, party.is_active = categories, is_active
+    party._history_user = author  # type: ignore[attr-defined]  # simple-history reads it
+    party.save()
+    return party
+
+
+@transaction.atomic
+def contact_remove(*, contact: Contact, author: "Person") -> None:
+    _check(directory_refusal(author))
+    contact.delete()
+
+
+@transaction.atomic
 def contact_add(*, party: Party, author: "Person", name: str, role: str = "", phone: str = "", mobile: str = "",
                 email: str = "", position: int | None = None) -> Contact:
     _check(directory_refusal(author))

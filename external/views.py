@@ -22,10 +22,11 @@ from core.errors import Refused
 from incidents.models import Incident
 from people.access import reader_required
 from plan.document import CATEGORY_KEYS
+from plan.durations import format_duration
 from plan.models import PartyKind
 
 from . import selectors, services
-from .models import REPORT_FIELDS, CallOut, Channel, ExternalReport, Party, Stage
+from .models import REPORT_FIELDS, CallOut, Channel, Contact, ExternalReport, Party, Stage
 from .report_text import LABELS, prefilled, report_document
 
 FIELD_LABELS = {
@@ -68,6 +69,7 @@ class PartyForm(_Form):
     support_hours = forms.CharField(label=gettext_lazy("Support hours"), max_length=100, required=False)
     categories = forms.MultipleChoiceField(label=gettext_lazy("Categories covered"), required=False,
                                            widget=forms.CheckboxSelectMultiple)
+    is_active = forms.BooleanField(label=gettext_lazy("Active"), required=False, initial=True)
 
     def __init__(self, *args, category_names=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -110,7 +112,8 @@ def party_new(request):
     form = PartyForm(request.POST or None, category_names=_category_names())
     if request.method == "POST" and form.is_valid():
         try:
-            party = services.party_create(author=request.user, **form.cleaned_data)
+            data = {k: v for k, v in form.cleaned_data.items() if k != "is_active"}
+            party = services.party_create(author=request.user, **data)
         except ValidationError as invalid:
             for field, errors in invalid.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
@@ -120,27 +123,44 @@ def party_new(request):
     return render(request, "external/party_new.html", {"form": form})
 
 
+def _form_errors(form, invalid: ValidationError) -> None:
+    for field, errors in getattr(invalid, "message_dict", {"__all__": invalid.messages}).items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
 @reader_required
 def party_detail(request, key):
     party = get_object_or_404(selectors.directory(), key=key)
-    may_edit = services.directory_refusal(request.user) is None
-    form = ContactForm(request.POST or None)
-    if request.method == "POST":
-        if not may_edit:
-            return render(request, "people/no_access.html", {"reason": services.directory_refusal(request.user)},
-                          status=403)
-        if form.is_valid():
-            try:
-                services.contact_add(party=party, author=request.user, **form.cleaned_data)
-            except ValidationError as invalid:
-                for field, errors in invalid.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                messages.success(request, _("Contact added."))
-                return redirect("external_party", key=party.key)
+    refusal = services.directory_refusal(request.user)
+    what = request.POST.get("what", "contact") if request.method == "POST" else ""
+    if what and refusal:
+        return render(request, "people/no_access.html", {"reason": refusal}, status=403)
     names = _category_names()
+    form = ContactForm(request.POST if what == "contact" else None)
+    edit = PartyForm(request.POST if what == "party" else None, category_names=names, initial={
+        "key": party.key, "kind": party.kind, "name_zh": party.name_zh, "name_en": party.name_en,
+        "contract": party.contract, "support_hours": party.support_hours, "categories": party.categories,
+        "is_active": party.is_active,
+        "arrival_within": format_duration(party.arrival_within) if party.arrival_within else ""})
+    edit.fields["key"].disabled = True
+    try:
+        if what == "contact" and form.is_valid():
+            services.contact_add(party=party, author=request.user, **form.cleaned_data)
+            messages.success(request, _("Contact added."))
+            return redirect("external_party", key=party.key)
+        if what == "party" and edit.is_valid():
+            services.party_update(party=party, author=request.user, **edit.cleaned_data)
+            messages.success(request, _("Party updated."))
+            return redirect("external_party", key=party.key)
+        if what == "remove":
+            contact = get_object_or_404(Contact, pk=request.POST.get("contact") or 0, party=party)
+            services.contact_remove(contact=contact, author=request.user)
+            messages.success(request, _("Contact removed."))
+            return redirect("external_party", key=party.key)
+    except ValidationError as invalid:
+        _form_errors(edit if what == "party" else form, invalid)
     return render(request, "external/party.html", {
-        "party": party, "contacts": party.contacts.all(), "form": form, "may_edit": may_edit,
+        "party": party, "contacts": party.contacts.all(), "form": form, "edit": edit, "may_edit": refusal is None,
         "categories": [names.get(c, c) for c in party.categories or []],
     })
 
