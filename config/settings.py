@@ -330,6 +330,9 @@ DUE_UNFIRED_MAX_COUNT = int(os.environ.get("DUE_UNFIRED_MAX_COUNT", "0"))
 # Each near deadline is also sent as a Celery task with an ETA, so it acts on the second; off (tests and benches
 # without a worker), only the sweep every ESCALATION_SWEEP_SECONDS acts (escalation/services.py).
 ESCALATION_ETA_TASKS = env_bool("ESCALATION_ETA_TASKS", True)
+# External parties (docs/external.md): the office is reminded this long before a report to an outside party is due.
+# Not from the environment yet (a README row first); the tests shorten it.
+EXTERNAL_REMINDER_BEFORE_SECONDS = 600
 
 # Notifications (docs/notifications.md). A failed delivery is tried again after NOTIFICATIONS_RETRY_BASE_SECONDS,
 # three times longer each time (capped at an hour), until NOTIFICATIONS_MAX_ATTEMPTS attempts have failed.
@@ -435,9 +438,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # The incident's status appears in the list's Incident and in the detail's IncidentDetail (with the hash
-    # chain): one enum under the name it always had.
-    "ENUM_NAME_OVERRIDES": {"IncidentStatusEnum": "incidents.states.Status"},
+    # Fields of one name with different choices each need a name of their own in the schema. The incident's
+    # status appears in the list's Incident and in the detail's IncidentDetail (with the hash chain): one
+    # enum under the name it always had.
+    "ENUM_NAME_OVERRIDES": {"PartyKindEnum": "plan.models.PartyKind", "IncidentStatusEnum": "incidents.states.Status"},
 }
 
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")

@@ -13,7 +13,7 @@ from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from escalation.models import Deadline, Kind, State
+from escalation.models import RESPONSE_KINDS, Deadline, Kind, State
 from incidents.models import Incident, PlanStatus, ResponsePlan, TimelineEntry, TimelineKind
 from incidents.states import OPEN_STATUSES, Status
 from notifications.models import Announcement
@@ -202,7 +202,8 @@ def _details(ids: Sequence[int], version_ids: Iterable[int], chinese: bool) -> _
     deadlines: dict[int, list[tuple[Any, ...]]] = {}
     check_ins: dict[int, list[tuple[Any, ...]]] = {}
     plans: dict[int, tuple[int, str, datetime]] = {}
-    for row in (Deadline.objects.filter(incident_id__in=ids)
+    # A card's clock is the plan response's own (reports owed to outside parties have their own page).
+    for row in (Deadline.objects.filter(incident_id__in=ids, kind__in=RESPONSE_KINDS)
                 .filter(Q(state__in=[State.PENDING, State.MISSED]) | Q(kind=Kind.ON_SITE, state=State.MET))
                 .order_by("due_at", "id")
                 .values_list("incident_id", "id", "kind", "state", "role_key", "target_level_key", "due_at",

@@ -211,14 +211,21 @@ def meet(deadlines: "Iterable[Deadline]", *, person: "Person | None", at: dateti
     return met
 
 
-def pending_for(kind: str, subject: str) -> list[Deadline]:
-    """The pending deadlines of ``kind`` for ``subject``, locked (the caller is in a transaction)."""
-    return list(Deadline.objects.select_for_update().filter(kind=kind, subject=subject, state=State.PENDING))
+def pending_for(kind: str, subject: str, *, incident: "Incident | None" = None) -> list[Deadline]:
+    """The pending deadlines of ``kind`` for ``subject``, locked (the caller is in a transaction).
+
+    ``incident`` narrows it to one incident's: a subject such as ``external:pboc:initial`` names a duty
+    every incident may have.
+    """
+    pending = Deadline.objects.select_for_update().filter(kind=kind, subject=subject, state=State.PENDING)
+    if incident is not None:
+        pending = pending.filter(incident=incident)
+    return list(pending)
 
 
-def cancel_subject(kind: str, subject: str, *, reason: str) -> list[Deadline]:
+def cancel_subject(kind: str, subject: str, *, reason: str, incident: "Incident | None" = None) -> list[Deadline]:
     """Cancel the pending deadlines of ``kind`` for ``subject`` (the action was done, the round submitted...)."""
-    return _cancel(pending_for(kind, subject), reason=reason)
+    return _cancel(pending_for(kind, subject, incident=incident), reason=reason)
 
 
 # --- enforcement -----------------------------------------------------------------

@@ -149,6 +149,12 @@ class TimelineKind(models.TextChoices):
     PLAN_CHANGE_PROPOSED = "plan_change_proposed", _("Plan change proposed")
     PLAN_CHANGE_APPROVED = "plan_change_approved", _("Plan change approved")
     PLAN_CHANGE_REJECTED = "plan_change_rejected", _("Plan change rejected")
+    # Outside parties (the external app): a report sent to one, a reminder that one is due, call-outs.
+    EXTERNAL_REPORT_SENT = "external_report_sent", _("Report sent to an outside party")
+    EXTERNAL_REPORT_REMINDED = "external_report_reminded", _("Reminder: a report to an outside party is due")
+    CALLOUT = "callout", _("Carrier or vendor called out")
+    CALLOUT_ARRIVED = "callout_arrived", _("Called-out party arrived")
+    CALLOUT_DEPARTED = "callout_departed", _("Called-out party left")
 
 
 class TimelineEntryQuerySet(models.QuerySet):

@@ -18,6 +18,7 @@ from core.errors import Refused
 from .channels import Message
 from .facts import join_list
 from .models import Delivery, Notification
+from .outbox import ADDRESS_ROLE
 
 if TYPE_CHECKING:
     from incidents.models import Incident
@@ -80,7 +81,7 @@ def message_for(notification: Notification, *, language: str | None = None, with
     with translation.override(language):
         level = _level(incident, notification.level_key)
         title, text = notification.in_reader_language() if rendered_here else (notification.title, notification.body)
-        if notification.person is None:
+        if notification.person is None and notification.role_key != ADDRESS_ROLE:
             text = _drill_marked(" ".join([
                 _("Nobody holds this role: %(role)s.") % {"role": _role_name(incident, notification.role_key)},
                 text.removeprefix(_("[DRILL] "))]), is_drill=notification.is_drill)

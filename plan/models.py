@@ -263,3 +263,60 @@ class Step(BilingualMixin, models.Model):
     @property
     def text(self):
         return self.localized("text")
+
+
+class PartyKind(models.TextChoices):
+    REGULATOR = "regulator", _("Regulator")
+    CARRIER = "carrier", _("Line carrier")
+    VENDOR = "vendor", _("Vendor")
+    DEPARTMENT = "department", _("Business department")
+
+
+class Party(BilingualMixin, models.Model):
+    """An outside organisation the plan names (top-level ``parties``); the directory (external app) matches its key."""
+
+    version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="parties")
+    key = models.SlugField(max_length=64)
+    kind = models.CharField(max_length=12, choices=PartyKind.choices)
+    position = models.PositiveIntegerField()
+    name_en = models.CharField(max_length=200)
+    name_zh = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["version", "position"]
+        verbose_name_plural = _("parties")
+        constraints = [models.UniqueConstraint(fields=["version", "key"], name="unique_party_key_per_version")]
+
+    def __str__(self):
+        return self.name
+
+
+class ExternalDuty(models.Model):
+    """A cell's reporting duty to an outside party: each stage due within its duration, or not owed (empty).
+
+    ``initial`` and ``written`` count from the incident reaching the cell's level, ``final`` from its resolution.
+    ``confirmed`` is false while the figures await the compliance officer's confirmation (the plan file says so).
+    """
+
+    response = models.ForeignKey(Cell, on_delete=models.CASCADE, related_name="external")
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="duties")
+    initial = models.DurationField(null=True, blank=True)
+    written = models.DurationField(null=True, blank=True)
+    final = models.DurationField(null=True, blank=True)
+    confirmed = models.BooleanField(default=True)
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["response", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["response", "party"], name="external_party_once_per_cell"),
+            models.CheckConstraint(
+                condition=Q(initial__isnull=False) | Q(written__isnull=False) | Q(final__isnull=False),
+                name="external_duty_has_a_stage",
+            ),
+        ]
+
+    def stages(self) -> dict[str, timedelta]:
+        """The stages owed, in order: ``{"initial": 30m, ...}``."""
+        return {stage: within for stage in ("initial", "written", "final")
+                if (within := getattr(self, stage)) is not None}

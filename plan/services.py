@@ -17,8 +17,10 @@ from .document import check_document, parse_text
 from .durations import format_duration
 from .models import (
     Category,
+    ExternalDuty,
     Level,
     OnSiteDuty,
+    Party,
     PlanVersion,
     ReportDuty,
     Cell,
@@ -115,6 +117,7 @@ def plan_draft_store(*, document: dict[str, Any], proposed_by: "Person | None", 
 def _clear_rows(draft: PlanVersion) -> None:
     # In the order the PROTECT references allow: cells (and their duties, steps) name roles and levels.
     Cell.objects.filter(version=draft).delete()
+    Party.objects.filter(version=draft).delete()
     Category.objects.filter(version=draft).delete()
     Level.objects.filter(version=draft).delete()
     Role.objects.filter(version=draft).update(reports_to=None)
@@ -171,16 +174,21 @@ def _store_rows(version: PlanVersion, document: dict[str, Any]) -> None:
         )
         for spec in document["levels"]
     }
+    parties = {
+        spec["key"]: Party.objects.create(version=version, key=spec["key"], kind=spec["kind"], position=position,
+                                          name_en=spec["name"]["en"], name_zh=spec["name"]["zh"])
+        for position, spec in enumerate(document.get("parties", []))
+    }
     for position, spec in enumerate(document["categories"]):
         category = Category.objects.create(
             version=version, key=spec["key"], position=position, name_en=spec["name"]["en"], name_zh=spec["name"]["zh"]
         )
         for level_key, cell in spec["responses"].items():
-            _store_cell(version, category, levels[level_key], cell, roles, levels)
+            _store_cell(version, category, levels[level_key], cell, roles, levels, parties)
 
 
 def _store_cell(version: PlanVersion, category: Category, level: Level, cell: dict[str, Any],
-                roles: dict[str, Role], levels: dict[str, Level]) -> None:
+                roles: dict[str, Role], levels: dict[str, Level], parties: dict[str, Party]) -> None:
     escalate = cell.get("escalate")
     when = (escalate or {}).get("when")
     stability = cell.get("stability")
@@ -213,6 +221,11 @@ def _store_cell(version: PlanVersion, category: Category, level: Level, cell: di
     )
     Step.objects.bulk_create(
         Step(response=response, position=i, text_en=s["en"], text_zh=s["zh"]) for i, s in enumerate(cell["steps"])
+    )
+    ExternalDuty.objects.bulk_create(
+        ExternalDuty(response=response, party=parties[d["party"]], initial=d.get("initial"), written=d.get("written"),
+                     final=d.get("final"), confirmed=d["confirmed"], position=i)
+        for i, d in enumerate(cell.get("external", []))
     )
 
 
@@ -269,6 +282,7 @@ def cells(version: PlanVersion) -> QuerySet[Cell]:
             Prefetch("notify", queryset=ResponseNotify.objects.select_related("role")),
             Prefetch("reports", queryset=ReportDuty.objects.select_related("from_role", "to_role")),
             Prefetch("on_site", queryset=OnSiteDuty.objects.select_related("role")),
+            Prefetch("external", queryset=ExternalDuty.objects.select_related("party")),
             "steps",
         )
     )
@@ -307,7 +321,12 @@ def version_document(version: PlanVersion) -> dict[str, Any]:
             response = by_cell[(category.id, level["key"])]
             responses[level["key"]] = _cell_document(response)
         categories.append({"key": category.key, "name": _text(category), "responses": responses})
-    return {"format": 1, "name": _text(version), "roles": roles, "levels": levels, "categories": categories}
+    document: dict[str, Any] = {"format": 1, "name": _text(version), "roles": roles, "levels": levels,
+                                "categories": categories}
+    parties = [{"key": p.key, "kind": p.kind, "name": _text(p)} for p in version.parties.all()]
+    if parties:  # written only when the file declares some, so older files export as they were
+        document["parties"] = parties
+    return document
 
 
 def _approval_document(response: Cell) -> dict[str, str] | None:
@@ -340,8 +359,19 @@ def _cell_document(response: Cell) -> dict[str, Any]:
         # Stored together with stability_by (CheckConstraint stability_has_role_and_watch).
         assert response.stability_watch is not None
         cell["stability"] = {"by": response.stability_by.key, "watch": format_duration(response.stability_watch)}
+    external = [_external_document(duty) for duty in response.external.all()]
+    if external:
+        cell["external"] = external
     cell["steps"] = [_text(step, "text") for step in response.steps.all()]
     return cell
+
+
+def _external_document(duty: ExternalDuty) -> dict[str, Any]:
+    entry: dict[str, Any] = {"party": duty.party.key}
+    entry.update({stage: format_duration(within) for stage, within in duty.stages().items()})
+    if not duty.confirmed:  # written only when false: a duty is confirmed unless the file says otherwise
+        entry["confirmed"] = False
+    return entry
 
 
 class _ExportDumper(yaml.SafeDumper):

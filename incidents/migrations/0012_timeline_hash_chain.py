@@ -50,7 +50,7 @@ def recreate_sqlite_triggers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("incidents", "0009_merge_20261203_2303")]
+    dependencies = [("incidents", "0011_timeline_kinds_of_every_app")]
     operations = [
         migrations.RunPython(migrations.RunPython.noop, recreate_sqlite_triggers),
         migrations.AddField(
