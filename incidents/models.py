@@ -34,7 +34,7 @@ class IncidentQuerySet(models.QuerySet):
         return self.filter(status__in=OPEN_STATUSES)
 
     def with_plan(self):
-        return self.select_related("category", "level", "plan_version", "reporter")
+        return self.select_related("category", "level", "plan_version", "reporter", "asset")
 
 
 class Incident(models.Model):
@@ -52,6 +52,9 @@ class Incident(models.Model):
     host_fault = models.BooleanField(_("host fault"), default=False,
                                      help_text=_("Equipment: a host fault starts the host emergency procedure (plan 4.2.3)."))
     is_drill = models.BooleanField(_("drill"), default=False)
+    # The device at fault, when known (an inspection finding names it; a person may): assets sits below.
+    asset = models.ForeignKey("assets.Asset", null=True, blank=True, on_delete=models.PROTECT, related_name="incidents",
+                              verbose_name=_("asset"))
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.MANUAL)
     reporter = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="reported_incidents", verbose_name=_("reporter"))
