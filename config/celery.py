@@ -42,6 +42,7 @@ app.conf.update(
         "escalation.*": {"queue": ESCALATION_QUEUE},
         "notifications.*": {"queue": NOTIFICATION_QUEUE},
         "incidents.*": {"queue": INTAKE_QUEUE},
+        "inspections.*": {"queue": INTAKE_QUEUE},
         "alerts.*": {"queue": INTAKE_QUEUE},
     },
     timezone="UTC",
