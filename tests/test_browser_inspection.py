@@ -129,7 +129,10 @@ def test_a_round_walked_on_a_phone_in_chinese_a_finding_becomes_a_fault_and_a_mi
             assert incident.deadlines.filter(kind="on_site").exists()
             assert Notification.objects.filter(incident=incident).exists()
 
-            # The second round is not walked: its grace runs out and the engine tells the office.
+            # The second round is not walked: its grace runs out and the engine tells the office. (Moved into
+            # the past rather than waiting two hours: its row and its deadline, as the schedule would have.)
+            Round.objects.filter(pk=second.pk).update(due_at=timezone.now() - timedelta(minutes=40),
+                                                      miss_at=timezone.now() - timedelta(minutes=10))
             Deadline.objects.filter(subject=f"round:{second.pk}").update(
                 started_at=timezone.now() - timedelta(hours=1), due_at=timezone.now() - timedelta(seconds=1))
             assert engine.sweep() >= 1
