@@ -44,8 +44,7 @@ class AssetCreateSerializer(serializers.Serializer):
                                          responses={201: AssetSerializer}))
 class AssetViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     serializer_class = AssetSerializer
-    lookup_field = "tag"
-    filterset_fields = ["kind", "category", "core", "room", "owner_role", "retired"]
+    filterset_fields = ["kind", "category", "room", "owner_role"]
 
     def get_queryset(self):
         return assets_list()

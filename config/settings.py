@@ -203,10 +203,12 @@ WHITENOISE_AUTOREFRESH = DEBUG
 FENGHUO_NOTE_ATTACHMENT_MAX_BYTES = int(os.environ.get("FENGHUO_NOTE_ATTACHMENT_MAX_BYTES", str(5 * 1024 * 1024)))
 NOTE_BODY_MARGIN_BYTES = 1024 * 1024
 # An inspection round's photo (inspections/photos.py); its upload paths accept this plus the margin above.
-INSPECTIONS_PHOTO_MAX_BYTES = int(os.environ.get("INSPECTIONS_PHOTO_MAX_BYTES", str(8 * 1024 * 1024)))
+# Not (yet) read from the environment: an environment knob needs its row in README.md's settings table.
+INSPECTIONS_PHOTO_MAX_BYTES = 8 * 1024 * 1024
 INSPECTION_PHOTO_BODY_MAX_BYTES = INSPECTIONS_PHOTO_MAX_BYTES + NOTE_BODY_MARGIN_BYTES
 # Beat generates inspection rounds this far ahead (inspections/generation.py), every INSPECTIONS_GENERATE_SECONDS.
-INSPECTIONS_GENERATE_AHEAD = timedelta(hours=float(os.environ.get("INSPECTIONS_GENERATE_AHEAD_HOURS", "48")))
+INSPECTIONS_GENERATE_AHEAD = timedelta(hours=48)
+INSPECTIONS_GENERATE_SECONDS = 600.0
 NOTE_BODY_MAX_BYTES = FENGHUO_NOTE_ATTACHMENT_MAX_BYTES + NOTE_BODY_MARGIN_BYTES
 
 # Email: EMAIL_URL (smtp://user:pass@host:port, +tls) or the usual EMAIL_* variables.
@@ -253,8 +255,7 @@ CELERY_BEAT_SCHEDULE = {
     "arm-near-deadlines": {"task": "escalation.arm_near_deadlines", "schedule": 60.0},
     "deliver-notifications": {"task": "notifications.deliver_pending", "schedule": 5.0},
     # Inspection rounds ahead of time (inspections/generation.py); idempotent, so a short period costs little.
-    "generate-inspection-rounds": {"task": "inspections.generate_rounds",
-                                   "schedule": float(os.environ.get("INSPECTIONS_GENERATE_SECONDS", "600"))},
+    "generate-inspection-rounds": {"task": "inspections.generate_rounds", "schedule": INSPECTIONS_GENERATE_SECONDS},
     # Safety net for alerts whose after-commit nudge was lost (alerts/lanes.py).
     "sweep-unprocessed-alerts": {"task": "alerts.sweep_pending", "schedule": 2.0},
     "follow-up-notifications": {"task": "notifications.follow_up", "schedule": 30.0},

@@ -7,11 +7,13 @@
 
 from datetime import datetime, time, timedelta
 
+import django_filters
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import (OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field,
+                                   extend_schema_view, inline_serializer)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -19,12 +21,19 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.schema import ErrorSerializer
 from plan.durations import format_duration, parse_duration
 
 from . import selectors, services
 from .items import round_items
 from .models import Result, Round, RoundStatus, Schedule
 
+
+# Besides the refusals core.schema adds to every operation (400, 401, 403, 404, ...).
+SUBMITTED = {409: OpenApiResponse(ErrorSerializer, description="The round was already submitted.")}
+
+
+@extend_schema_field({"type": "string", "example": "2h", "pattern": "^[1-9][0-9]{0,6}[smhd]$"})
 
 class DurationText(serializers.Field):
     """A plan duration: ``30m``, ``2h``, ``1d``."""
@@ -56,13 +65,15 @@ class ScheduleSerializer(serializers.ModelSerializer):
 
 
 class ScheduleCreateSerializer(serializers.Serializer):
+    # Children without limits of their own: a nested error would not be a field's list of messages (the
+    # schema's FieldErrors); the service names unknown tags and checks.
     name = serializers.CharField(max_length=200)
-    assets = serializers.ListField(child=serializers.CharField(max_length=64), allow_empty=False, max_length=5000)
+    assets = serializers.ListField(child=serializers.CharField(), allow_empty=False, max_length=5000)
     role = serializers.CharField(max_length=64)
     every = DurationText()
     first_due_at = serializers.DateTimeField()
     grace = DurationText()
-    checks = serializers.ListField(child=serializers.CharField(max_length=64), required=False, default=list)
+    checks = serializers.ListField(child=serializers.CharField(), required=False, default=list, max_length=200)
     window_start = serializers.TimeField(required=False, allow_null=True, default=None)
     window_end = serializers.TimeField(required=False, allow_null=True, default=None)
 
@@ -72,6 +83,7 @@ class ScheduleCreateSerializer(serializers.Serializer):
                                          request=ScheduleCreateSerializer, responses={201: ScheduleSerializer}))
 class ScheduleViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     serializer_class = ScheduleSerializer
+    filterset_class = None
 
     def get_queryset(self):
         return Schedule.objects.prefetch_related("stops__asset").order_by("name", "id")
@@ -123,10 +135,14 @@ class ResultSerializer(serializers.ModelSerializer):
         return f"/inspections/photos/{result.pk}/" if result.photo else None
 
 
-class RoundFilterSerializer(serializers.Serializer):
-    due_before = serializers.DateTimeField(required=False)
-    due_after = serializers.DateTimeField(required=False)
-    status = serializers.ChoiceField(choices=RoundStatus.choices, required=False)
+class RoundFilter(django_filters.FilterSet):
+    due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
+    due_after = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
+    status = django_filters.ChoiceFilter(choices=RoundStatus.choices)
+
+    class Meta:
+        model = Round
+        fields = ["due_before", "due_after", "status"]
 
 
 class AnswerSerializer(serializers.Serializer):
@@ -135,30 +151,21 @@ class AnswerSerializer(serializers.Serializer):
 
 
 class SubmitSerializer(serializers.Serializer):
-    results = serializers.ListField(child=serializers.DictField(), required=False, default=list, max_length=20000)
+    # Each result is checked by the service, which names it as results[i].field.
+    results = serializers.ListField(child=serializers.JSONField(), required=False, default=list, max_length=20000)
 
 
-@extend_schema_view(list=extend_schema(summary="Inspection rounds", parameters=[RoundFilterSerializer]),
+@extend_schema_view(list=extend_schema(summary="Inspection rounds"),
                     retrieve=extend_schema(summary="One round, with its items"))
 class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = RoundSerializer
-    filterset_class = None
+    filterset_class = RoundFilter
+    lookup_value_regex = "[0-9]+"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Round.objects.none()
-        rounds = selectors.rounds_for(self.request.user)
-        if self.action == "list":
-            query = RoundFilterSerializer(data=self.request.query_params)
-            query.is_valid(raise_exception=True)
-            wanted = query.validated_data
-            if "due_before" in wanted:
-                rounds = rounds.filter(due_at__lt=wanted["due_before"])
-            if "due_after" in wanted:
-                rounds = rounds.filter(due_at__gte=wanted["due_after"])
-            if "status" in wanted:
-                rounds = rounds.filter(status=wanted["status"])
-        return rounds.order_by("due_at", "id")
+        return selectors.rounds_for(self.request.user).order_by("due_at", "id")
 
     def _round(self):
         return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
@@ -170,8 +177,9 @@ class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                    request=SubmitSerializer,
                    responses={200: inline_serializer("Submitted", {"round": RoundSerializer(),
                                                                    "incident": serializers.IntegerField(allow_null=True),
-                                                                   "incidents": serializers.ListField()})})
-    @action(detail=True, methods=["post"])
+                                                                   "incidents": serializers.ListField()}),
+                              **SUBMITTED})
+    @action(detail=True, methods=["post"], filterset_class=None)
     def results(self, request, pk=None):
         data = SubmitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -188,8 +196,8 @@ class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                                                         "value": serializers.FloatField(required=False),
                                                         "text": serializers.CharField(required=False),
                                                         "note": serializers.CharField(required=False)}),
-                   responses={200: ResultSerializer})
-    @action(detail=True, methods=["post"])
+                   responses={200: ResultSerializer, **SUBMITTED})
+    @action(detail=True, methods=["post"], filterset_class=None)
     def answers(self, request, pk=None):
         where = AnswerSerializer(data=request.data)
         where.is_valid(raise_exception=True)
@@ -201,8 +209,8 @@ class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                    request={"multipart/form-data": inline_serializer("Photo", {
                        "asset": serializers.CharField(), "check": serializers.CharField(),
                        "photo": serializers.FileField()})},
-                   responses={200: ResultSerializer})
-    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+                   responses={200: ResultSerializer, **SUBMITTED})
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser], filterset_class=None)
     def photos(self, request, pk=None):
         where = AnswerSerializer(data=request.data)
         where.is_valid(raise_exception=True)
@@ -214,7 +222,7 @@ class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return Response(ResultSerializer(result).data)
 
     @extend_schema(summary="A round's answers so far", responses={200: ResultSerializer(many=True)})
-    @action(detail=True, methods=["get"], url_path="answers-so-far", pagination_class=None)
+    @action(detail=True, methods=["get"], url_path="answers-so-far", pagination_class=None, filterset_class=None)
     def answers_so_far(self, request, pk=None):
         results = Result.objects.filter(round=self._round()).select_related("asset").order_by("id")
         return Response(ResultSerializer(results, many=True).data)
@@ -228,13 +236,20 @@ def period(params) -> tuple[datetime, datetime]:
         text = params.get(name)
         if not text:
             return None
-        at = parse_datetime(text)
+        try:
+            at = parse_datetime(text)
+            day = parse_date(text) if at is None else None
+        except ValueError:
+            at = day = None
         if at is None:
-            day = parse_date(text)
             if day is None:
                 errors[name] = [_("%(value)r is not a date (YYYY-MM-DD) or a time (ISO 8601)") % {"value": text}]
                 return None
-            at = timezone.make_aware(datetime.combine(day + timedelta(days=1 if name == "to" else 0), time()))
+            try:
+                at = timezone.make_aware(datetime.combine(day + timedelta(days=1 if name == "to" else 0), time()))
+            except (OverflowError, ValueError):
+                errors[name] = [_("%(value)r is out of range") % {"value": text}]
+                return None
         elif timezone.is_naive(at):
             at = timezone.make_aware(at)
         return at
@@ -251,6 +266,9 @@ def period(params) -> tuple[datetime, datetime]:
 
 class CoverageView(APIView):
     @extend_schema(summary="Inspection coverage per asset, person and shift",
+                   parameters=[OpenApiParameter("from", str, description="YYYY-MM-DD or ISO 8601", allow_blank=True),
+                               OpenApiParameter("to", str, description="YYYY-MM-DD (inclusive) or ISO 8601",
+                                                allow_blank=True)],
                    description="`from`, `to`: dates (local, `to` inclusive) or ISO 8601 times; default the last 30 days.",
                    responses={200: inline_serializer("Coverage", {"assets": serializers.ListField()})})
     def get(self, request):

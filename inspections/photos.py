@@ -28,11 +28,15 @@ class CheckedPhoto:
     content_type: str
 
 
+def _size(limit: int) -> str:
+    return f"{limit / 1048576:g} MB" if limit >= 1048576 else f"{limit // 1024} KB"
+
+
 def checked_photo(upload: UploadedFile) -> CheckedPhoto:
     limit = settings.INSPECTIONS_PHOTO_MAX_BYTES
     if upload.size is None or upload.size > limit:
-        raise ValidationError({"photo": [_("the photo is larger than %(max)d MB; take it again at a lower "
-                                           "resolution") % {"max": limit // (1024 * 1024)}]})
+        raise ValidationError({"photo": [_("the photo is larger than %(max)s; take it again at a lower "
+                                           "resolution") % {"max": _size(limit)}]})
     data = upload.read()
     if not data:
         raise ValidationError({"photo": [_("the photo is empty")]})

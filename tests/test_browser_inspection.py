@@ -30,7 +30,10 @@ KINDS = ["server", "storage", "switch", "router", "firewall", "ups", "air_condit
 @pytest.fixture
 def machine_room(settings, tmp_path, shipped_plan, make_person):
     from inspections import services
+    from inspections.checklists import install
+    from inspections.models import CheckItem, ChecklistTemplate
 
+    install(ChecklistTemplate, CheckItem)  # migration 0002's rows: a transactional test flushes them
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.ESCALATION_ETA_TASKS = False
     lines = ["tag,name,kind,category,core,location,owner_role"]

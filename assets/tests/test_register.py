@@ -12,6 +12,14 @@ from assets.severity import SUGGESTED_LEVEL, is_host_fault, suggested_level
 HEADER = "tag,name,kind,category,core,location,owner_role\n"
 
 
+@pytest.fixture(autouse=True)
+def _in_english():
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 def write(tmp_path, text, name="assets.csv"):
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
@@ -116,6 +124,7 @@ def test_the_export_page_gives_the_register_as_csv(client, make_person):
 def test_admin_import_reports_bad_rows_and_imports_good_files(admin_client, shipped_plan):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    admin_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     bad = SimpleUploadedFile("a.csv", (HEADER + "R-1,Router,router,network,yes,,\nR-2,,router,net,true,,\n").encode())
     answer = admin_client.post("/admin/assets/asset/import/", {"file": bad})
     assert answer.status_code == 200

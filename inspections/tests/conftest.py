@@ -10,8 +10,26 @@ from PIL import Image
 from assets.models import Asset
 
 
+@pytest.fixture(autouse=True)
+def _in_english():
+    """The services' messages are read in English here (the site's default is Chinese)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
-def register(shipped_plan):
+def checklists(db):
+    """The shipped checklists (migration 0002): a transactional test elsewhere may have flushed them."""
+    from inspections.checklists import install
+    from inspections.models import CheckItem, ChecklistTemplate
+
+    install(ChecklistTemplate, CheckItem)
+
+
+@pytest.fixture
+def register(shipped_plan, checklists):
     """Three assets of kinds with different checklists, in walking order."""
     return [
         Asset.objects.create(tag="SRV-01", name="Credit DB primary", kind="server", category="equipment", core=True,

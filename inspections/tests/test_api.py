@@ -161,6 +161,7 @@ def test_the_form_submits_without_a_script_and_refuses_a_bad_reading_clearly(rou
     from inspections.items import round_items
 
     client.force_login(duty)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     form = {}
     for item in round_items(round_):
         name = f"{item.asset.pk}-{item.check.key}"
