@@ -68,12 +68,13 @@ class ScheduleCreateSerializer(serializers.Serializer):
     # Children without limits of their own: a nested error would not be a field's list of messages (the
     # schema's FieldErrors); the service names unknown tags and checks.
     name = serializers.CharField(max_length=200)
-    assets = serializers.ListField(child=serializers.CharField(), allow_empty=False, max_length=5000)
+    assets = serializers.ListField(child=serializers.JSONField(allow_null=True), allow_empty=False, max_length=5000)
     role = serializers.CharField(max_length=64)
     every = DurationText()
     first_due_at = serializers.DateTimeField()
     grace = DurationText()
-    checks = serializers.ListField(child=serializers.CharField(), required=False, default=list, max_length=200)
+    checks = serializers.ListField(child=serializers.JSONField(allow_null=True), required=False, default=list,
+                                   max_length=200)
     window_start = serializers.TimeField(required=False, allow_null=True, default=None)
     window_end = serializers.TimeField(required=False, allow_null=True, default=None)
 
@@ -152,7 +153,8 @@ class AnswerSerializer(serializers.Serializer):
 
 class SubmitSerializer(serializers.Serializer):
     # Each result is checked by the service, which names it as results[i].field.
-    results = serializers.ListField(child=serializers.JSONField(), required=False, default=list, max_length=20000)
+    results = serializers.ListField(child=serializers.JSONField(allow_null=True), required=False, default=list,
+                                    max_length=20000)
 
 
 @extend_schema_view(list=extend_schema(summary="Inspection rounds"),

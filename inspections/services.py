@@ -52,10 +52,13 @@ def schedule_create(*, actor: "Person", name: str, assets: Sequence[str], role: 
     errors: dict[str, list[str]] = {}
     if not (name or "").strip():
         errors["name"] = [_("a name is required")]
-    tags = [str(tag).strip() for tag in assets]
+    tags = [tag.strip() for tag in assets if isinstance(tag, str)]
     found = {a.tag: a for a in Asset.objects.in_service().filter(tag__in=tags)}
     unknown = [tag for tag in tags if tag not in found]
-    if not tags:
+    if len(tags) != len(assets) or any(not isinstance(key, str) for key in checks):
+        field = "assets" if len(tags) != len(assets) else "checks"
+        errors[field] = [_("each item is text: an asset tag or a check key")]
+    elif not tags:
         errors["assets"] = [_("name at least one asset by its tag")]
     elif unknown:
         errors["assets"] = [_("no asset in service has the tag(s): %(tags)s") % {"tags": ", ".join(unknown[:20])}]
@@ -74,7 +77,7 @@ def schedule_create(*, actor: "Person", name: str, assets: Sequence[str], role: 
         errors["grace"] = [_("must be shorter than the time between rounds")]
     if (window_start is None) != (window_end is None):
         errors["window_start" if window_start is None else "window_end"] = [_("give both ends of the window")]
-    if checks and not errors.get("assets"):
+    if checks and not errors.get("assets") and not errors.get("checks"):
         from .models import CheckItem
 
         known = set(CheckItem.objects.filter(template__asset_kind__in={a.kind for a in found.values()})

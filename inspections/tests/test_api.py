@@ -208,3 +208,18 @@ def test_the_coverage_page_and_its_csv(round_, duty, office, client):
     csv_text = client.get("/inspections/coverage/?format=csv").content.decode()
     assert csv_text.splitlines()[0].startswith("tag,name,last_inspected_at,rounds_done")
     assert any(line.startswith("SRV-01,") and ",1,0,0," in line + "," for line in csv_text.splitlines())
+
+
+@pytest.mark.django_db
+def test_results_that_are_not_objects_and_tags_that_are_not_text_are_named_flat(round_, register, office, duty,
+                                                                                 client_of):
+    schedule = client_of(office).post("/api/v1/inspection-schedules/", {
+        "name": "x", "assets": ["SRV-01", None, 7], "role": "duty_staff", "every": "2h",
+        "first_due_at": timezone.now().isoformat(), "grace": "30m"}, format="json")
+    assert schedule.status_code == 400 and schedule.json() == {"assets": [
+        "each item is text: an asset tag or a check key"]}
+    answer = client_of(duty).post(f"/api/v1/inspections/{round_.pk}/results/", {"results": [None, "x"]},
+                                  format="json")
+    assert answer.status_code == 400
+    assert set(answer.json()) == {"results[0]", "results[1]"}
+    assert all(isinstance(v, list) for v in answer.json().values())

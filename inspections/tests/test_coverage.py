@@ -58,8 +58,9 @@ def test_listing_rounds_costs_the_same_few_queries_for_many_rounds(make_schedule
 
 @pytest.mark.django_db
 def test_the_beat_task_generates_rounds_and_is_routed(make_schedule, settings):
-    from config.celery import app
     from inspections.tasks import generate_rounds
+
+    app = generate_rounds.app  # the project's Celery app (config/celery.py), which this layer may not import
 
     make_schedule()
     settings.INSPECTIONS_GENERATE_AHEAD = timedelta(days=4)
