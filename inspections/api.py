@@ -112,11 +112,15 @@ class RoundSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_items(self, round_) -> list[dict]:
-        cache = self.context.setdefault("items_cache", {})
-        return [{"asset": item.asset.tag, "check": item.check.key, "type": item.check.type,
+        # Every round of a schedule asks the same items: built once per schedule and response.
+        built = self.context.setdefault("items_built", {})
+        if round_.schedule_id not in built:
+            built[round_.schedule_id] = [
+                {"asset": item.asset.tag, "check": item.check.key, "type": item.check.type,
                  "label": item.check.label, "unit": item.check.unit, "min": item.check.min_value,
                  "max": item.check.max_value, "required": item.check.required}
-                for item in round_items(round_, cache=cache)]
+                for item in round_items(round_, cache=self.context.setdefault("items_cache", {}))]
+        return built[round_.schedule_id]
 
 
 class ResultSerializer(serializers.ModelSerializer):
