@@ -20,6 +20,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from assets.models import AssetKind
 from plan.text import BilingualMixin
@@ -128,7 +129,7 @@ class ScheduleAsset(models.Model):
 
 class RoundStatus(models.TextChoices):
     DUE = "due", _("Due")
-    DONE = "done", _("Done")
+    DONE = "done", pgettext_lazy("inspection", "Done")
     MISSED = "missed", _("Missed")
 
 

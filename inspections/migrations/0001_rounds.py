@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('assets', '0001_register'),
-        ('incidents', '0008_incident_asset'),
+        ('incidents', '0012_incident_asset'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('assets', '0001_register'),
-        ('incidents', '0007_stability_and_cancelled_deadlines'),
+        ('incidents', '0011_timeline_kinds_of_every_app'),
     ]
 
     operations = [
