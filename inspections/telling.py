@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from escalation.models import Deadline
-from notifications.facts import in_each_language
+from notifications.facts import bilingual, in_each_language
 from notifications.models import Ask
 from notifications.recipients import notify_roles_about
 from people.models import Person
@@ -36,8 +36,11 @@ def tell_round_missed(round_: Round, *, deadline: Deadline, at: datetime) -> tup
     due = timezone.localtime(round_.due_at).strftime("%Y-%m-%d %H:%M")
     title = in_each_language(lambda: _("Inspection round missed: %(name)s, due %(due)s") % {
         "name": round_.schedule.name, "due": due})
+    version = PlanVersion.objects.filter(is_active=True).first()
+    role = Role.objects.filter(version=version, key=round_.role_key).first() if version else None
+    # Facts, not a sentence: each reader reads the role's name in their own language.
     note = {"msgid": gettext_noop("Not submitted within its grace period by the role %(role)s."),
-            "params": {"role": round_.role_key}}
+            "params": {"role": bilingual(role) if role else round_.role_key}}
     return notify_roles_about(f"inspection:{round_.subject}", role_keys=told_roles(round_.role_key),
                               event=f"deadline:{deadline.pk}", ask=Ask.MISSED, title=title, note=note,
                               link=f"/inspections/rounds/{round_.pk}/")

@@ -83,6 +83,15 @@ def test_a_round_not_submitted_within_its_grace_is_missed_and_the_office_is_told
     assert deadline.state == State.MISSED
     told = Notification.objects.filter(event=f"deadline:{deadline.pk}")
     assert office in {n.person for n in told}
+    said = told.get(person=office)
+    assert said.incident is None and said.facts["link"] == f"/inspections/rounds/{round_.pk}/"
+    assert "Machine room A night round" in said.title
+    assert "Machine-room duty staff" in said.reader_body  # the plan's name of the role, in the reader's language
+    assert said.deliveries.exists()  # through the office's own channel (email), not only the page
+    from notifications.messages import message_for
+
+    message = message_for(said)  # what the email channel sends
+    assert message.link.endswith(f"/inspections/rounds/{round_.pk}/") and message.incident_id is None
     # Acted once: another sweep finds nothing.
     with time_machine.travel(round_.miss_at + timedelta(seconds=2), tick=False):
         engine.sweep()
@@ -105,3 +114,26 @@ def test_a_round_submitted_in_time_is_never_missed(round_, duty):
     round_.refresh_from_db()
     assert round_.status == RoundStatus.DONE and round_.missed_at is None
     assert not Notification.objects.filter(event__startswith="deadline:").exists()
+
+
+@pytest.mark.django_db
+def test_the_office_gets_an_email_about_the_missed_round_through_a_real_smtp_server(round_, office, settings):
+    from notifications.delivery import deliver_due
+    from notifications.tests.receivers import start_smtp
+
+    controller, sink = start_smtp()
+    try:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+        settings.EMAIL_USE_TLS = False
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        settings.NOTIFICATIONS_KICK_ON_COMMIT = False
+        with time_machine.travel(round_.miss_at + timedelta(seconds=1), tick=False):
+            engine.sweep()
+            deliver_due()
+        to_office = [m for m in sink.messages if office.email in m.rcpt_tos]
+        assert to_office, "the office was not emailed"
+        text = to_office[0].content.decode("utf-8", "replace")
+        assert f"/inspections/rounds/{round_.pk}/" in text
+    finally:
+        controller.stop()
