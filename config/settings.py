@@ -448,7 +448,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # Fields of one name with different choices each need a name of their own in the schema.
-    "ENUM_NAME_OVERRIDES": {"PartyKindEnum": "plan.models.PartyKind"},
+    "ENUM_NAME_OVERRIDES": {"PartyKindEnum": "plan.models.PartyKind", "ProposalStateEnum": "improvements.models.ProposalState",
+                            "DeadlineStateEnum": "escalation.models.State"},
 }
 
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
