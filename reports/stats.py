@@ -1,0 +1,76 @@
+"""Durations and their distribution (count, mean, median, p90), computed by the database in one query.
+
+PostgreSQL has the ordered-set aggregate ``percentile_cont``. SQLite has none, so there the same
+continuous percentile (linear interpolation between the two nearest ranks, exactly what
+``percentile_cont`` returns) is computed with window functions: each row's rank and its group's size,
+then one grouped sum that picks and weighs the two rows either side of ``p × (n − 1)``.
+"""
+
+from typing import Any
+
+from django.db import connections
+from django.db.models import FloatField, Func, QuerySet
+
+PERCENTILES = (("median", 0.5), ("p90", 0.9))
+
+
+class Seconds(Func):
+    """``end − start`` in seconds, as a float, on PostgreSQL and on SQLite."""
+
+    output_field = FloatField()
+    arity = 2
+
+    def as_sql(self, compiler, connection, **extra_context):  # PostgreSQL (and any backend with intervals)
+        end, end_params = compiler.compile(self.source_expressions[0])
+        start, start_params = compiler.compile(self.source_expressions[1])
+        return f"EXTRACT(EPOCH FROM ({end} - {start}))::double precision", [*end_params, *start_params]
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        end, end_params = compiler.compile(self.source_expressions[0])
+        start, start_params = compiler.compile(self.source_expressions[1])
+        # julianday() reads Django's stored text ("YYYY-MM-DD HH:MM:SS[.ffffff]"); days × 86400 = seconds.
+        return f"((julianday({end}) - julianday({start})) * 86400.0)", [*end_params, *start_params]
+
+
+def _postgresql(inner: str) -> str:
+    cuts = ", ".join(f"percentile_cont({p}) WITHIN GROUP (ORDER BY x)" for _name, p in PERCENTILES)
+    return f"SELECT g, COUNT(x), AVG(x), {cuts} FROM ({inner}) s WHERE x IS NOT NULL GROUP BY g"
+
+
+def _window(inner: str) -> str:
+    picks = []
+    for _name, p in PERCENTILES:
+        low = f"CAST({p} * (n - 1) AS INTEGER)"
+        frac = f"({p} * (n - 1) - {low})"
+        picks.append(f"SUM(CASE WHEN rn = {low} THEN x * (1 - {frac}) WHEN rn = {low} + 1 THEN x * {frac} "
+                     f"ELSE 0 END)")
+    ranked = (f"SELECT g, x, ROW_NUMBER() OVER (PARTITION BY g ORDER BY x) - 1 AS rn, "
+              f"COUNT(*) OVER (PARTITION BY g) AS n FROM ({inner}) s WHERE x IS NOT NULL")
+    return f"SELECT g, COUNT(x), AVG(x), {', '.join(picks)} FROM ({ranked}) w GROUP BY g"
+
+
+def _figure(value: Any) -> float | None:
+    return None if value is None else round(float(value), 3)
+
+
+def empty_distribution() -> dict[str, Any]:
+    return {"count": 0, "mean": None, "median": None, "p90": None}
+
+
+def distribution(rows: QuerySet) -> dict[Any, dict[str, Any]]:
+    """{group: {count, mean, median, p90}} of ``rows``, a ``.values(g=..., x=...)`` queryset (x in seconds).
+
+    Rows whose ``x`` is NULL (nothing to measure yet) are left out. One query.
+    """
+    connection = connections[rows.db]
+    inner, params = rows.order_by().query.get_compiler(connection=connection).as_sql()
+    sql = _postgresql(inner) if connection.vendor == "postgresql" else _window(inner)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    result = {}
+    for group, count, mean, *cuts in found:
+        figures = {"count": count, "mean": _figure(mean)}
+        figures.update({name: _figure(cut) for (name, _p), cut in zip(PERCENTILES, cuts, strict=True)})
+        result[group] = figures
+    return result
