@@ -1,3 +1,12 @@
 """This app's pages."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("reports/", views.reports_page, name="page"),
+    path("reports/<slug:key>.csv", views.chart_csv, name="csv"),
+]

@@ -1,0 +1,58 @@
+"""The summary API: the figures for a period and filter; bad input is a 400 naming the parameter."""
+
+import pytest
+
+from .build import at, incident
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/reports/summary/"
+
+
+@pytest.fixture
+def office_client(minimal_plan_version, make_person, api_client_for):
+    return api_client_for(make_person("office", language="en"))
+
+
+def test_the_summary_answers_the_figures_the_interface_names(office_client, minimal_plan_version):
+    incident(minimal_plan_version, opened=at("2026-11-02 10:00"), ack=60, resolved=600)
+    incident(minimal_plan_version, opened=at("2026-11-03 10:00"), ack=180, resolved=1200, drill=True)
+
+    response = office_client.get(URL, {"from": "2026-11-01", "to": "2026-11-30"})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["incidents"] == 1
+    assert body["mtta_s"]["median"] == 60 and body["mttr_s"]["p90"] == 600
+    assert set(body["deadline_compliance"]) >= {"by_role", "by_kind", "by_cell"}
+    assert body["by_month"][0]["month"] == "2026-11"
+    assert office_client.get(URL, {"from": "2026-11-01", "to": "2026-11-30", "drill": "true"}).json()[
+        "mtta_s"]["median"] == 180
+
+
+@pytest.mark.parametrize(("params", "field"), [
+    ({"from": "2026-11-30", "to": "2026-11-01"}, "from"),
+    ({"from": "2026-02-30"}, "from"),
+    ({"to": "yesterday"}, "to"),
+    ({"level": "purple"}, "level"),
+    ({"category": "power"}, "category"),
+    ({"source": "fax"}, "source"),
+    ({"system": "mainframe"}, "system"),
+    ({"drill": "maybe"}, "drill"),
+])
+def test_bad_input_is_a_400_naming_the_parameter(office_client, params, field):
+    response = office_client.get(URL, params)
+
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+    assert response.json()[field][0]
+
+
+def test_a_period_starting_after_it_ends_says_so(office_client):
+    response = office_client.get(URL, {"from": "2026-12-01", "to": "2026-11-01"})
+
+    assert "“from” must be on or before “to”" in response.json()["from"][0]
+
+
+def test_a_person_with_no_role_in_the_plan_reads_no_figures(minimal_plan_version, make_person, api_client_for):
+    assert api_client_for(make_person()).get(URL).status_code == 403
