@@ -43,6 +43,8 @@ app.conf.update(
         "notifications.*": {"queue": NOTIFICATION_QUEUE},
         "incidents.*": {"queue": INTAKE_QUEUE},
         "alerts.*": {"queue": INTAKE_QUEUE},
+        # The monthly report is mail, like the notifications; it never holds up escalation.
+        "reports.*": {"queue": NOTIFICATION_QUEUE},
     },
     timezone="UTC",
     enable_utc=True,

@@ -252,6 +252,9 @@ CELERY_BEAT_SCHEDULE = {
     "follow-up-notifications": {"task": "notifications.follow_up", "schedule": 30.0},
     # Beat stamps "beat" when it sends this, a worker stamps "worker" when it runs it (/readyz).
     "heartbeat": {"task": "escalation.heartbeat", "schedule": float(os.environ.get("HEARTBEAT_SECONDS", "10"))},
+    # Hourly; it sends last month's report once, on the 1st from 08:00 office time, or at the first run after
+    # that if beat was down (reports/tasks.py; the MonthlyReport row makes it once).
+    "monthly-report": {"task": "reports.send_monthly_report", "schedule": 3600.0},
 }
 # Without a backlog, the alert runner starts a pass at most this often (alerts/processing.py).
 ALERTS_PASS_INTERVAL_SECONDS = float(os.environ.get("ALERTS_PASS_INTERVAL_SECONDS", "0.5"))
