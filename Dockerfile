@@ -12,6 +12,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# WeasyPrint's Pango and HarfBuzz (with its subsetter), and Noto Sans CJK: the Chinese of every PDF the product writes.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN groupadd --system fenghuo \
     && useradd --system --gid fenghuo --home-dir /app --no-create-home fenghuo
 

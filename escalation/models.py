@@ -11,10 +11,23 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Kind(models.TextChoices):
+    # The plan response's own duties: started when a level starts, ended with the level or the incident.
     ESCALATION = "escalation", _("Escalation")
     ON_SITE = "on_site", _("On site")
     REPORT = "report", _("Report")
     APPROVAL = "approval", _("Approval")
+    # Time limits of the plan's before and after, each acted on by its own app's handler
+    # (act_on_due_deadlines_with(..., kinds=...)); they outlive the incident's resolution.
+    REMEDIATION = "remediation", _("Remediation action")
+    INSPECTION = "inspection", _("Inspection round")
+    EXTERNAL_REPORT = "external_report", _("External report")
+    EXTERNAL_REMINDER = "external_reminder", _("External report reminder")
+    CALLOUT_ARRIVAL = "callout_arrival", _("Call-out arrival")
+    DRILL_STEP = "drill_step", _("Drill step")
+
+
+# The kinds a level's response starts; a level change or the incident's end cancels these, not the others.
+RESPONSE_KINDS = (Kind.ESCALATION, Kind.ON_SITE, Kind.REPORT, Kind.APPROVAL)
 
 
 class State(models.TextChoices):
@@ -27,8 +40,13 @@ class State(models.TextChoices):
 
 
 class Deadline(models.Model):
-    incident = models.ForeignKey("incidents.Incident", on_delete=models.PROTECT, related_name="deadlines")
-    kind = models.CharField(max_length=12, choices=Kind.choices)
+    # None for a deadline of no incident (an inspection round).
+    incident = models.ForeignKey("incidents.Incident", on_delete=models.PROTECT, related_name="deadlines",
+                                 null=True, blank=True)
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    # What the deadline times beyond the plan's duty of a role, e.g. "action:12", "round:7",
+    # "external:pboc:initial"; empty for the plan response's own deadlines.
+    subject = models.CharField(max_length=64, blank=True, default="")
     # The level whose response created it; it only ever acts while the incident is still at that level.
     level_key = models.SlugField(max_length=32)
     role_key = models.SlugField(max_length=64, blank=True)
@@ -54,6 +72,7 @@ class Deadline(models.Model):
             # The sweeper's query: pending rows by due time.
             models.Index(fields=["due_at"], condition=Q(state="pending"), name="deadline_pending_due"),
             models.Index(fields=["incident", "state"], name="deadline_incident_state"),
+            models.Index(fields=["kind", "subject"], name="deadline_kind_subject"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(due_at__gte=models.F("started_at")), name="deadline_due_after_start"),
@@ -62,7 +81,7 @@ class Deadline(models.Model):
                 name="deadline_acted_iff_not_pending",
             ),
             models.UniqueConstraint(
-                fields=["incident", "kind", "level_key", "role_key", "to_role_key"],
+                fields=["incident", "kind", "level_key", "role_key", "to_role_key", "subject"],
                 condition=Q(state="pending"),
                 name="one_pending_deadline_per_duty",
             ),

@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -26,7 +26,7 @@ from django.utils import timezone
 from notifications.models import Ask
 from plan.services import response_for
 
-from .models import Deadline, Kind, State
+from .models import RESPONSE_KINDS, Deadline, Kind, State
 
 if TYPE_CHECKING:
     from incidents.models import Incident
@@ -119,16 +119,20 @@ def create_level_deadlines(incidents: Sequence["Incident"], *, started_at: datet
     return told
 
 
-def cancel_pending(incident: "Incident", *, reason: str, kinds: Iterable[str] | None = None) -> list[Deadline]:
-    """Cancel the incident's pending deadlines (resolution, level change) and return them, as cancelled.
+def cancel_pending(incident: "Incident", *, reason: str, kinds: Iterable[str] = RESPONSE_KINDS) -> list[Deadline]:
+    """Cancel the incident's pending deadlines of ``kinds`` (resolution, level change) and return them, as cancelled.
 
-    Caller holds the incident lock, and records each one on the incident's timeline: a deadline
-    never ends silently (the incidents layer knows why it ended).
+    By default the plan response's own kinds: a remediation action, a report to the regulator or a
+    vendor's promised arrival outlives the incident's resolution. Caller holds the incident lock, and
+    records each one on the incident's timeline: a deadline never ends silently (the incidents layer
+    knows why it ended).
     """
-    pending = Deadline.objects.select_for_update().filter(incident=incident, state=State.PENDING)
-    if kinds:
-        pending = pending.filter(kind__in=kinds)
-    cancelled = list(pending)
+    pending = Deadline.objects.select_for_update().filter(incident=incident, state=State.PENDING,
+                                                          kind__in=list(kinds))
+    return _cancel(list(pending), reason=reason)
+
+
+def _cancel(cancelled: list[Deadline], *, reason: str) -> list[Deadline]:
     if not cancelled:
         return []
     now, note = timezone.now(), reason[:300]
@@ -173,6 +177,46 @@ def waiting_escalation(incident: "Incident") -> Deadline | None:
     ).order_by("-due_at").first()
 
 
+# --- deadlines of the plan's before and after (remediation, rounds, outside parties, drills) ---------
+
+
+def start_deadline(*, kind: str, due_at: datetime, incident: "Incident | None" = None, subject: str = "",
+                   role_key: str = "", level_key: str = "", started_at: datetime | None = None,
+                   note: str = "") -> Deadline:
+    """One pending deadline of ``kind`` for ``subject`` (e.g. ``action:12``), armed to fire at its due second.
+
+    The app that owns the kind registers what it does when due (``act_on_due_deadlines_with(...,
+    kinds=[kind])``). At most one is pending per incident, kind, level, role and subject.
+    """
+    started_at = started_at or timezone.now()
+    deadline = Deadline.objects.create(
+        incident=incident, kind=kind, subject=subject, role_key=role_key, level_key=level_key,
+        started_at=min(started_at, due_at), due_at=due_at, note=note[:300],
+    )
+    schedule_precise_firing([deadline])
+    return deadline
+
+
+def meet(deadlines: "Iterable[Deadline]", *, person: "Person | None", at: datetime) -> list[Deadline]:
+    """Mark pending ``deadlines`` met at ``at`` by ``person`` (None: Fenghuo itself). Locks them; returns those met."""
+    ids = [d.pk for d in deadlines]
+    met = list(Deadline.objects.select_for_update().filter(pk__in=ids, state=State.PENDING))
+    for deadline in met:
+        deadline.state, deadline.acted_at, deadline.met_by = State.MET, at, person
+        deadline.save(update_fields=["state", "acted_at", "met_by"])
+    return met
+
+
+def pending_for(kind: str, subject: str) -> list[Deadline]:
+    """The pending deadlines of ``kind`` for ``subject``, locked (the caller is in a transaction)."""
+    return list(Deadline.objects.select_for_update().filter(kind=kind, subject=subject, state=State.PENDING))
+
+
+def cancel_subject(kind: str, subject: str, *, reason: str) -> list[Deadline]:
+    """Cancel the pending deadlines of ``kind`` for ``subject`` (the action was done, the round submitted...)."""
+    return _cancel(pending_for(kind, subject), reason=reason)
+
+
 # --- enforcement -----------------------------------------------------------------
 
 
@@ -182,14 +226,14 @@ class Outcome:
     NOT_DUE = "not_due"  # gone, already acted on, or not due yet
 
 
-def due_deadlines(limit: int) -> list[tuple[int, int]]:
-    """(id, incident_id) of pending deadlines that are due, oldest first. Read without locks."""
+def due_deadlines(limit: int) -> list[tuple[int, int | None, str]]:
+    """(id, incident_id, kind) of pending deadlines that are due, oldest first. Read without locks."""
     # The application clock, not the database's: due_at was computed with it too
     # (log_fault, change_level), and the tests move it with time-machine. Hosts
     # keep it in step with NTP; docs/escalation.md explains the choice.
     return list(
         Deadline.objects.filter(state=State.PENDING, due_at__lte=timezone.now())
-        .order_by("due_at", "id").values_list("id", "incident_id")[:limit]
+        .order_by("due_at", "id").values_list("id", "incident_id", "kind")[:limit]
     )
 
 
@@ -209,8 +253,8 @@ def sweep(limit: int | None = None) -> int:
         if not batch:
             return acted
         progress = 0
-        for deadline_id, incident_id in batch:
-            if _act(deadline_id, incident_id) == Outcome.ACTED:
+        for deadline_id, incident_id, kind in batch:
+            if _act(deadline_id, incident_id, kind) == Outcome.ACTED:
                 progress += 1
             if time.monotonic() >= give_up_at:
                 break
@@ -223,11 +267,10 @@ def sweep(limit: int | None = None) -> int:
 
 def act_on(deadline_id: int, *, incident_id: int | None = None) -> bool:
     """Act on one due deadline at most once (the ETA task's entry point). Returns True if this call acted."""
-    if incident_id is None:
-        incident_id = Deadline.objects.filter(pk=deadline_id).values_list("incident_id", flat=True).first()
-        if incident_id is None:
-            return False
-    return _act(deadline_id, incident_id) == Outcome.ACTED
+    row = Deadline.objects.filter(pk=deadline_id).values_list("incident_id", "kind").first()
+    if row is None:
+        return False
+    return _act(deadline_id, row[0], row[1]) == Outcome.ACTED
 
 
 def nudge(deadline_id: int, *, incident_id: int | None = None) -> int:
@@ -241,24 +284,31 @@ def nudge(deadline_id: int, *, incident_id: int | None = None) -> int:
 
 
 class DueDeadlineHandler(Protocol):
-    def __call__(self, deadline_id: int, *, incident_id: int) -> str: ...
+    def __call__(self, deadline_id: int, *, incident_id: Any) -> str: ...
 
 
-# What a due deadline does to its incident: set once at start-up by the incidents layer
-# (incidents.apps.IncidentsConfig.ready → incidents.deadlines.act_on_due).
-_act_on_due: DueDeadlineHandler | None = None
+# What a due deadline does, per kind: set once at start-up by the layers above. The incidents layer
+# registers the plan response's kinds (incidents.apps.IncidentsConfig.ready → incidents.deadlines.act_on_due);
+# each app of the plan's before and after registers its own kinds.
+_handlers: dict[str, DueDeadlineHandler] = {}
 
 
-def act_on_due_deadlines_with(handler: DueDeadlineHandler) -> None:
-    """Register ``handler(deadline_id, *, incident_id) -> Outcome``: lock, re-check, act, mark the row, one transaction."""
-    global _act_on_due
-    _act_on_due = handler
+def act_on_due_deadlines_with(handler: DueDeadlineHandler, kinds: Iterable[str] = RESPONSE_KINDS) -> None:
+    """Register ``handler(deadline_id, *, incident_id) -> Outcome`` for ``kinds``.
+
+    The handler locks (the incident row first, when there is one, then the deadline), re-checks the
+    row is pending and due, acts and marks it, in one transaction: so each deadline acts exactly once
+    however many sweepers run. ``incident_id`` is None for a deadline of no incident.
+    """
+    for kind in kinds:
+        _handlers[kind] = handler
 
 
-def _act(deadline_id: int, incident_id: int) -> str:
-    if _act_on_due is None:
-        raise ImproperlyConfigured("nothing acts on due deadlines: the incidents app registers it in ready()")
-    return _act_on_due(deadline_id, incident_id=incident_id)
+def _act(deadline_id: int, incident_id: int | None, kind: str) -> str:
+    handler = _handlers.get(kind)
+    if handler is None:
+        raise ImproperlyConfigured(f"nothing acts on due {kind!r} deadlines: its app registers a handler in ready()")
+    return handler(deadline_id, incident_id=incident_id)
 
 
 def schedule_precise_firing(deadlines: Iterable[Deadline]) -> None:

@@ -30,6 +30,13 @@ def lock(incident: Incident) -> Incident:
     return Incident.objects.with_plan().get(pk=incident.pk)
 
 
+def refuse_if_archived(incident: Incident) -> None:
+    """An archived incident is a closed record (plan 5, 归档): every write to it is refused with 409."""
+    if incident.status == Status.ARCHIVED:
+        raise Refused(_("incident %(id)s is archived: its record is closed and can no longer change")
+                      % {"id": incident.pk}, code="archived", status_code=409)
+
+
 def check(person: "Person | None", action: str, incident: Incident, *,
            plan: ResponsePlan | None = None) -> Cell:
     if not states.allowed(action, status=incident.status):

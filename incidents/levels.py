@@ -19,7 +19,7 @@ from notifications.models import Ask
 from notifications.recipients import notify_many, notify_roles
 from plan.models import Level
 
-from . import timeline
+from . import hooks, timeline
 from .models import Incident, PlanStatus, ResponsePlan, TimelineEntry, TimelineKind
 
 if TYPE_CHECKING:
@@ -55,6 +55,7 @@ def start_level_responses(incidents: Sequence[Incident], *, started_at: datetime
                 "text": announcement.text_zh[:500], "text_zh": announcement.text_zh[:500],
                 "text_en": announcement.text_en[:500]}))
     timeline.record_rows(entries)
+    hooks.run("level_started", list(incidents), at=started_at)
 
 
 def start_approval(incident: Incident, *, role_key: str, started_at: datetime) -> Deadline:

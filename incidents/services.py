@@ -26,7 +26,7 @@ from notifications.models import Announcement, Ask
 from notifications.recipients import notify_roles
 from plan.models import Level, PlanVersion
 
-from . import deadlines, levels, permissions, states, timeline
+from . import deadlines, hooks, levels, permissions, states, timeline
 from . import stability as stability_rules
 from .decisions import approve_plan, check_decision, propose_plan, reject_plan
 from .faults import check_branches, checked_fault
@@ -287,6 +287,7 @@ def resolve(incident: Incident, *, actor: "Person | None", summary: str, stabili
                                         "deadlines_cancelled": len(cancelled)}))
     entries += levels.cancelled_rows(incident, cancelled, at=now, why="incident_resolved", actor=actor)
     timeline.record_rows(entries)
+    hooks.run("resolved", incident, at=now, actor=actor)
     return incident
 
 
@@ -313,6 +314,7 @@ def archive(incident: Incident, *, actor: "Person") -> Incident:
     move(incident, "archive")
     timeline.record_rows([timeline.row(incident, kind=TimelineKind.ARCHIVED, actor=actor, at=now),
                           *levels.cancelled_rows(incident, cancelled, at=now, why="incident_archived", actor=actor)])
+    hooks.run("archived", incident, at=now, actor=actor)
     return incident
 
 

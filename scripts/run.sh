@@ -13,10 +13,10 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 
 # The PDFs the product writes (evidence pack, reports) are set in Debian's Noto Sans CJK; without it
 # their Chinese would be missing glyphs. Installed once when apt-get may be used; a warning otherwise.
-if [ ! -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ]; then
+if [ ! -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || ! ls /usr/lib/*/libharfbuzz-subset.so.0 >/dev/null 2>&1; then
   as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null 2>&1; then sudo -n "$@"; else return 1; fi; }
-  echo "Installing fonts-noto-cjk for the PDF documents (apt-get)..."
-  if ! { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk; } >/dev/null 2>&1; then
+  echo "Installing fonts-noto-cjk and libharfbuzz-subset0 for the PDF documents (apt-get)..."
+  if ! { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk libharfbuzz-subset0; } >/dev/null 2>&1; then
     echo "WARNING: could not install fonts-noto-cjk; PDF documents will lack Chinese glyphs." >&2
   fi
 fi

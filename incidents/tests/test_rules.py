@@ -437,7 +437,7 @@ def test_a_missed_on_site_deadline_costs_the_same_queries_however_many_people_ar
         incident = open_at(start, reporter, "system", "orange")
         deadline = Deadline.objects.filter(incident=incident, kind=Kind.ON_SITE).order_by("due_at", "id").first()
         with time_machine.travel(deadline.due_at + SECOND, tick=False):
-            count, outcome = queries_of(lambda: engine._act(deadline.pk, incident.pk))
+            count, outcome = queries_of(lambda: engine._act(deadline.pk, incident.pk, deadline.kind))
         assert outcome == engine.Outcome.ACTED
         return count
 
