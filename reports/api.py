@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .filters import DRILL_CHOICES, parse_filter
-from .selectors import summary
+from .selectors import cached_summary
 
 
 class DistributionSerializer(serializers.Serializer):
@@ -62,4 +62,4 @@ class Summary(APIView):
     @extend_schema(summary="Figures for a period: counts, MTTA, MTTR, deadline compliance, escalations, channels",
                    parameters=PARAMETERS, responses=SummarySerializer)
     def get(self, request):
-        return Response(summary(parse_filter(request.query_params)))
+        return Response(cached_summary(parse_filter(request.query_params)))

@@ -13,7 +13,7 @@ from people.access import reader_required
 from plan.document import LEVEL_RANKS
 
 from .filters import parse_filter
-from .selectors import summary
+from .selectors import cached_summary
 from .tables import CHART_KEYS, Labels, charts
 
 
@@ -37,7 +37,7 @@ def reports_page(request):
     except ValidationError as exc:
         context["errors"] = _errors_text(exc)
         return render(request, "reports/reports.html", context, status=400)
-    figures = summary(report_filter)
+    figures = cached_summary(report_filter)
     drawn = charts(figures, labels)
     context.update({
         "filter": report_filter,
@@ -59,7 +59,7 @@ def chart_csv(request, key):
         report_filter = parse_filter(request.GET)
     except ValidationError as exc:
         return HttpResponse("\n".join(_errors_text(exc)) + "\n", status=400, content_type="text/plain; charset=utf-8")
-    chart = next(c for c in charts(summary(report_filter)) if c.key == key)
+    chart = next(c for c in charts(cached_summary(report_filter)) if c.key == key)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(chart.headers)

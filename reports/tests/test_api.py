@@ -56,3 +56,23 @@ def test_a_period_starting_after_it_ends_says_so(office_client):
 
 def test_a_person_with_no_role_in_the_plan_reads_no_figures(minimal_plan_version, make_person, api_client_for):
     assert api_client_for(make_person()).get(URL).status_code == 403
+
+
+def test_a_repeated_summary_is_answered_from_the_cache_until_an_incident_changes(office_client, minimal_plan_version):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from incidents.models import TimelineEntry, TimelineKind
+
+    params = {"from": "2026-11-01", "to": "2026-11-30"}
+    incident(minimal_plan_version, opened=at("2026-11-02 10:00"), ack=60)
+    assert office_client.get(URL, params).json()["mtta_s"]["median"] == 60
+    with CaptureQueriesContext(connection) as again:
+        assert office_client.get(URL, params).json()["incidents"] == 1
+    computing = [q for q in again.captured_queries if "percentile" in q["sql"] or "COUNT(" in q["sql"]]
+    assert computing == []  # only the stamp (and the token's own queries)
+
+    # A change to an incident writes its timeline row, which ends the cached figures at once.
+    later = incident(minimal_plan_version, opened=at("2026-11-03 10:00"), ack=180)
+    TimelineEntry.objects.create(incident=later, at=later.opened_at, kind=TimelineKind.OPENED, detail={})
+    assert office_client.get(URL, params).json()["incidents"] == 2
