@@ -32,7 +32,7 @@ def _face_index() -> int:
             face = ImageFont.truetype(FONT_FILE, 20, index=index)
         except OSError:
             break
-        if "SC" in " ".join(face.getname()):
+        if "SC" in " ".join(part or "" for part in face.getname()):
             return index
     return 0
 
@@ -115,7 +115,7 @@ def layout(chart: Chart) -> list[Shape]:
                            "rm"))
     shapes.append(Line((LEFT, bottom, LEFT + plot_w, bottom), MUTED, 3))
     if chart.empty or not chart.x:
-        shapes.append(Text((LEFT + plot_w / 2, TOP + plot_h / 2), _("No incidents"), 36, MUTED, "mm"))
+        shapes.append(Text((LEFT + plot_w / 2, TOP + plot_h / 2), chart.empty_text or _("No incidents"), 36, MUTED, "mm"))
         return shapes
     slot = plot_w / len(chart.x)
     bars = 1 if stacked else max(1, len(series))

@@ -7,8 +7,10 @@ from the tables in a fixed number of queries (seven, plus the engine's two). doc
 panels and alerting rules built on them.
 """
 
+from typing import Any
+
 from django.db.models import Count, Q, Sum
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -37,7 +39,7 @@ def upper_layer_lines() -> list[str]:
     open_by_level = dict(Incident.objects.open().filter(is_drill=False).order_by()
                          .values_list("level__key").annotate(n=Count("id")))
     open_drills = Incident.objects.open().filter(is_drill=True).count()
-    deadlines = {row["kind"]: row for row in Deadline.objects.filter(state=State.PENDING).order_by()
+    deadlines: dict[str, dict[str, Any]] = {row["kind"]: dict(row) for row in Deadline.objects.filter(state=State.PENDING).order_by()
                  .values("kind").annotate(pending=Count("id"), overdue=Count("id", filter=Q(due_at__lte=now)))}
     deliveries: dict[tuple[str, str], int] = {
         (row["kind"], row["status"]): row["n"]
@@ -81,7 +83,7 @@ def upper_layer_lines() -> list[str]:
 
 
 @require_GET
-def metrics(request):
+def metrics(request: HttpRequest) -> HttpResponse:
     if (refusal := scraper_refusal(request)) is not None:
         return refusal
     return HttpResponse("\n".join(deadline_lines() + upper_layer_lines()) + "\n", content_type=CONTENT_TYPE)

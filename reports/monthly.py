@@ -50,7 +50,7 @@ def _minutes_text(seconds: float | None) -> str:
 def _figure(chart: Chart) -> list[Any]:
     return [Heading(chart.title, 3), Figure(svg=render_svg(chart), png=render_png(chart)),
             Table([str(h) for h in chart.headers], [[_cell(v) for v in row] for row in chart.rows]
-                  or [[_("No incidents")] + [""] * (len(chart.headers) - 1)])]
+                  or [[chart.empty_text or _("No incidents")] + [""] * (len(chart.headers) - 1)])]
 
 
 def _summary_facts(figures: dict[str, Any], labels: Labels) -> Facts:
@@ -60,7 +60,7 @@ def _summary_facts(figures: dict[str, Any], labels: Labels) -> Facts:
     compliance = figures["deadline_compliance"]
     escalations = sum(figures["escalations_by_cause"].values())
     items = [(_("Incidents"), str(figures["incidents"]))]
-    items += [(labels.level(key), str(by_level.get(key, 0))) for key in sorted(LEVEL_RANKS, key=LEVEL_RANKS.get)]
+    items += [(labels.level(key), str(by_level.get(key, 0))) for key in sorted(LEVEL_RANKS, key=lambda k: LEVEL_RANKS[k])]
     items += [
         (_("Time to acknowledge (median / p90)"),
          f"{_minutes_text(figures['mtta_s']['median'])} / {_minutes_text(figures['mtta_s']['p90'])}"),

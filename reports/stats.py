@@ -20,12 +20,13 @@ class Seconds(Func):
     output_field = FloatField()
     arity = 2
 
-    def as_sql(self, compiler, connection, **extra_context):  # PostgreSQL (and any backend with intervals)
+    def as_sql(self, compiler: Any, connection: Any, function: str | None = None, template: str | None = None,
+               arg_joiner: str | None = None, **extra_context: Any) -> Any:  # PostgreSQL
         end, end_params = compiler.compile(self.source_expressions[0])
         start, start_params = compiler.compile(self.source_expressions[1])
         return f"EXTRACT(EPOCH FROM ({end} - {start}))::double precision", [*end_params, *start_params]
 
-    def as_sqlite(self, compiler, connection, **extra_context):
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
         end, end_params = compiler.compile(self.source_expressions[0])
         start, start_params = compiler.compile(self.source_expressions[1])
         # julianday() reads Django's stored text ("YYYY-MM-DD HH:MM:SS[.ffffff]"); days × 86400 = seconds.

@@ -4,6 +4,7 @@ The page draws each as an ECharts chart with the same numbers in a table beside 
 writes it, and the monthly report prints it and draws it as SVG. Durations are in minutes.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,10 +44,13 @@ class Chart:
     series: list[Series] = field(default_factory=list)
     unit: str = ""
     empty: bool = False
+    # What an empty chart says: "No incidents" for an empty period, "No data" when only this chart has none.
+    empty_text: str = ""
 
     def spec(self) -> dict[str, Any]:
         """What the page's script draws (reports.js)."""
         return {"key": self.key, "title": self.title, "x": self.x, "unit": self.unit, "empty": self.empty,
+                "emptyText": self.empty_text,
                 "series": [{"name": s.name, "data": s.data, "color": s.color, "stack": s.stack} for s in self.series]}
 
 
@@ -97,7 +101,8 @@ def _level_series(labels: Labels, counts: list[dict[str, int]]) -> list[Series]:
             for key in reversed(LEVEL_RANKS)]  # most severe first, as the plan lists them
 
 
-def _compliance_chart(key: str, title: str, what: str, rows: dict[str, dict[str, Any]], name) -> Chart:
+def _compliance_chart(key: str, title: str, what: str, rows: dict[str, dict[str, Any]],
+                      name: Callable[[str], str]) -> Chart:
     names = [name(k) for k in rows]
     return Chart(key, title, [what, _("Kept"), _("Decided"), _("Kept (%)")],
                  [[n, r["met"], r["total"], percent(r["share"])] for n, r in zip(names, rows.values(), strict=True)],
@@ -182,6 +187,9 @@ def charts(figures: dict[str, Any], labels: Labels | None = None) -> list[Chart]
           minutes(c["ack_s"]["p90"])] for name, c in zip(channel_names, channels.values(), strict=True)],
         x=channel_names, unit="%", empty=not channels,
         series=[Series(_("Delivered (%)"), [percent(c["success"]) for c in channels.values()])]))
+    for chart in result:
+        chart.empty = chart.empty or empty
+        chart.empty_text = _("No incidents") if empty else _("No data")
     return result
 
 

@@ -18,7 +18,7 @@
                                                             width: 90, overflow: "truncate" } },
       yAxis: { type: "value", minInterval: spec.unit ? 0 : 1, max: spec.unit === "%" ? 100 : null,
                axisLabel: { formatter: "{value}" + (spec.unit === "%" ? "%" : "") } },
-      title: spec.empty ? { text: strings.noIncidents, left: "center", top: "middle",
+      title: spec.empty ? { text: spec.emptyText || strings.noIncidents, left: "center", top: "middle",
                             textStyle: { color: "#6e7781", fontSize: 16, fontWeight: "normal" } } : undefined,
       series: spec.series.map(function (s) {
         var item = { name: s.name, type: "bar", data: s.data, barMaxWidth: 36 };
