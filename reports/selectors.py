@@ -35,7 +35,7 @@ from notifications.models import Delivery, DeliveryStatus
 from plan.document import LEVEL_RANKS
 
 from .filters import ReportFilter, add_months
-from .stats import Seconds, distribution, empty_distribution
+from .stats import Seconds, distribution, distributions, empty_distribution
 
 TOP_SOURCES = 10
 DELIVERED = (DeliveryStatus.SENT, DeliveryStatus.COALESCED)
@@ -84,14 +84,12 @@ def incident_counts(f: ReportFilter) -> dict[str, Any]:
 
 
 def response_times(f: ReportFilter) -> dict[str, Any]:
-    """MTTA, MTTR (recovered and resolved) and on-site arrival per role: four queries."""
+    """MTTA, MTTR (recovered and resolved) and on-site arrival per role: two queries on PostgreSQL."""
     incidents = Incident.objects.filter(f.incident_q())
-    whole = Value("")
-    figures = {}
-    for name, end in (("mtta_s", "acknowledged_at"), ("mttr_s", Coalesce("recovered_at", "resolved_at")),
-                      ("mttr_resolved_s", "resolved_at")):
-        found = distribution(incidents.values(g=whole, x=Seconds(end, "opened_at")))
-        figures[name] = found.get("", empty_distribution())
+    measures = {"mtta_s": Seconds("acknowledged_at", "opened_at"),
+                "mttr_s": Seconds(Coalesce("recovered_at", "resolved_at"), "opened_at"),
+                "mttr_resolved_s": Seconds("resolved_at", "opened_at")}
+    figures: dict[str, Any] = distributions(incidents.values(**measures), list(measures))
     arrivals = Deadline.objects.filter(f.incident_q("incident__"), kind=Kind.ON_SITE, state=State.MET)
     figures["on_site_s"] = {"by_role": dict(sorted(
         distribution(arrivals.values(g=F("role_key"), x=Seconds("acted_at", "started_at"))).items()))}
@@ -174,7 +172,8 @@ def notification_figures(f: ReportFilter) -> dict[str, Any]:
 
 
 def summary(f: ReportFilter) -> dict[str, Any]:
-    """Every figure of the reports page and the summary API (13 queries, whatever the number of incidents)."""
+    """Every figure of the reports page and the summary API: 9 queries on PostgreSQL, 11 on SQLite, whatever the
+    number of incidents."""
     figures: dict[str, Any] = {
         "period": {"from": f.first_day.isoformat(), "to": f.last_day.isoformat()},
         "filters": {"category": f.category, "level": f.level, "source": f.source, "system": f.system,
