@@ -3,7 +3,7 @@
 The escalation engine's own lines (escalation/views.py), then what the office watches between reports:
 open incidents by level, deadlines pending and overdue by kind, the notification backlog and delivery
 failures by channel, alert intake, and the age of the worker and beat heartbeats. Every figure is read
-from the tables in a fixed number of queries (seven, plus the engine's two). docs/metrics.md has Grafana
+from the tables in a fixed number of queries (six, plus the engine's two). docs/metrics.md has Grafana
 panels and alerting rules built on them.
 """
 
