@@ -21,10 +21,13 @@ class ComplianceSerializer(serializers.Serializer):
     met = serializers.IntegerField()
     total = serializers.IntegerField()
     share = serializers.FloatField(allow_null=True)
-    by_role = serializers.DictField(child=serializers.DictField(), help_text="role key → {met, total, share}")
-    by_kind = serializers.DictField(child=serializers.DictField(), help_text="deadline kind → {met, total, share}")
-    by_cell = serializers.DictField(child=serializers.DictField(),
-                                    help_text="category:level → {met, total, share}")
+    by_role = serializers.DictField(child=serializers.FloatField(allow_null=True), help_text="role key → share met")
+    by_kind = serializers.DictField(child=serializers.FloatField(allow_null=True),
+                                    help_text="deadline kind → share met")
+    by_cell = serializers.DictField(child=serializers.FloatField(allow_null=True),
+                                    help_text="category:level → share met")
+    counts = serializers.DictField(child=serializers.DictField(),
+                                   help_text="by_role, by_kind, by_cell → key → {met, total, share}")
 
 
 class SummarySerializer(serializers.Serializer):

@@ -118,8 +118,11 @@ def deadline_compliance(f: ReportFilter) -> dict[str, Any]:
             tally[1] += row["n"]
         overall[0] += row["n"] * row["kept"]
         overall[1] += row["n"]
+    groups = (("by_role", by_role), ("by_kind", by_kind), ("by_cell", by_cell))
     return {"met": overall[0], "total": overall[1], "share": _share(*overall),
-            "by_role": _compliance(by_role), "by_kind": _compliance(by_kind), "by_cell": _compliance(by_cell)}
+            # interfaces.md: by_role, by_kind and by_cell are the share met; the counts behind each are beside.
+            **{name: {key: row["share"] for key, row in _compliance(table).items()} for name, table in groups},
+            "counts": {name: _compliance(table) for name, table in groups}}
 
 
 def _rank(field: str) -> Case:

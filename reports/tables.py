@@ -154,7 +154,7 @@ def charts(figures: dict[str, Any], labels: Labels | None = None) -> list[Chart]
         series=[Series(_("Median"), [minutes(d["median"]) for d in arrivals.values()]),
                 Series("p90", [minutes(d["p90"]) for d in arrivals.values()])]))
 
-    compliance = figures["deadline_compliance"]
+    compliance = figures["deadline_compliance"]["counts"]
     kinds = dict(Kind.choices)
     result.append(_compliance_chart("compliance_kind", _("Deadlines kept, by kind"), _("Kind"),
                                     compliance["by_kind"], lambda k: str(kinds.get(k, k))))

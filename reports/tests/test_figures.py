@@ -128,9 +128,10 @@ def deadlines(november):
 
 
 def test_deadline_compliance_is_the_share_kept_by_kind(deadlines):
-    by_kind = figures()["deadline_compliance"]["by_kind"]
+    compliance = figures()["deadline_compliance"]
 
-    assert by_kind == {
+    assert compliance["by_kind"] == {"approval": 0.0, "escalation": 0.6667, "on_site": 0.6667, "report": 1.0}
+    assert compliance["counts"]["by_kind"] == {
         "approval": {"met": 0, "total": 1, "share": 0.0},
         "escalation": {"met": 2, "total": 3, "share": 0.6667},
         "on_site": {"met": 2, "total": 3, "share": 0.6667},
@@ -141,12 +142,14 @@ def test_deadline_compliance_is_the_share_kept_by_kind(deadlines):
 def test_deadline_compliance_by_role_and_by_plan_cell(deadlines):
     compliance = figures()["deadline_compliance"]
 
-    assert compliance["by_role"] == {
+    assert compliance["by_role"] == {"leadership": 0.0, "office": 1.0, "tech_group": 0.5}
+    assert compliance["by_cell"] == {"network:orange": 0.3333, "system:yellow": 0.8}
+    assert compliance["counts"]["by_role"] == {
         "leadership": {"met": 0, "total": 1, "share": 0.0},
         "office": {"met": 2, "total": 2, "share": 1.0},
         "tech_group": {"met": 1, "total": 2, "share": 0.5},
     }
-    assert compliance["by_cell"] == {
+    assert compliance["counts"]["by_cell"] == {
         "network:orange": {"met": 1, "total": 3, "share": 0.3333},
         "system:yellow": {"met": 4, "total": 5, "share": 0.8},
     }
