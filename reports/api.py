@@ -31,6 +31,7 @@ class ComplianceSerializer(serializers.Serializer):
 
 
 class SummarySerializer(serializers.Serializer):
+    as_of = serializers.DateTimeField(help_text="When these figures were computed (at most a minute stale).")
     period = serializers.DictField(child=serializers.DateField())
     filters = serializers.DictField(child=serializers.CharField())
     incidents = serializers.IntegerField()

@@ -6,6 +6,7 @@ import io
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from incidents.models import AffectedSystem, Source
@@ -47,6 +48,7 @@ def reports_page(request):
         "specs": [chart.spec() for chart in drawn],
         "empty": figures["incidents"] == 0,
         "strings": {"noIncidents": _("No incidents")},
+        "as_of": parse_datetime(figures["as_of"]),
     })
     return render(request, "reports/reports.html", context)
 
