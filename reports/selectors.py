@@ -210,7 +210,7 @@ def data_stamp() -> list[int]:
     return [timeline or 0, alerts or 0, deliveries or 0]
 
 
-def cached_summary(f: ReportFilter) -> dict[str, Any]:
+def cached_summary(f: ReportFilter, *, fresh_seconds: float = FRESH_SECONDS) -> dict[str, Any]:
     """``summary`` through the cache: one query (the stamp) when the figures are fresh, else all of them.
 
     Fresh: computed less than ``FRESH_SECONDS`` ago, or nothing changed since (and less than ``KEEP_SECONDS``
@@ -223,7 +223,7 @@ def cached_summary(f: ReportFilter) -> dict[str, Any]:
     stamp = data_stamp()
     now = timezone.now().timestamp()
     entry = cache.get(key)
-    if entry is not None and (entry["stamp"] == stamp or now - entry["at"] < FRESH_SECONDS):
+    if entry is not None and (entry["stamp"] == stamp or now - entry["at"] < fresh_seconds):
         return entry["figures"]
     figures = summary(f)
     cache.set(key, {"stamp": stamp, "at": now, "figures": figures}, KEEP_SECONDS)

@@ -3,7 +3,9 @@
 from celery import shared_task
 from django.utils import timezone
 
+from .filters import parse_filter
 from .models import MonthlyReport
+from .selectors import FRESH_SECONDS, cached_summary
 from .services import monthly_report_send, previous_month
 
 # The office's working day starts: the leadership read it that morning (TIME_ZONE).
@@ -31,3 +33,15 @@ def send_monthly_report(month: str | None = None) -> str | None:
         return None
     record = monthly_report_send(month=month)
     return record.month if record else None
+
+
+# Beat runs this every WARM_EVERY seconds (config/settings.py); what it computes is never older than
+# WARM_EVERY + WARM_FRESH < FRESH_SECONDS, so a person opening the reports page's default view (the last
+# twelve months, every category and level) always finds its figures computed.
+WARM_EVERY, WARM_FRESH = 20, 30
+assert WARM_EVERY + WARM_FRESH < FRESH_SECONDS
+
+
+@shared_task(name="reports.warm_default_report", time_limit=120, soft_time_limit=100, ignore_result=True)
+def warm_default_report() -> None:
+    cached_summary(parse_filter({}), fresh_seconds=WARM_FRESH)

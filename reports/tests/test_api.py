@@ -86,3 +86,24 @@ def test_a_repeated_summary_is_answered_from_the_cache_and_a_change_shows_within
         assert office_client.get(URL, params).json()["incidents"] == 1  # fresh enough: served as they are
     with time_machine.travel(now + timedelta(seconds=61), tick=False):
         assert office_client.get(URL, params).json()["incidents"] == 2
+
+
+def test_beat_keeps_the_default_view_computed_so_the_page_finds_it_ready(office_client, minimal_plan_version):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from reports.tasks import warm_default_report
+
+    incident(minimal_plan_version, opened=timezone_now_minus(hours=1), ack=60)
+    warm_default_report()
+    with CaptureQueriesContext(connection) as reading:
+        body = office_client.get(URL).json()
+
+    assert body["incidents"] == 1 and body["mtta_s"]["median"] == 60
+    assert [q for q in reading.captured_queries if "percentile" in q["sql"] or "COUNT(" in q["sql"]] == []
+
+
+def timezone_now_minus(**delta):
+    from django.utils import timezone
+
+    return timezone.now() - timedelta(**delta)
