@@ -2,6 +2,7 @@
 
 import csv
 import io
+from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -15,7 +16,7 @@ from plan.document import LEVEL_RANKS
 
 from .filters import parse_filter
 from .selectors import cached_summary
-from .tables import CHART_KEYS, Labels, charts
+from .tables import CHART_KEYS, Labels, charts, minutes, percent
 
 
 def _errors_text(exc: ValidationError) -> list[str]:
@@ -42,7 +43,10 @@ def reports_page(request):
     drawn = charts(figures, labels)
     context.update({
         "filter": report_filter,
-        "query": "&".join(f"{k}={v}" for k, v in report_filter.as_params().items()),
+        "query": urlencode(report_filter.as_params()),
+        "mtta_minutes": minutes(figures["mtta_s"]["median"]),
+        "mttr_minutes": minutes(figures["mttr_s"]["median"]),
+        "kept_percent": percent(figures["deadline_compliance"]["share"]),
         "figures": figures,
         "charts": drawn,
         "specs": [chart.spec() for chart in drawn],
