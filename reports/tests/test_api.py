@@ -41,6 +41,9 @@ def test_the_summary_answers_the_figures_the_interface_names(office_client, mini
     ({"source": "fax"}, "source"),
     ({"system": "mainframe"}, "system"),
     ({"drill": "maybe"}, "drill"),
+    ({"to": "9999-12-31"}, "to"),
+    ({"from": "0001-01-01"}, "from"),
+    ({"from": "2026-11-01T25:00"}, "from"),
 ])
 def test_bad_input_is_a_400_naming_the_parameter(office_client, params, field):
     response = office_client.get(URL, params)
