@@ -40,9 +40,10 @@ log = logging.getLogger(__name__)
 
 # ETA nudges only for deadlines this close: far below Redis' visibility timeout (1 h), so a
 # held ETA message is never redelivered as a duplicate while still waiting.
-ETA_HORIZON = timedelta(minutes=5)
+# ESCALATION_ETA_HORIZON_SECONDS (300) shortens it for the multi-node tests (tests/test_multinode_beats.py).
+ETA_HORIZON = timedelta(seconds=settings.ESCALATION_ETA_HORIZON_SECONDS)
 # How often beat arms the deadlines entering the horizon (CELERY_BEAT_SCHEDULE "arm-near-deadlines").
-ARM_EVERY = timedelta(seconds=60)
+ARM_EVERY = timedelta(seconds=settings.ESCALATION_ARM_SECONDS)
 # Rows read per sweep query: small enough that a batch is still due-ordered when reached.
 SWEEP_BATCH = 200
 # A sweep's working time, well under task_soft_time_limit (50 s) in config/celery.py.
