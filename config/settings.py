@@ -335,6 +335,9 @@ DUE_UNFIRED_MAX_COUNT = int(os.environ.get("DUE_UNFIRED_MAX_COUNT", "0"))
 # Each near deadline is also sent as a Celery task with an ETA, so it acts on the second; off (tests and benches
 # without a worker), only the sweep every ESCALATION_SWEEP_SECONDS acts (escalation/services.py).
 ESCALATION_ETA_TASKS = env_bool("ESCALATION_ETA_TASKS", True)
+# External parties (docs/external.md): the office is reminded this long before a report to an outside party is due.
+# Not from the environment yet (a README row first); the tests shorten it.
+EXTERNAL_REMINDER_BEFORE_SECONDS = 600
 
 # Notifications (docs/notifications.md). A failed delivery is tried again after NOTIFICATIONS_RETRY_BASE_SECONDS,
 # three times longer each time (capped at an hour), until NOTIFICATIONS_MAX_ATTEMPTS attempts have failed.
@@ -353,6 +356,19 @@ NOTIFICATIONS_SMS_DAILY_CAP = int(os.environ.get("NOTIFICATIONS_SMS_DAILY_CAP", 
 LIVE_POLL_SECONDS = 10
 # Ask a worker to deliver as soon as a notification commits; off (tests without a worker), beat's 5 s sweep delivers.
 NOTIFICATIONS_KICK_ON_COMMIT = env_bool("NOTIFICATIONS_KICK_ON_COMMIT", True)
+
+# Drills (docs/drills.md). A drill's compressed clock (plan seconds per real second) must lie in this range.
+DRILLS_CLOCK_MIN = float(os.environ.get("DRILLS_CLOCK_MIN", "1"))
+DRILLS_CLOCK_MAX = float(os.environ.get("DRILLS_CLOCK_MAX", "3600"))
+# What the dashboard's alarm does for a drill: "distinct" (its own sound) or "none".
+DRILLS_ALARM = os.environ.get("DRILLS_ALARM", "distinct")
+# The plan gives no time to confirm reading a message: a drill's scorecard expects it within this much plan time.
+DRILLS_ACKNOWLEDGE_WITHIN_SECONDS = int(os.environ.get("DRILLS_ACKNOWLEDGE_WITHIN_SECONDS", "900"))
+# Readiness: a person is overdue without a drill or a training in this many days; a role without this many
+# drills in the last year (plan 5: regular drills; "every role drilled at least twice a year").
+READINESS_DRILL_EVERY_DAYS = int(os.environ.get("READINESS_DRILL_EVERY_DAYS", "182"))
+READINESS_TRAINING_EVERY_DAYS = int(os.environ.get("READINESS_TRAINING_EVERY_DAYS", "365"))
+READINESS_ROLE_DRILLS_PER_YEAR = int(os.environ.get("READINESS_ROLE_DRILLS_PER_YEAR", "2"))
 
 def _cache_location(broker_url):
     """The broker's Redis server, on the next database number: cache.clear() must never flush the queues.
@@ -427,6 +443,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Fields of one name with different choices each need a name of their own in the schema.
+    "ENUM_NAME_OVERRIDES": {"PartyKindEnum": "plan.models.PartyKind"},
 }
 
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
