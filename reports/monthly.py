@@ -2,18 +2,20 @@
 incident with its timeline summary, and the drills held; a ``core.documents.Document`` in the reader's
 language, rendered to PDF or DOCX.
 
-Open remediation items and training sessions come from apps built beside this one (reviews, improvements,
-drills); the report says where they will go until those land (docs/reports.md).
+Drills and training sessions come from the drills app; open remediation items from the after-incident
+reviews, which the report says it will list once they are kept in Fenghuo (docs/reports.md).
 """
 
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Count
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from core.documents import Document, Facts, Figure, Heading, PageBreak, Paragraph, Table, render_docx, render_pdf
+from drills.models import Drill, TrainingSession
 from incidents.models import Incident, TimelineKind
 from incidents.timeline_text import Names, actor_text, entry_text
 from plan.document import LEVEL_RANKS
@@ -100,14 +102,24 @@ def _severe_incidents(f: ReportFilter, labels: Labels) -> list[Any]:
 
 
 def _drills(f: ReportFilter, labels: Labels) -> list[Any]:
-    drill_filter = ReportFilter(start=f.start, end=f.end, drill="true")
-    drills = list(Incident.objects.filter(drill_filter.incident_q()).with_plan().order_by("opened_at"))
+    """The drills started this month, with their scores, and the training sessions held (drills app)."""
+    drills = list(Drill.objects.filter(started_at__gte=f.start, started_at__lt=f.end).order_by("started_at"))
+    sessions = list(TrainingSession.objects.filter(held_at__gte=f.start, held_at__lt=f.end)
+                    .annotate(attendees=Count("attendances")).order_by("held_at"))
     blocks: list[Any] = [Heading(_("Drills held"))]
-    if not drills:
-        return [*blocks, Paragraph(_("No drill this month."), muted=True)]
-    rows = [[_when(d.opened_at), d.title, labels.category(d.category.key), labels.level(d.level.key),
-             str(d.get_status_display())] for d in drills]
-    return [*blocks, Table([_("When"), _("Drill"), _("Category"), _("Level"), _("Status")], rows)]
+    if drills:
+        rows = [[_when(d.started_at), d.title, labels.category(d.category_key), labels.level(d.level_key),
+                 str(d.get_status_display()), _cell((d.scorecard or {}).get("score"))] for d in drills]
+        blocks.append(Table([_("When"), _("Drill"), _("Category"), _("Level"), _("Status"), _("Score")], rows))
+    else:
+        blocks.append(Paragraph(_("No drill this month."), muted=True))
+    blocks.append(Heading(_("Training held")))
+    if sessions:
+        rows = [[_when(t.held_at), t.title, str(t.get_kind_display()), str(t.attendees)] for t in sessions]
+        blocks.append(Table([_("When"), _("Title"), _("Kind"), _("Attendees")], rows))
+    else:
+        blocks.append(Paragraph(_("No training this month."), muted=True))
+    return blocks
 
 
 def monthly_document(month: str, *, language: str = "zh-hans") -> Document:

@@ -10,9 +10,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from pypdf import PdfReader
 
+from drills.models import Attendance, Drill, TrainingSession
 from escalation.models import Kind, State
 from incidents.models import TimelineEntry, TimelineKind
 from notifications.tests.receivers import start_smtp
+from people.models import Person
 from reports.models import MonthlyReport
 from reports.monthly import render
 from reports.tasks import monthly_report_due, send_monthly_report
@@ -43,8 +45,16 @@ def november(shipped_plan):
                                  detail={"summary": "Carrier replaced the backbone line card"})
     deadline(a, kind=Kind.ON_SITE, state=State.MET, role="ops_supervisor", due=3600, acted=1800)
     deadline(red, kind=Kind.ON_SITE, state=State.MISSED, role="network_maintainer", due=1800)
-    incident(v, level="orange", opened=at("2026-11-20 15:00"), ack=60, resolved=600, drill=True,
-             title="Quarterly core host drill")
+    drill_incident = incident(v, level="orange", opened=at("2026-11-20 15:00"), ack=60, resolved=600, drill=True,
+                              title="Quarterly core host drill")
+    Drill.objects.create(title="Quarterly core host drill", category_key="system", level_key="orange",
+                         starts_at=drill_incident.opened_at, started_at=drill_incident.opened_at,
+                         ended_at=drill_incident.resolved_at, status="ended", incident=drill_incident,
+                         scorecard={"items": [], "score": 75})
+    session = TrainingSession.objects.create(title="Network emergency procedure", held_at=at("2026-11-25 14:00"))
+    for n in range(3):
+        Attendance.objects.create(session=session, person=Person.objects.create_user(username=f"trainee-{n}"))
+    TrainingSession.objects.create(title="October awareness", held_at=at("2026-10-25 14:00"))
     incident(v, level="red", opened=at("2026-10-30 10:00"), title="October outage")  # another month
     return {"a": a, "red": red}
 
@@ -70,7 +80,9 @@ def test_the_pdf_in_english_reads_in_english(november):
     assert "Orange and red incidents" in text and "Backbone line down" in text
     assert "Time to acknowledge (median / p90)" in text
     assert "3.5 min / 4.7 min" in text  # 120 s and 300 s: median 210 s, p90 120 + 0.9 × 180 = 282 s
-    assert "Drills held" in text and "Quarterly core host drill" in text
+    assert "Drills held" in text and "Quarterly core host drill" in text and "Ended 75" in text
+    assert "Training held" in text and "Network emergency procedure Training 3" in text
+    assert "October awareness" not in text
     assert "应急" not in text
 
 
@@ -89,6 +101,7 @@ def test_an_empty_month_makes_a_report_that_says_no_incidents(shipped_plan):
 
     assert "No incidents this month." in text
     assert "No orange or red incident this month." in text
+    assert "No drill this month." in text and "No training this month." in text
 
 
 def test_the_command_writes_the_file_and_refuses_a_month_that_does_not_exist(november, tmp_path, capsys):
