@@ -131,7 +131,8 @@ def generate(version, *, count=100_000, years=3, seed=7):
         _copy(cursor, Incident._meta.db_table, [
             "id", "title", "description", "plan_version_id", "category_id", "level_id", "status", "affected_system",
             "host_fault", "is_drill", "source", "discovered_at", "opened_at", "level_since", "acknowledged_at",
-            "recovered_at", "resolved_at", "resolution_summary", "review_notes"], incidents)
+            "recovered_at", "resolved_at", "resolution_summary", "review_notes", "clock"],
+            (row + (1.0,) for row in incidents))
         _set_sequence(cursor, Incident._meta.db_table, first_incident + count)
         _copy(cursor, TimelineEntry._meta.db_table, ["incident_id", "at", "kind", "actor_label", "detail"], timeline)
         _copy(cursor, Deadline._meta.db_table, [
