@@ -44,6 +44,8 @@ app.conf.update(
         "incidents.*": {"queue": INTAKE_QUEUE},
         "inspections.*": {"queue": INTAKE_QUEUE},
         "alerts.*": {"queue": INTAKE_QUEUE},
+        # The monthly report is mail, like the notifications; it never holds up escalation.
+        "reports.*": {"queue": NOTIFICATION_QUEUE},
     },
     timezone="UTC",
     enable_utc=True,

@@ -323,6 +323,11 @@ CELERY_BEAT_SCHEDULE = {
     "follow-up-notifications": {"task": "notifications.follow_up", "schedule": NOTIFICATIONS_FOLLOW_UP_SECONDS},
     # Beat stamps "beat" when it sends this, a worker stamps "worker" when it runs it (/readyz).
     "heartbeat": {"task": "escalation.heartbeat", "schedule": float(os.environ.get("HEARTBEAT_SECONDS", "10"))},
+    # Hourly; it sends last month's report once, on the 1st from 08:00 office time, or at the first run after
+    # that if beat was down (reports/tasks.py; the MonthlyReport row makes it once).
+    "monthly-report": {"task": "reports.send_monthly_report", "schedule": 3600.0},
+    # Keeps the reports page's default view computed, so nobody waits for it (reports/tasks.py).
+    "warm-default-report": {"task": "reports.warm_default_report", "schedule": 20.0},
 }
 # Without a backlog, the alert runner starts a pass at most this often (alerts/processing.py).
 ALERTS_PASS_INTERVAL_SECONDS = float(os.environ.get("ALERTS_PASS_INTERVAL_SECONDS", "0.5"))
