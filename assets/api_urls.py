@@ -1,3 +1,10 @@
 """This app's routes under /api/v1/."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from .api import AssetViewSet
+
+router = SimpleRouter()
+router.register("assets", AssetViewSet, basename="asset")
+
+urlpatterns = router.urls

@@ -1,3 +1,8 @@
 """This app's pages."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+app_name = "assets"
+urlpatterns = [path("assets/export.csv", views.export_csv, name="export_csv")]

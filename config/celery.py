@@ -42,7 +42,10 @@ app.conf.update(
         "escalation.*": {"queue": ESCALATION_QUEUE},
         "notifications.*": {"queue": NOTIFICATION_QUEUE},
         "incidents.*": {"queue": INTAKE_QUEUE},
+        "inspections.*": {"queue": INTAKE_QUEUE},
         "alerts.*": {"queue": INTAKE_QUEUE},
+        # The monthly report is mail, like the notifications; it never holds up escalation.
+        "reports.*": {"queue": NOTIFICATION_QUEUE},
     },
     timezone="UTC",
     enable_utc=True,

@@ -20,11 +20,15 @@ HOOKS_PREFIX = "/api/v1/alerts/"
 # Adding a note may carry an attachment larger than the general limit: its page and API paths allow
 # NOTE_BODY_MAX_BYTES (settings; deploy/nginx.conf has the same location).
 NOTES_PATH = re.compile(r"^/(?:api/v1/)?incidents/[0-9]+/notes/$")
+# An inspection photo may be up to INSPECTIONS_PHOTO_MAX_BYTES (inspections/photos.py).
+PHOTOS_PATH = re.compile(r"^/(?:api/v1/)?inspections/(?:rounds/)?[0-9]+/(?:photos|submit)/$")
 
 
 def body_limit(path):
     if NOTES_PATH.match(path):
         return settings.NOTE_BODY_MAX_BYTES
+    if PHOTOS_PATH.match(path):
+        return settings.INSPECTION_PHOTO_BODY_MAX_BYTES
     return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
 

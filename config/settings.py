@@ -250,6 +250,13 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # framing; config.middleware.BodyLimitMiddleware); deploy/nginx.conf's notes location must allow as much.
 FENGHUO_NOTE_ATTACHMENT_MAX_BYTES = int(os.environ.get("FENGHUO_NOTE_ATTACHMENT_MAX_BYTES", str(5 * 1024 * 1024)))
 NOTE_BODY_MARGIN_BYTES = 1024 * 1024
+# An inspection round's photo (inspections/photos.py); its upload paths accept this plus the margin above.
+# Not (yet) read from the environment: an environment knob needs its row in README.md's settings table.
+INSPECTIONS_PHOTO_MAX_BYTES = 8 * 1024 * 1024
+INSPECTION_PHOTO_BODY_MAX_BYTES = INSPECTIONS_PHOTO_MAX_BYTES + NOTE_BODY_MARGIN_BYTES
+# Beat generates inspection rounds this far ahead (inspections/generation.py), every INSPECTIONS_GENERATE_SECONDS.
+INSPECTIONS_GENERATE_AHEAD = timedelta(hours=48)
+INSPECTIONS_GENERATE_SECONDS = 600.0
 NOTE_BODY_MAX_BYTES = FENGHUO_NOTE_ATTACHMENT_MAX_BYTES + NOTE_BODY_MARGIN_BYTES
 
 # Email: EMAIL_URL (smtp://user:pass@host:port, +tls) or the usual EMAIL_* variables.
@@ -309,11 +316,18 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-due-deadlines": {"task": "escalation.sweep_due_deadlines", "schedule": ESCALATION_SWEEP_SECONDS},
     "arm-near-deadlines": {"task": "escalation.arm_near_deadlines", "schedule": ESCALATION_ARM_SECONDS},
     "deliver-notifications": {"task": "notifications.deliver_pending", "schedule": NOTIFICATIONS_DELIVER_SECONDS},
+    # Inspection rounds ahead of time (inspections/generation.py); idempotent, so a short period costs little.
+    "generate-inspection-rounds": {"task": "inspections.generate_rounds", "schedule": INSPECTIONS_GENERATE_SECONDS},
     # Safety net for alerts whose after-commit nudge was lost (alerts/lanes.py).
     "sweep-unprocessed-alerts": {"task": "alerts.sweep_pending", "schedule": 2.0},
     "follow-up-notifications": {"task": "notifications.follow_up", "schedule": NOTIFICATIONS_FOLLOW_UP_SECONDS},
     # Beat stamps "beat" when it sends this, a worker stamps "worker" when it runs it (/readyz).
     "heartbeat": {"task": "escalation.heartbeat", "schedule": float(os.environ.get("HEARTBEAT_SECONDS", "10"))},
+    # Hourly; it sends last month's report once, on the 1st from 08:00 office time, or at the first run after
+    # that if beat was down (reports/tasks.py; the MonthlyReport row makes it once).
+    "monthly-report": {"task": "reports.send_monthly_report", "schedule": 3600.0},
+    # Keeps the reports page's default view computed, so nobody waits for it (reports/tasks.py).
+    "warm-default-report": {"task": "reports.warm_default_report", "schedule": 20.0},
 }
 # Without a backlog, the alert runner starts a pass at most this often (alerts/processing.py).
 ALERTS_PASS_INTERVAL_SECONDS = float(os.environ.get("ALERTS_PASS_INTERVAL_SECONDS", "0.5"))
@@ -441,7 +455,9 @@ SPECTACULAR_SETTINGS = {
     # Fields of one name with different choices each need a name of their own in the schema. The incident's
     # status appears in the list's Incident and in the detail's IncidentDetail (with the hash chain): one
     # enum under the name it always had.
-    "ENUM_NAME_OVERRIDES": {"PartyKindEnum": "plan.models.PartyKind", "IncidentStatusEnum": "incidents.states.Status"},
+    "ENUM_NAME_OVERRIDES": {"PartyKindEnum": "plan.models.PartyKind", "ProposalStateEnum": "improvements.models.ProposalState",
+                            "DeadlineStateEnum": "escalation.models.State",
+                            "IncidentStatusEnum": "incidents.states.Status"},
 }
 
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")

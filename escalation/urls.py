@@ -1,7 +1,4 @@
-from django.urls import path
+"""The escalation engine has no page of its own: ``/metrics`` is routed by the reports app (reports/metrics.py),
+which adds the upper layers' figures to the engine's lines (escalation/views.py)."""
 
-from . import views
-
-urlpatterns = [
-    path("metrics", views.metrics, name="metrics"),
-]
+urlpatterns: list = []

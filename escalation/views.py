@@ -1,17 +1,20 @@
-"""``/metrics``: the escalation engine watched by Prometheus (text exposition format 0.0.4)."""
+"""The escalation engine's part of ``/metrics`` (text exposition format 0.0.4) and the scraper's check.
+
+The route is the reports app's (``reports/metrics.py``), one layer up, which adds the figures of the apps
+above this one (incidents, notifications, alerts) to these lines.
+"""
 
 import hmac
 
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseNotFound
-from django.views.decorators.http import require_GET
 
 from .selectors import deadline_metrics
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
-def _scraper_refusal(request):
+def scraper_refusal(request):
     """None when the request carries ``Authorization: Bearer $METRICS_TOKEN``, else the response to send.
 
     Without METRICS_TOKEN the endpoint is switched off: 404 for everyone, as if it did not exist, so an
@@ -28,10 +31,7 @@ def _scraper_refusal(request):
     return response
 
 
-@require_GET
-def metrics(request):
-    if (refusal := _scraper_refusal(request)) is not None:
-        return refusal
+def deadline_lines() -> list[str]:
     figures = deadline_metrics()
     lines = [
         "# HELP fenghuo_oldest_overdue_deadline_seconds Seconds the oldest pending deadline is past its due time "
@@ -48,4 +48,5 @@ def metrics(request):
         "# TYPE fenghuo_deadlines_acted_total counter",
     ]
     lines += [f'fenghuo_deadlines_acted_total{{state="{state}"}} {n}' for state, n in figures["acted"].items()]
-    return HttpResponse("\n".join(lines) + "\n", content_type=CONTENT_TYPE)
+    return lines
+

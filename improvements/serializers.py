@@ -4,6 +4,7 @@ import dataclasses
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from incidents.models import Incident
@@ -18,6 +19,7 @@ MAX_PLAN_TEXT = 180_000
 MAX_REASON = 5000
 
 
+@extend_schema_serializer(component_name="PlanProposal")
 class ProposalSerializer(serializers.ModelSerializer):
     incident = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     proposed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
@@ -40,6 +42,7 @@ class ProposalSerializer(serializers.ModelSerializer):
         return proposal.draft.number
 
 
+@extend_schema_serializer(component_name="PlanProposalDetail")
 class ProposalDetailSerializer(ProposalSerializer):
     plan = serializers.SerializerMethodField(help_text="the draft plan as YAML that loadplan accepts")
 
@@ -51,6 +54,7 @@ class ProposalDetailSerializer(ProposalSerializer):
         return export_version(proposal.draft)
 
 
+@extend_schema_serializer(component_name="PlanProposalCreate")
 class ProposalCreateSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=MAX_REASON, help_text=_("why the plan should change"))
     incident = serializers.PrimaryKeyRelatedField(queryset=Incident.objects.all(), required=False, allow_null=True,
@@ -59,6 +63,7 @@ class ProposalCreateSerializer(serializers.Serializer):
                                  help_text=_("the whole draft plan (YAML or JSON); default: a copy of the active plan"))
 
 
+@extend_schema_serializer(component_name="PlanProposalUpdate")
 class ProposalUpdateSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, max_length=MAX_REASON)
     plan = serializers.CharField(required=False, max_length=MAX_PLAN_TEXT, trim_whitespace=False)
@@ -69,6 +74,7 @@ class ProposalUpdateSerializer(serializers.Serializer):
         return attrs
 
 
+@extend_schema_serializer(component_name="PlanProposalDecision")
 class DecisionSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=MAX_REASON)
 

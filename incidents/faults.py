@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from assets.selectors import asset_by_tag
 from core.errors import Refused
 from plan.models import Category, Level, PlanVersion
 
@@ -29,7 +30,8 @@ def checked_fault(*, reporter: "Person | None", category: str, level: str, title
                    affected_branches: int | None = None, total_branches: int | None = None,
                    affected_system: str = "", host_fault: bool = False, is_drill: bool = False,
                    discovered_at: datetime | None = None, source: str = Source.MANUAL, actor_label: str = "",
-                   plan_version: PlanVersion | None = None, clock: float = 1.0) -> CheckedFault:
+                   plan_version: PlanVersion | None = None, clock: float = 1.0,
+                   asset: str = "") -> CheckedFault:
     """The incident's fields, discovery time and timeline label, or Refused / ValidationError naming what is wrong."""
     if reporter is not None:
         reason = permissions.refusal(reporter, action="log")
@@ -48,6 +50,9 @@ def checked_fault(*, reporter: "Person | None", category: str, level: str, title
     if not (title or "").strip():
         errors["title"] = [_("a short title is required")]
     check_branches(affected_branches, total_branches, errors)
+    asset_obj = asset_by_tag(asset) if asset else None
+    if asset and asset_obj is None:
+        errors["asset"] = [_("no asset has the tag %(tag)r in the register") % {"tag": asset}]
     if discovered_at is not None and discovered_at > timezone.now() + CLOCK_SKEW:
         errors["discovered_at"] = [_("cannot be in the future")]
     if clock != 1 and not is_drill:
@@ -58,7 +63,7 @@ def checked_fault(*, reporter: "Person | None", category: str, level: str, title
         title=title.strip()[:200], description=description or "", plan_version=version, category=category_obj,
         level=level_obj, affected_branches=affected_branches, total_branches=total_branches,
         affected_system=affected_system or "", host_fault=bool(host_fault), is_drill=bool(is_drill), source=source,
-        reporter=reporter, clock=float(clock))
+        reporter=reporter, clock=float(clock), asset=asset_obj)
     return fields, discovered_at, actor_label
 
 

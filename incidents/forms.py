@@ -29,6 +29,9 @@ class LogFaultForm(forms.Form):
     host_fault = forms.BooleanField(label=_("Host fault (equipment)"), required=False,
                                     help_text=Incident._meta.get_field("host_fault").help_text)
     is_drill = forms.BooleanField(label=_("This is a drill"), required=False)
+    asset = forms.CharField(label=_("Asset tag"), required=False, max_length=64,
+                            help_text=_("The device at fault, as labelled in the asset register (optional)."),
+                            widget=forms.TextInput(attrs={"autocomplete": "off"}))
 
     def __init__(self, *args, categories=(), levels=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -41,7 +44,7 @@ class LogFaultForm(forms.Form):
             "category": data["category"], "level": data["level"], "title": data["title"],
             "description": data["description"], "affected_branches": data["affected_branches"],
             "total_branches": data["total_branches"], "affected_system": data["affected_system"],
-            "host_fault": data["host_fault"], "is_drill": data["is_drill"],
+            "host_fault": data["host_fault"], "is_drill": data["is_drill"], "asset": data["asset"].strip(),
         }
 
     def add_service_errors(self, error: ValidationError):

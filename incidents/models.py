@@ -34,7 +34,7 @@ class IncidentQuerySet(models.QuerySet):
         return self.filter(status__in=OPEN_STATUSES)
 
     def with_plan(self):
-        return self.select_related("category", "level", "plan_version", "reporter")
+        return self.select_related("category", "level", "plan_version", "reporter", "asset")
 
 
 class Incident(models.Model):
@@ -52,6 +52,9 @@ class Incident(models.Model):
     host_fault = models.BooleanField(_("host fault"), default=False,
                                      help_text=_("Equipment: a host fault starts the host emergency procedure (plan 4.2.3)."))
     is_drill = models.BooleanField(_("drill"), default=False)
+    # The device at fault, when known (an inspection finding names it; a person may): assets sits below.
+    asset = models.ForeignKey("assets.Asset", null=True, blank=True, on_delete=models.PROTECT, related_name="incidents",
+                              verbose_name=_("asset"))
     # Plan seconds per real second: a drill may run the plan's clock faster (drills app); every duration the plan
     # gives this incident's deadlines is divided by it (escalation.services). Real incidents keep 1.
     clock = models.FloatField(_("clock"), default=1.0)

@@ -50,6 +50,8 @@ class IncidentSerializer(serializers.ModelSerializer):
     # Null for incidents a monitoring integration opened.
     reporter = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     deadlines = DeadlineSerializer(many=True, read_only=True)
+    asset = serializers.SlugRelatedField(slug_field="tag", read_only=True, allow_null=True,
+                                         help_text=gettext_lazy("The tag of the device at fault, when known."))
 
     class Meta:
         model = Incident
@@ -57,7 +59,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "id", "title", "description", "category", "category_name", "level", "level_name", "level_color",
             "status", "status_name", "opened_at", "recovered_at", "resolved_at", "discovered_at", "acknowledged_at",
             "affected_branches", "total_branches", "affected_system", "host_fault", "drill", "source",
-            "plan_version", "reporter", "resolution_summary", "review_notes", "deadlines",
+            "plan_version", "reporter", "resolution_summary", "review_notes", "asset", "deadlines",
         ]
         read_only_fields = fields
 
@@ -105,6 +107,8 @@ class IncidentCreateSerializer(serializers.Serializer):
     drill = serializers.BooleanField(required=False, default=False,
                                      help_text=gettext_lazy("Same as is_drill: either one marks a drill."))
     discovered_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    asset = serializers.CharField(required=False, allow_blank=True, default="", max_length=64,
+                                  help_text=gettext_lazy("The tag of the device at fault (asset register)."))
 
     def validate(self, attrs):
         drill = attrs.pop("drill")

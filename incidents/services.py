@@ -52,7 +52,7 @@ def log_fault(*, reporter: "Person | None", category: str, level: str, title: st
               affected_branches: int | None = None, total_branches: int | None = None, affected_system: str = "",
               host_fault: bool = False, is_drill: bool = False, discovered_at: datetime | None = None,
               source: str = Source.MANUAL, actor_label: str = "", plan_version: PlanVersion | None = None,
-              clock: float = 1.0) -> Incident:
+              clock: float = 1.0, asset: str = "") -> Incident:
     """Open an incident under the active plan and start its level's response.
 
     Everything is checked before anything is written, so a refusal leaves the
@@ -62,7 +62,7 @@ def log_fault(*, reporter: "Person | None", category: str, level: str, title: st
         reporter=reporter, category=category, level=level, title=title, description=description,
         affected_branches=affected_branches, total_branches=total_branches, affected_system=affected_system,
         host_fault=host_fault, is_drill=is_drill, discovered_at=discovered_at, source=source,
-        actor_label=actor_label, plan_version=plan_version, clock=clock)])[0]
+        actor_label=actor_label, plan_version=plan_version, clock=clock, asset=asset)])[0]
 
 
 def log_faults(faults: Sequence[Mapping[str, Any]]) -> list[Incident]:
@@ -84,7 +84,8 @@ def log_faults(faults: Sequence[Mapping[str, Any]]) -> list[Incident]:
             timeline.row(incident, kind=TimelineKind.OPENED, actor=incident.reporter, actor_label=actor_label, at=now,
                        detail={"category": incident.category.key, "level": incident.level.key,
                                "plan_version": incident.plan_version.number, "drill": incident.is_drill,
-                               "source": incident.source})
+                               "source": incident.source,
+                               **({"asset": incident.asset.tag} if incident.asset else {})})
             for incident, (_fields, _discovered_at, actor_label) in zip(incidents, checked, strict=True)])
         levels.start_level_responses(incidents, started_at=now)
     return incidents

@@ -206,7 +206,7 @@ def incident_new(request):
         if category and level:
             preview = response_preview(version, category, level)
     else:
-        initial = {k: request.GET[k] for k in ("category", "level") if request.GET.get(k)}
+        initial = {k: request.GET[k] for k in ("category", "level", "asset") if request.GET.get(k)}
         form = LogFaultForm(initial=initial, categories=categories, levels=levels)
         if initial.get("category") and initial.get("level"):
             preview = response_preview(version, initial["category"], initial["level"])

@@ -136,10 +136,11 @@ def follow_up(*, now: datetime | None = None) -> tuple[int, int]:
     now = now or timezone.now()
     repeated = escalated = 0
     # Only while the incident is open: resolving it is what sets resolved_at (and nothing reopens one).
+    # A notification about no incident (a missed inspection round) is told once, not repeated.
     candidates = (
         Notification.objects.visible(now)
         .filter(ask__in=ASKS_NEEDING_ANSWER, acknowledged_at__isnull=True, escalated_at__isnull=True,
-                person__isnull=False, incident__resolved_at__isnull=True)
+                person__isnull=False, incident__isnull=False, incident__resolved_at__isnull=True)
         .only("pk", "level_key", "repeat_every", "repeat_times", "last_told_at", "visible_from")
     )
     overrides = level_overrides()

@@ -101,11 +101,21 @@ def notification_facts(incident: "Incident", *, ask: str, due_at: datetime | Non
     }
 
 
+def subject_facts(*, subject: str, title: Mapping[str, str], ask: str, note: Note | None, link: str) -> dict[str, Any]:
+    """The facts of a notification about something other than an incident (a missed inspection round):
+    ``subject`` names it (``round:7``), ``title`` is ``{language: text}``, ``link`` a path on this site."""
+    return {"subject": subject, "title": dict(title), "ask": ask, "due_at": None, "link": link,
+            "note": {"text": in_each_language(note)} if callable(note) else (note or "")}
+
+
 def render(facts: Mapping[str, Any]) -> tuple[str, str]:
     """(title, body) of a notification's facts, in the active language."""
     drill = facts.get("drill")
-    title = f"{_('[DRILL] ') if drill else ''}{localized(facts.get('level'))} · {localized(facts.get('category'))} · " \
-            f"#{facts.get('incident')} {facts.get('title', '')}"
+    if "subject" in facts:
+        title = localized(facts.get("title"))
+    else:
+        title = f"{_('[DRILL] ') if drill else ''}{localized(facts.get('level'))} · " \
+                f"{localized(facts.get('category'))} · #{facts.get('incident')} {facts.get('title', '')}"
     ask, due_at = facts.get("ask"), facts.get("due_at")
     due = parse_datetime(due_at) if isinstance(due_at, str) else None
     if ask == "on_site" and due:

@@ -77,7 +77,8 @@ def message_for(notification: Notification, *, language: str | None = None, with
     rendered_here = language is not None and bool(notification.facts)
     language = language or (person.language if person and person.language else settings.LANGUAGE_CODE)
     incident = notification.incident
-    assert incident is not None  # every notification recorded (outbox.record_many) is about an incident
+    if incident is None:
+        return _subject_message(notification, language=language, rendered_here=rendered_here, with_ack=with_ack)
     with translation.override(language):
         level = _level(incident, notification.level_key)
         title, text = notification.in_reader_language() if rendered_here else (notification.title, notification.body)
@@ -92,6 +93,17 @@ def message_for(notification: Notification, *, language: str | None = None, with
             is_drill=notification.is_drill,
             link_label=_("Open the incident"), ack_label=_("I have read this"), incident_id=incident.pk,
             event=notification.event,
+        )
+
+
+def _subject_message(notification: Notification, *, language: str, rendered_here: bool, with_ack: bool) -> Message:
+    """A notification about no incident (``recipients.notify_roles_about``): it links to its own page."""
+    with translation.override(language):
+        title, text = notification.in_reader_language() if rendered_here else (notification.title, notification.body)
+        return Message(
+            title=title, text=text, link=f"{settings.SITE_URL.rstrip('/')}{notification.facts.get('link', '/')}",
+            ack_url=ack_url(notification) if with_ack and notification.person and notification.needs_answer else "",
+            link_label=_("Open in Fenghuo"), ack_label=_("I have read this"), event=notification.event,
         )
 
 

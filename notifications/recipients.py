@@ -5,20 +5,20 @@ The notifications and their outbox rows are written in the caller's
 transaction, and a worker is asked to deliver once that commits.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
 from django.conf import settings
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from people.models import Person, RoleAssignment
 
 from .delivery import kick_delivery_on_commit
-from .facts import Note
+from .facts import Note, render, subject_facts
 from .models import ROBOT_KINDS, Ask, DutyShift, Notification, RolePolicy
-from .outbox import active_channels, add_robot_deliveries, record_many
+from .outbox import active_channels, add_personal_deliveries, add_robot_deliveries, record_many
 
 if TYPE_CHECKING:
     from incidents.models import Incident
@@ -139,6 +139,52 @@ def notify_person_and_roles(incident: "Incident", *, person: Person | None, role
             kick_delivery_on_commit()
     by_roles, nobody = notify_many([(incident, [(key, ask, None) for key in role_keys], event)], note=note)[0]
     return told + [p for p in by_roles if p not in told], nobody
+
+
+def notify_roles_about(subject: str, *, role_keys: Iterable[str], event: str, title: Mapping[str, str], link: str,
+                       ask: str = Ask.FYI, note: Note = "") -> Told:
+    """Tell the holders of ``role_keys`` about something that is not an incident (a missed inspection round).
+
+    As ``notify_roles``: one notification per person (the duty roster's people of a role first), recorded
+    in the caller's transaction with their own channels' deliveries, deduplicated by ``subject``, ``event``
+    and person; a role nobody holds is recorded too. ``title`` is ``{language: text}``; ``link`` a path
+    here. Group-chat robots and repeats are for incidents only.
+    """
+    now = timezone.now()
+    role_keys = list(dict.fromkeys(role_keys))
+    duty_by_role = _on_duty_by_role(role_keys, at=now)
+    members_by_role = _people_by_role(role_keys)
+    facts = subject_facts(subject=subject, title=title, ask=ask, note=note, link=link)
+    rows: list[Notification] = []
+    nobody: list[str] = []
+    seen: set[int] = set()
+    for role_key in role_keys:
+        duty_ids = {p.pk for p in duty_by_role.get(role_key, [])}
+        people: list[Person | None] = [*duty_by_role.get(role_key, []),
+                                       *(p for p in members_by_role.get(role_key, []) if p.pk not in duty_ids)]
+        if not people:
+            nobody.append(role_key)
+            people = [None]
+        for person in people:
+            if person is not None and person.pk in seen:
+                continue
+            if person is not None:
+                seen.add(person.pk)
+            language = person.language if person and person.language else settings.LANGUAGE_CODE
+            with translation.override(language):
+                text_title, body = render(facts)
+            who = person.pk if person else f"role:{role_key}"
+            rows.append(Notification(person=person, role_key=role_key, event=event, ask=ask, title=text_title[:300],
+                                     body=body, facts=facts, visible_from=now, last_told_at=now,
+                                     dedup_key=f"{subject}:{event}:{who}"[:200]))
+    existing = set(Notification.objects.filter(dedup_key__in=[n.dedup_key for n in rows])
+                   .values_list("dedup_key", flat=True))
+    rows = [n for n in rows if n.dedup_key not in existing]
+    Notification.objects.bulk_create(rows)
+    add_personal_deliveries(rows, channels=active_channels())
+    if rows:
+        kick_delivery_on_commit()
+    return [n.person for n in rows if n.person is not None], nobody
 
 
 # The role key of a notification that tells a person in their own right, not as a holder of a role.

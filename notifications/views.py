@@ -93,7 +93,7 @@ def bell(request):
         "unread": request.bell_state["unread"],
         "latest": [{"id": n.pk, "title": n.reader_title, "level": n.level_key, "unread": n.read_at is None,
                     "created_at": n.created_at.isoformat(),
-                    "url": f"/incidents/{n.incident_id}/" if n.incident_id else ""}
+                    "url": f"/incidents/{n.incident_id}/" if n.incident_id else n.facts.get("link", "")}
                    for n in latest],
     }))
 

@@ -46,6 +46,7 @@ AUTHORITIES = {
     "announce": "announces the level to the business departments by hand",
     "informed_only": "is told, but takes no action on incidents",
     "hear_announcements": "receives the announcements of the warning level",
+    "monthly_report": "receives the monthly leadership report (reports app)",
 }
 CATEGORY_KEYS = ["network", "equipment", "system"]
 # Outside organisations the plan names (top-level ``parties``), and the stages of a reporting duty toward one

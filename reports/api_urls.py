@@ -1,3 +1,9 @@
 """This app's routes under /api/v1/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("reports/summary/", api.Summary.as_view(), name="reports-summary"),
+]

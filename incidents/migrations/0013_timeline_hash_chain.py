@@ -50,7 +50,7 @@ def recreate_sqlite_triggers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("incidents", "0011_timeline_kinds_of_every_app")]
+    dependencies = [("incidents", "0012_incident_asset")]
     operations = [
         migrations.RunPython(migrations.RunPython.noop, recreate_sqlite_triggers),
         migrations.AddField(

@@ -1,0 +1,171 @@
+"""What a report covers: the period and the filters, read from a query string, checked once.
+
+Every figure of a report is about the incidents *opened* in the period that pass the filters; the
+deadlines, timeline entries, alerts and notifications counted are those of these incidents. Drills are
+left out unless ``drill`` says otherwise (``Incident.is_drill``).
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+
+from incidents.models import AffectedSystem, Source
+from plan.document import CATEGORY_KEYS, LEVEL_RANKS
+
+DRILL_CHOICES = ("false", "true", "all")
+# Years a period may start or end in: Fenghuo holds no incident outside them, and dates far out overflow.
+YEARS = (2000, 2100)
+# The longest period one report covers: a decade of incidents is already more than a page can show.
+MAX_DAYS = 366 * 10
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    start: datetime  # inclusive, aware
+    end: datetime  # exclusive, aware
+    category: str = ""
+    level: str = ""
+    source: str = ""
+    system: str = ""
+    drill: str = "false"
+
+    @property
+    def first_day(self) -> date:
+        return timezone.localtime(self.start).date()
+
+    @property
+    def last_day(self) -> date:
+        return timezone.localtime(self.end - timedelta(microseconds=1)).date()
+
+    def incident_q(self, prefix: str = "") -> Q:
+        """The filter as a Q on Incident, or on a model reaching it through ``prefix`` (``"incident__"``)."""
+        q = Q(**{f"{prefix}opened_at__gte": self.start, f"{prefix}opened_at__lt": self.end})
+        for name, lookup in (("category", "category__key"), ("level", "level__key"), ("source", "source"),
+                             ("system", "affected_system")):
+            if value := getattr(self, name):
+                q &= Q(**{f"{prefix}{lookup}": value})
+        if self.drill != "all":
+            q &= Q(**{f"{prefix}is_drill": self.drill == "true"})
+        return q
+
+    def as_params(self) -> dict[str, str]:
+        """The query string that reads back as this filter (links, CSV downloads)."""
+        params = {"from": self.first_day.isoformat(), "to": self.last_day.isoformat()}
+        for name in ("category", "level", "source", "system"):
+            if value := getattr(self, name):
+                params[name] = value
+        if self.drill != "false":
+            params["drill"] = self.drill
+        return params
+
+
+def _moment(text: str, name: str, *, end: bool) -> datetime:
+    """A date (the whole day, in the office's time zone) or an ISO 8601 date-time."""
+    try:
+        day = parse_date(text)
+        moment = None if day else parse_datetime(text)
+    except ValueError:
+        day = moment = None
+    if day is None and moment is None:
+        raise ValidationError({name: [_("Give a date as YYYY-MM-DD (or an ISO 8601 date and time), not %(value)r.")
+                                      % {"value": text[:40]}]})
+    if not YEARS[0] <= (day or moment).year <= YEARS[1]:  # type: ignore[union-attr]
+        raise ValidationError({name: [_("Give a date between the years %(first)d and %(last)d.")
+                                      % {"first": YEARS[0], "last": YEARS[1]}]})
+    if day is not None:
+        if end:
+            day += timedelta(days=1)
+        return timezone.make_aware(datetime.combine(day, time.min))
+    assert moment is not None
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def default_period(today: date | None = None) -> tuple[datetime, datetime]:
+    """The twelve months up to and including this one."""
+    today = today or timezone.localdate()
+    first = add_months(month_start(today), -11)
+    last = add_months(month_start(today), 1)
+    return (timezone.make_aware(datetime.combine(first, time.min)),
+            timezone.make_aware(datetime.combine(last, time.min)))
+
+
+def _choice(params: Any, name: str, allowed: list[str] | tuple[str, ...]) -> str:
+    value = (params.get(name) or "").strip()
+    if value and value not in allowed:
+        raise ValidationError({name: [_("Unknown %(name)s %(value)r: use one of %(allowed)s.")
+                                      % {"name": name, "value": value[:40], "allowed": ", ".join(allowed)}]})
+    return value
+
+
+def parse_filter(params: Any) -> ReportFilter:
+    """The filter a query string asks for; ValidationError naming the parameter when it cannot be read.
+
+    ``params`` is a QueryDict or a plain dict of strings.
+    """
+    errors: dict[str, list[str]] = {}
+    start, end = default_period()
+    for name, is_end in (("from", False), ("to", True)):
+        text = (params.get(name) or "").strip()
+        if not text:
+            continue
+        try:
+            moment = _moment(text, name, end=is_end)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+            continue
+        if is_end:
+            end = moment
+        else:
+            start = moment
+    if not errors and start >= end:
+        errors["from"] = [_("The period starts after it ends: “from” must be on or before “to”.")]
+    elif not errors and (end - start).days > MAX_DAYS:
+        errors["to"] = [_("A report covers at most ten years.")]
+    chosen: dict[str, str] = {}
+    for name, allowed in (("category", CATEGORY_KEYS), ("level", list(LEVEL_RANKS)),
+                          ("source", Source.values), ("system", [v for v in AffectedSystem.values if v]),
+                          ("drill", DRILL_CHOICES)):
+        try:
+            chosen[name] = _choice(params, name, allowed)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return ReportFilter(start=start, end=end, category=chosen["category"], level=chosen["level"],
+                        source=chosen["source"], system=chosen["system"], drill=chosen["drill"] or "false")
+
+
+def month_filter(text: str, *, base: ReportFilter | None = None) -> ReportFilter:
+    """The calendar month ``YYYY-MM`` (the office's time zone); ValidationError naming ``month`` otherwise."""
+    try:
+        year, month = (int(part) for part in text.split("-"))
+        first = date(year, month, 1)
+        if len(text) != 7:
+            raise ValueError(text)
+    except ValueError:
+        raise ValidationError({"month": [_("%(value)r is not a month: give it as YYYY-MM, e.g. 2026-11.")
+                                         % {"value": text[:40]}]}) from None
+    if not YEARS[0] <= year <= YEARS[1]:
+        raise ValidationError({"month": [_("Give a date between the years %(first)d and %(last)d.")
+                                         % {"first": YEARS[0], "last": YEARS[1]}]})
+    start = timezone.make_aware(datetime.combine(first, time.min))
+    end = timezone.make_aware(datetime.combine(add_months(first, 1), time.min))
+    if base is None:
+        return ReportFilter(start=start, end=end)
+    return ReportFilter(start=start, end=end, category=base.category, level=base.level, source=base.source,
+                        system=base.system, drill=base.drill)
