@@ -71,12 +71,15 @@ def test_a_backdated_entry_chains_in_the_order_it_was_written(open_incident):
     assert chain.verify(incident.pk).verified
 
 
-def test_an_entry_written_around_the_timeline_module_is_refused(open_incident):
+def test_an_entry_written_around_the_timeline_module_is_chained_too(open_incident):
     incident = open_incident()
-    with pytest.raises(PermissionError):
-        TimelineEntry(incident=incident, kind=TimelineKind.NOTE, detail={}).save()
-    with pytest.raises(PermissionError):
-        TimelineEntry.objects.bulk_create([TimelineEntry(incident=incident, kind=TimelineKind.NOTE, detail={})])
+    head = entries_of(incident)[-1]
+    saved = TimelineEntry(incident=incident, kind=TimelineKind.NOTE, detail={"text": "saved"})
+    saved.save()
+    created = TimelineEntry.objects.create(incident=incident, kind=TimelineKind.NOTE, detail={"text": "created"})
+    bulk = TimelineEntry.objects.bulk_create([TimelineEntry(incident=incident, kind=TimelineKind.NOTE, detail={})])
+    assert saved.prev_hash == head.hash and created.prev_hash == saved.hash and bulk[0].prev_hash == created.hash
+    assert chain.verify(incident.pk).verified
 
 
 def test_a_changed_entry_is_found_with_its_id_kind_and_time(open_incident):
