@@ -17,7 +17,7 @@ from notifications.recipients import notify_person_and_roles
 from plan.services import roles_with
 
 from . import levels, states, timeline
-from .guard import check, lock, move
+from .guard import check, lock, move, refuse_if_archived
 from .models import Incident, PlanStatus, ResponsePlan, TimelineKind
 from .states import Status
 
@@ -66,8 +66,9 @@ def check_decision(plan: ResponsePlan, *, actor: "Person", comment: str, approve
     The pages ask for a confirmation before deciding (issue 14): this lets
     them refuse at once what the decision itself would refuse.
     """
-    _refuse_decision(plan, Incident.objects.with_plan().get(pk=plan.incident_id), actor=actor, comment=comment,
-                     approve=approve)
+    incident = Incident.objects.with_plan().get(pk=plan.incident_id)
+    refuse_if_archived(incident)
+    _refuse_decision(plan, incident, actor=actor, comment=comment, approve=approve)
 
 
 def _decide(plan: ResponsePlan, *, actor: "Person", comment: str, approve: bool) -> ResponsePlan:

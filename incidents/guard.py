@@ -1,6 +1,7 @@
 """What every incident service does first: lock the row, check the state machine and the person's right.
 
-``lock`` → ``check`` → change → ``move`` (the status, by the state table). The
+``lock`` (which refuses an archived incident: 409) → ``check`` → change → ``move`` (the status, by the state
+table). The
 services in ``services``, ``decisions`` and ``notes`` share these steps so
 that each refuses the same way.
 """
@@ -27,7 +28,10 @@ def lock(incident: Incident) -> Incident:
     # transaction we waited for changed its level: PostgreSQL re-checks the updated row against the
     # joined rows it had already read, finds the old level, and returns nothing (DoesNotExist).
     Incident.objects.select_for_update().values_list("pk", flat=True).get(pk=incident.pk)
-    return Incident.objects.with_plan().get(pk=incident.pk)
+    locked = Incident.objects.with_plan().get(pk=incident.pk)
+    # Every service locks first, so an archived record refuses every write here, before any other rule.
+    refuse_if_archived(locked)
+    return locked
 
 
 def refuse_if_archived(incident: Incident) -> None:

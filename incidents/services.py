@@ -292,15 +292,16 @@ def resolve(incident: Incident, *, actor: "Person | None", summary: str, stabili
 
 
 @transaction.atomic
-def review(incident: Incident, *, actor: "Person", notes: str) -> Incident:
-    """Plan 5: the office summarises what went wrong and how the plan should improve."""
+def review(incident: Incident, *, actor: "Person", detail: Mapping[str, Any] | None = None) -> Incident:
+    """Plan 5: the post-incident review is approved, so the incident is reviewed.
+
+    Called by ``reviews.services.review_approve`` inside its transaction (the review's own rules live
+    there); the authority checked here is the plan's ``approve_review``. The timeline entry is the approval.
+    """
     incident = lock(incident)
     check(actor, "review", incident)
-    if not (notes or "").strip():
-        raise ValidationError({"notes": [_("write the review")]})
-    incident.review_notes = notes.strip()
-    move(incident, "review", ["review_notes"])
-    timeline.record(incident, kind=TimelineKind.REVIEWED, actor=actor, detail={"notes": incident.review_notes[:1000]})
+    move(incident, "review")
+    timeline.record(incident, kind=TimelineKind.REVIEWED, actor=actor, detail=dict(detail or {}))
     return incident
 
 
@@ -366,8 +367,9 @@ def update_details(incident: Incident, *, actor: "Person | None", changes: Mappi
     return incident
 
 
+# The review is written and approved on its own page (reviews); archiving asks for confirmation there too.
 PAGE_ACTIONS = ("acknowledge", "check_in", "escalate", "propose_plan", "approve_plan", "reject_plan",
-                "start_implementing", "mark_recovered", "resolve", "deescalate", "review", "archive")
+                "start_implementing", "mark_recovered", "resolve", "deescalate", "archive")
 
 
 def action_choices(person: "Person", *, incident: Incident) -> tuple[list[str], list[tuple[str, str]]]:
