@@ -68,7 +68,6 @@ class Incident(models.Model):
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
     resolution_summary = models.TextField(_("resolution summary"), blank=True)
-    review_notes = models.TextField(_("review"), blank=True)
     history = HistoricalRecords(excluded_fields=["level_since"])
 
     objects = IncidentQuerySet.as_manager()

@@ -308,8 +308,8 @@ def test_refused_action_shows_the_reason_and_changes_nothing(orange_system, clie
 def test_action_in_the_wrong_state_shows_the_reason(orange_system, client):
     incident, coordinator = orange_system
     client.force_login(coordinator)
-    [message] = messages_of(act(client, incident, "archive"))
-    assert message.startswith("cannot archive: ")
+    [message] = messages_of(act(client, incident, "resolve", summary="Fixed."))
+    assert message.startswith("cannot resolve: ")
 
 
 def test_bad_input_to_an_action_names_the_field(orange_system, client):
