@@ -7,8 +7,7 @@ the services and become JSON in ``config.api.exception_handler``.
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.generics import get_object_or_404
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.generics import ListAPIView, get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -119,21 +118,28 @@ class IncidentActionsView(APIView):
                         status=status.HTTP_201_CREATED)
 
 
-class ActionListView(APIView):
+class ActionListView(ListAPIView):
+    """Paginated like the incidents list; the filters are read (and refused with a 400) by a serializer."""
+
+    serializer_class = ActionSerializer
+    filter_backends: list = []
+
     @extend_schema(summary="Remediation actions across incidents", parameters=[
         OpenApiParameter("owner", str, description="The owner's username."),
         OpenApiParameter("overdue", bool, description="true: open and past due; false: the others."),
         OpenApiParameter("status", str, enum=["open", "done", "carried_over"]),
-        OpenApiParameter("incident", int)], responses=ActionSerializer(many=True))
-    def get(self, request):
-        query = _input(request, ActionFilterSerializer, data=request.query_params)
-        actions = selectors.actions_list(owner=query["owner"] or None, overdue=query["overdue"],
+        OpenApiParameter("incident", int)])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        query = _input(self.request, ActionFilterSerializer, data=self.request.query_params)
+        overdue = {"true": True, "false": False}.get(query.get("overdue", ""))
+        actions = selectors.actions_list(owner=query["owner"] or None, overdue=overdue,
                                          status=query["status"] or None)
-        if query["incident"]:
+        if "incident" in query:
             actions = actions.filter(incident_id=query["incident"])
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(actions, request, view=self)
-        return paginator.get_paginated_response(ActionSerializer(page, many=True).data)
+        return actions
 
 
 def _action(pk):

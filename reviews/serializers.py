@@ -128,8 +128,9 @@ class CarryOverSerializer(serializers.Serializer):
 
 class ActionFilterSerializer(serializers.Serializer):
     owner = serializers.CharField(required=False, allow_blank=True, default="")
-    overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
+    # A choice, not a BooleanField: that one reads a missing query parameter as false and "null" as unset.
+    overdue = serializers.ChoiceField(choices=["true", "false"], required=False)
     status = serializers.ChoiceField(required=False, choices=["open", "done", "carried_over"], allow_blank=True,
                                      default="")
-    incident = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
+    incident = serializers.IntegerField(required=False, min_value=1)
 
