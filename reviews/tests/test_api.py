@@ -120,3 +120,28 @@ def test_the_actions_list_filters_by_owner_and_overdue(resolved, people, office_
 
 def test_a_person_without_a_plan_role_reads_no_review(resolved, people, api_client_for):
     assert api_client_for(people.nobody).get(f"/api/v1/incidents/{resolved.pk}/review/").status_code == 403
+
+
+def test_the_actions_list_and_page_read_in_as_many_queries_for_many_actions_as_for_one(
+        resolved, people, office_api, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from reviews import services
+
+    due = timezone.now() + timedelta(days=5)
+    client.force_login(people.office)
+
+    def counted():
+        with CaptureQueriesContext(connection) as api:
+            office_api.get("/api/v1/actions/")
+        with CaptureQueriesContext(connection) as page:
+            client.get("/actions/")
+        return len(api.captured_queries), len(page.captured_queries)
+
+    services.action_create(resolved, actor=people.office, title="one", owner="tech-wang", due_at=due)
+    counted()  # the first request of a token and a session writes their last use
+    one = counted()
+    for n in range(8):
+        services.action_create(resolved, actor=people.office, title=f"more {n}", owner="office-zhang", due_at=due)
+    assert counted() == one
