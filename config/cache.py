@@ -14,7 +14,9 @@ import logging
 
 import redis
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+
+from core.broker import sentinel_pool
 
 log = logging.getLogger(__name__)
 
@@ -25,12 +27,35 @@ def _warn(operation, error):
     log.warning("cache %s skipped, Redis unreachable: %s", operation, error)
 
 
+class SentinelAwareClient(RedisCacheClient):
+    """Django's Redis cache client, which also takes ``sentinel://`` locations (REDIS_SENTINEL_MASTER).
+
+    Django splits a LOCATION on ``;`` and ``,`` into servers to shard over; for a sentinel:// one they are the
+    Sentinels of one master instead, and every read and write goes to that master (replicas may lag).
+    """
+
+    def __init__(self, servers, **options):
+        super().__init__(servers, **options)
+        self._sentinels = ";".join(servers) if servers and servers[0].startswith("sentinel://") else None
+
+    def _get_connection_pool(self, write):
+        if self._sentinels is None:
+            return super()._get_connection_pool(write)
+        if "sentinel" not in self._pools:
+            self._pools["sentinel"] = sentinel_pool(self._sentinels, **self._pool_options)
+        return self._pools["sentinel"]
+
+
 class ForgivingRedisCache(RedisCache):
     """RedisCache whose reads and writes degrade to a miss when Redis cannot be reached.
 
     ``incr``, ``decr`` and ``clear`` still raise: their callers must know the
     operation did not happen.
     """
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = SentinelAwareClient
 
     def get(self, key, default=None, version=None):
         try:

@@ -126,8 +126,31 @@ TEMPLATES = [
     },
 ]
 
+def _database_config(url, **kwargs):
+    """dj_database_url.parse, plus libpq's several hosts: postgres://user@db1:5432,db2:5432/fenghuo.
+
+    With ``?target_session_attrs=read-write`` libpq tries each host in turn and keeps the one that accepts
+    writes, so after a failover (Patroni, a managed service) new connections reach the promoted server;
+    until one is promoted, requests are answered 503 with Retry-After (config/middleware.py). Django passes
+    HOST and PORT to libpq as they are, comma-separated lists included.
+    """
+    scheme, sep, rest = url.partition("://")
+    netloc = rest.split("/", 1)[0]
+    hosts = netloc.rpartition("@")[2]
+    if not sep or "," not in hosts:
+        return dj_database_url.parse(url, **kwargs)
+    names, ports = [], []
+    for host in hosts.split(","):
+        name, _colon, port = host.partition(":")  # host names or IPv4 addresses
+        names.append(name)
+        ports.append(port or "5432")
+    config = dj_database_url.parse(url.replace(hosts, names[0], 1), **kwargs)
+    config.update(HOST=",".join(names), PORT=",".join(ports))
+    return config
+
+
 DATABASES = {
-    "default": dj_database_url.parse(
+    "default": _database_config(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'fenghuo.sqlite3'}"),
         # Persistent connections are what keep the API fast (see docs); the
         # health check drops a connection PostgreSQL closed under us.
@@ -189,8 +212,33 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # Uploaded files (note attachments) are served only through the views that check who may read them
 # (incidents/notes.py), never as a public URL: no MEDIA_URL route exists.
 MEDIA_ROOT = VAR_DIR / "media"
+# Uploads and generated documents go through Django's storage API (default_storage, FileField): on one host a
+# folder; on several, one S3-compatible bucket every web and worker node shares (MinIO, Ceph, a cloud's), via
+# django-storages. FENGHUO_S3_BUCKET switches it on; the keys fall back to the AWS_* variables boto3 reads
+# itself (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, or an instance role). Objects stay private: every read
+# passes the views that check who may read it (docs/deployment.md, "Shared storage").
+FENGHUO_S3_BUCKET = os.environ.get("FENGHUO_S3_BUCKET", "")
+if FENGHUO_S3_BUCKET:
+    _default_storage = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": FENGHUO_S3_BUCKET,
+        "endpoint_url": os.environ.get("FENGHUO_S3_ENDPOINT_URL") or None,
+        "region_name": os.environ.get("FENGHUO_S3_REGION") or None,
+        "access_key": os.environ.get("FENGHUO_S3_ACCESS_KEY_ID") or None,
+        "secret_key": os.environ.get("FENGHUO_S3_SECRET_ACCESS_KEY") or None,
+        # A key prefix inside the bucket, so one bucket may hold several deployments.
+        "location": os.environ.get("FENGHUO_S3_PREFIX", ""),
+        "default_acl": None,
+        "querystring_auth": True,
+        # Fenghuo names every object itself (a uuid); never replace one silently.
+        "file_overwrite": False,
+        # MinIO and most on-premises servers want path-style addresses (host/bucket/key).
+        "addressing_style": os.environ.get("FENGHUO_S3_ADDRESSING_STYLE", "path"),
+        "signature_version": "s3v4",
+    }}
+else:
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 # Development serves straight from the finders so no collectstatic is needed.
@@ -232,29 +280,43 @@ if os.environ.get("EMAIL_URL"):
         EMAIL_USE_TLS = _email.scheme.endswith("+tls")
 
 # Celery. Redis in production; kombu's filesystem transport when nothing is configured.
+# Redis with Sentinel: CELERY_BROKER_URL=sentinel://s1:26379/0;sentinel://s2:26379/0;sentinel://s3:26379/0 and
+# REDIS_SENTINEL_MASTER the name the Sentinels monitor; the broker, the cache and the coordination flags
+# (core/broker.py) all follow the master the Sentinels name (docs/deployment.md, "Redis with Sentinel").
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+REDIS_SENTINEL_MASTER = os.environ.get("REDIS_SENTINEL_MASTER", "fenghuo")
 _BROKER_DIR = VAR_DIR / "broker"
-CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {
+if CELERY_BROKER_URL.startswith("filesystem"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_BROKER_DIR),
         "data_folder_out": str(_BROKER_DIR),
         "processed_folder": str(_BROKER_DIR),
         "control_folder": str(_BROKER_DIR / "control"),
     }
-    if CELERY_BROKER_URL.startswith("filesystem")
-    else {"visibility_timeout": 3600}
-)
+elif CELERY_BROKER_URL.startswith("sentinel://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "master_name": REDIS_SENTINEL_MASTER}
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 # Tests and shared Redis servers give each deployment its own queue names.
 FENGHUO_QUEUE_PREFIX = os.environ.get("FENGHUO_QUEUE_PREFIX", "fenghuo")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 ESCALATION_SWEEP_SECONDS = float(os.environ.get("ESCALATION_SWEEP_SECONDS", "1"))
+# Deadlines due within ESCALATION_ETA_HORIZON_SECONDS also get an ETA task (kept far below the broker's one-hour
+# visibility timeout); beat arms those entering it every ESCALATION_ARM_SECONDS. Only tests shorten them.
+ESCALATION_ETA_HORIZON_SECONDS = float(os.environ.get("ESCALATION_ETA_HORIZON_SECONDS", "300"))
+ESCALATION_ARM_SECONDS = float(os.environ.get("ESCALATION_ARM_SECONDS", "60"))
+# How often beat sends the notification sweeps: deliveries due (retries included), unanswered follow-ups.
+NOTIFICATIONS_DELIVER_SECONDS = float(os.environ.get("NOTIFICATIONS_DELIVER_SECONDS", "5"))
+NOTIFICATIONS_FOLLOW_UP_SECONDS = float(os.environ.get("NOTIFICATIONS_FOLLOW_UP_SECONDS", "30"))
+# Several beats may run at once (docker-compose.multinode.yml: one per host): every task they send is a sweep
+# that locks the rows it acts on, so a second beat doubles cheap queries, never an effect (docs/deployment.md).
 CELERY_BEAT_SCHEDULE = {
     "sweep-due-deadlines": {"task": "escalation.sweep_due_deadlines", "schedule": ESCALATION_SWEEP_SECONDS},
-    "arm-near-deadlines": {"task": "escalation.arm_near_deadlines", "schedule": 60.0},
-    "deliver-notifications": {"task": "notifications.deliver_pending", "schedule": 5.0},
+    "arm-near-deadlines": {"task": "escalation.arm_near_deadlines", "schedule": ESCALATION_ARM_SECONDS},
+    "deliver-notifications": {"task": "notifications.deliver_pending", "schedule": NOTIFICATIONS_DELIVER_SECONDS},
     # Safety net for alerts whose after-commit nudge was lost (alerts/lanes.py).
     "sweep-unprocessed-alerts": {"task": "alerts.sweep_pending", "schedule": 2.0},
-    "follow-up-notifications": {"task": "notifications.follow_up", "schedule": 30.0},
+    "follow-up-notifications": {"task": "notifications.follow_up", "schedule": NOTIFICATIONS_FOLLOW_UP_SECONDS},
     # Beat stamps "beat" when it sends this, a worker stamps "worker" when it runs it (/readyz).
     "heartbeat": {"task": "escalation.heartbeat", "schedule": float(os.environ.get("HEARTBEAT_SECONDS", "10"))},
 }
@@ -273,6 +335,9 @@ DUE_UNFIRED_MAX_COUNT = int(os.environ.get("DUE_UNFIRED_MAX_COUNT", "0"))
 # Each near deadline is also sent as a Celery task with an ETA, so it acts on the second; off (tests and benches
 # without a worker), only the sweep every ESCALATION_SWEEP_SECONDS acts (escalation/services.py).
 ESCALATION_ETA_TASKS = env_bool("ESCALATION_ETA_TASKS", True)
+# External parties (docs/external.md): the office is reminded this long before a report to an outside party is due.
+# Not from the environment yet (a README row first); the tests shorten it.
+EXTERNAL_REMINDER_BEFORE_SECONDS = 600
 
 # Notifications (docs/notifications.md). A failed delivery is tried again after NOTIFICATIONS_RETRY_BASE_SECONDS,
 # three times longer each time (capped at an hour), until NOTIFICATIONS_MAX_ATTEMPTS attempts have failed.
@@ -292,16 +357,36 @@ LIVE_POLL_SECONDS = 10
 # Ask a worker to deliver as soon as a notification commits; off (tests without a worker), beat's 5 s sweep delivers.
 NOTIFICATIONS_KICK_ON_COMMIT = env_bool("NOTIFICATIONS_KICK_ON_COMMIT", True)
 
+# Drills (docs/drills.md). A drill's compressed clock (plan seconds per real second) must lie in this range.
+DRILLS_CLOCK_MIN = float(os.environ.get("DRILLS_CLOCK_MIN", "1"))
+DRILLS_CLOCK_MAX = float(os.environ.get("DRILLS_CLOCK_MAX", "3600"))
+# What the dashboard's alarm does for a drill: "distinct" (its own sound) or "none".
+DRILLS_ALARM = os.environ.get("DRILLS_ALARM", "distinct")
+# The plan gives no time to confirm reading a message: a drill's scorecard expects it within this much plan time.
+DRILLS_ACKNOWLEDGE_WITHIN_SECONDS = int(os.environ.get("DRILLS_ACKNOWLEDGE_WITHIN_SECONDS", "900"))
+# Readiness: a person is overdue without a drill or a training in this many days; a role without this many
+# drills in the last year (plan 5: regular drills; "every role drilled at least twice a year").
+READINESS_DRILL_EVERY_DAYS = int(os.environ.get("READINESS_DRILL_EVERY_DAYS", "182"))
+READINESS_TRAINING_EVERY_DAYS = int(os.environ.get("READINESS_TRAINING_EVERY_DAYS", "365"))
+READINESS_ROLE_DRILLS_PER_YEAR = int(os.environ.get("READINESS_ROLE_DRILLS_PER_YEAR", "2"))
+
 def _cache_location(broker_url):
-    """The broker's Redis server, on the next database number: cache.clear() must never flush the queues."""
-    parts = urlsplit(broker_url)
-    db = int(parts.path.strip("/") or 0)
-    return urlunsplit(parts._replace(path=f"/{(db + 1) % 16}"))
+    """The broker's Redis server, on the next database number: cache.clear() must never flush the queues.
+
+    For sentinel:// URLs, each Sentinel's address with the next database number (the master they name).
+    """
+    located = []
+    for address in broker_url.replace(",", ";").split(";"):
+        parts = urlsplit(address)
+        db = int(parts.path.strip("/") or 0)
+        located.append(urlunsplit(parts._replace(path=f"/{(db + 1) % 16}")))
+    return ";".join(located)
 
 
 # Throttle counters (and the dashboard's short cache) are shared by every web process through Redis;
-# the embedded default keeps them in each process's memory. CACHE_URL overrides (redis://host:6379/N).
-if os.environ.get("CACHE_URL") or CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+# the embedded default keeps them in each process's memory. CACHE_URL overrides (redis://host:6379/N, or
+# sentinel://s1:26379/N;sentinel://s2:26379/N for the master REDIS_SENTINEL_MASTER).
+if os.environ.get("CACHE_URL") or CELERY_BROKER_URL.startswith(("redis://", "rediss://", "sentinel://")):
     CACHES = {"default": {
         # Django's RedisCache, except that Redis being down is a cache miss, not a 500 (config/cache.py).
         "BACKEND": "config.cache.ForgivingRedisCache",
@@ -358,6 +443,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Fields of one name with different choices each need a name of their own in the schema.
+    "ENUM_NAME_OVERRIDES": {"PartyKindEnum": "plan.models.PartyKind"},
 }
 
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")

@@ -23,6 +23,12 @@ def group_rows_html(group, drill_label, nobody_label):
     return mark_safe("".join(_row_html(row, level, badge, drill, nobody) for row in group.rows))
 
 
+def _row_class(row):
+    # A drill's row is striped like its banner (static/fenghuo/app.css): nobody reads it as a real outage.
+    classes = " ".join(name for name, on in (("has-missed", row.missed), ("drill-row", row.is_drill)) if on)
+    return f' class="{classes}">' if classes else ">"
+
+
 def _row_html(row, level, badge, drill, nobody):
     if row.due_iso:
         deadline = (f'<span class="deadline-kind">{escape(row.deadline_text)}</span>\n          '
@@ -49,7 +55,7 @@ def _row_html(row, level, badge, drill, nobody):
         plan = NOTHING
     return (
         f'\n      <tr data-incident-id="{row.id}" data-level="{level}"'
-        + (' class="has-missed">' if row.missed else ">")
+        + _row_class(row)
         + f'\n        <td><a href="/incidents/{row.id}/">#{row.id} {escape(row.title)}</a>\n          {badge}'
         + (drill if row.is_drill else "") + "</td>"
         + f"\n        <td>{escape(row.category_name)}</td>"

@@ -13,7 +13,7 @@ from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from escalation.models import Deadline, Kind, State
+from escalation.models import RESPONSE_KINDS, Deadline, Kind, State
 from incidents.models import Incident, PlanStatus, ResponsePlan, TimelineEntry, TimelineKind
 from incidents.states import OPEN_STATUSES, Status
 from notifications.models import Announcement
@@ -152,9 +152,11 @@ def open_incidents(filters: Filters) -> tuple[list[LevelGroup], dict[str, int], 
             "id", "title", "status", "is_drill", "opened_at", "plan_version_id", "category__name_en",
             "category__name_zh", "level__key", "level__rank", "level__name_en", "level__name_zh", "level__color")
     )
+    # The counts are of real incidents only: a drill never adds to them (issue 18); the board counts drills apart.
     counts: dict[str, int] = {}
     for incident in incidents:
-        counts[incident[8]] = counts.get(incident[8], 0) + 1
+        if not incident[3]:
+            counts[incident[8]] = counts.get(incident[8], 0) + 1
     if filters.level:
         incidents = [i for i in incidents if i[8] == filters.level]
     if not incidents:
@@ -200,7 +202,8 @@ def _details(ids: Sequence[int], version_ids: Iterable[int], chinese: bool) -> _
     deadlines: dict[int, list[tuple[Any, ...]]] = {}
     check_ins: dict[int, list[tuple[Any, ...]]] = {}
     plans: dict[int, tuple[int, str, datetime]] = {}
-    for row in (Deadline.objects.filter(incident_id__in=ids)
+    # A card's clock is the plan response's own (reports owed to outside parties have their own page).
+    for row in (Deadline.objects.filter(incident_id__in=ids, kind__in=RESPONSE_KINDS)
                 .filter(Q(state__in=[State.PENDING, State.MISSED]) | Q(kind=Kind.ON_SITE, state=State.MET))
                 .order_by("due_at", "id")
                 .values_list("incident_id", "id", "kind", "state", "role_key", "target_level_key", "due_at",
@@ -302,7 +305,8 @@ def _fill_row(row: Row, version_id: int, details: _Details, words: Words, now: d
 def alarm_events(incident_ids: Sequence[int], *, levels: Iterable[Level]) -> list[dict[str, Any]]:
     """Openings and level rises of the shown incidents, newest first: what makes the dashboard sound.
 
-    Lowering a level is not an alarm. Each event is (timeline id, level key, rank).
+    Lowering a level is not an alarm. Each event is (timeline id, level key, rank, whether a drill's): a drill
+    sounds its own alarm or none (DRILLS_ALARM, static/fenghuo/alarm.js).
     """
     if not incident_ids:
         return []
@@ -310,9 +314,9 @@ def alarm_events(incident_ids: Sequence[int], *, levels: Iterable[Level]) -> lis
     names = {level.key: level.name for level in levels}
     entries = (TimelineEntry.objects.filter(incident_id__in=incident_ids,
                                             kind__in=[TimelineKind.OPENED, TimelineKind.LEVEL_CHANGED])
-               .order_by("-id").values_list("id", "kind", "detail")[:ALARM_EVENTS])
+               .order_by("-id").values_list("id", "kind", "detail", "incident__is_drill")[:ALARM_EVENTS])
     events = []
-    for entry_id, kind, detail in entries:
+    for entry_id, kind, detail, is_drill in entries:
         detail = detail or {}
         if kind == TimelineKind.OPENED:
             level = detail.get("level", "")
@@ -320,7 +324,8 @@ def alarm_events(incident_ids: Sequence[int], *, levels: Iterable[Level]) -> lis
             level = detail.get("to", "")
             if ranks.get(level, 9) >= ranks.get(detail.get("from", ""), 9):
                 continue
-        events.append({"id": entry_id, "level": level, "rank": ranks.get(level, 9), "name": names.get(level, level)})
+        events.append({"id": entry_id, "level": level, "rank": ranks.get(level, 9), "name": names.get(level, level),
+                       "drill": bool(is_drill)})
     return events
 
 

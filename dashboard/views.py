@@ -5,6 +5,7 @@ dashboard); they hold no rules of their own.
 """
 
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -46,6 +47,8 @@ def _dashboard_context(request, filters, choices=None):
         "groups": groups,
         "level_counts": [(level, counts.get(level.key, 0)) for level in levels],
         "open_total": sum(counts.values()),
+        "drills_shown": sum(1 for group in groups for row in group.rows if row.is_drill),
+        "drill_alarm": settings.DRILLS_ALARM,
         "shown_total": len(shown),
         "levels": levels,
         "categories": categories,

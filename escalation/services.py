@@ -40,9 +40,10 @@ log = logging.getLogger(__name__)
 
 # ETA nudges only for deadlines this close: far below Redis' visibility timeout (1 h), so a
 # held ETA message is never redelivered as a duplicate while still waiting.
-ETA_HORIZON = timedelta(minutes=5)
+# ESCALATION_ETA_HORIZON_SECONDS (300) shortens it for the multi-node tests (tests/test_multinode_beats.py).
+ETA_HORIZON = timedelta(seconds=settings.ESCALATION_ETA_HORIZON_SECONDS)
 # How often beat arms the deadlines entering the horizon (CELERY_BEAT_SCHEDULE "arm-near-deadlines").
-ARM_EVERY = timedelta(seconds=60)
+ARM_EVERY = timedelta(seconds=settings.ESCALATION_ARM_SECONDS)
 # Rows read per sweep query: small enough that a batch is still due-ordered when reached.
 SWEEP_BATCH = 200
 # A sweep's working time, well under task_soft_time_limit (50 s) in config/celery.py.
@@ -64,8 +65,11 @@ def cell_of(incident: "Incident") -> "Cell":
     return cell
 
 
-def planned_response(cell: "Cell", *, started_at: datetime) -> tuple[list[Deadline], Told]:
+def planned_response(cell: "Cell", *, started_at: datetime, clock: float = 1.0) -> tuple[list[Deadline], Told]:
     """What the response of a plan cell starts at ``started_at``, without doing it.
+
+    ``clock`` is the incident's plan seconds per real second (a drill's compressed
+    clock, ``Incident.clock``): every duration the cell gives is divided by it.
 
     Returns the deadline rows (unsaved, without their incident) and who is told
     what, in the order they are told: on-site roles with their arrival time,
@@ -75,7 +79,7 @@ def planned_response(cell: "Cell", *, started_at: datetime) -> tuple[list[Deadli
     level = cell.level.key
     deadlines = [
         Deadline(kind=Kind.ON_SITE, level_key=level, role_key=duty.role.key, started_at=started_at,
-                 due_at=started_at + duty.within)
+                 due_at=started_at + duty.within / clock)
         for duty in cell.on_site.all()
     ]
     if cell.escalate_to_id:
@@ -83,7 +87,7 @@ def planned_response(cell: "Cell", *, started_at: datetime) -> tuple[list[Deadli
         assert cell.escalate_to is not None and cell.escalate_after is not None
         deadlines.append(Deadline(
             kind=Kind.ESCALATION, level_key=level, target_level_key=cell.escalate_to.key,
-            started_at=started_at, due_at=started_at + cell.escalate_after,
+            started_at=started_at, due_at=started_at + cell.escalate_after / clock,
             condition_field=cell.escalate_when_field, condition_op=cell.escalate_when_op,
             condition_value=cell.escalate_when_value,
         ))
@@ -109,7 +113,7 @@ def create_level_deadlines(incidents: Sequence["Incident"], *, started_at: datet
     deadlines: list[Deadline] = []
     told: list[Told] = []
     for incident in incidents:
-        own, plan_told = planned_response(cell_of(incident), started_at=started_at)
+        own, plan_told = planned_response(cell_of(incident), started_at=started_at, clock=incident.clock)
         for deadline in own:
             deadline.incident = incident
         deadlines += own
@@ -157,7 +161,7 @@ def start_approval(incident: "Incident", *, role_key: str, started_at: datetime)
     """The approver's decision deadline, as long as the incident's cell says (approval.within, default 30 min)."""
     deadline = Deadline.objects.create(
         incident=incident, kind=Kind.APPROVAL, level_key=incident.level.key, role_key=role_key,
-        started_at=started_at, due_at=started_at + cell_of(incident).approval_deadline,
+        started_at=started_at, due_at=started_at + cell_of(incident).approval_deadline / incident.clock,
     )
     schedule_precise_firing([deadline])
     return deadline
@@ -207,14 +211,21 @@ def meet(deadlines: "Iterable[Deadline]", *, person: "Person | None", at: dateti
     return met
 
 
-def pending_for(kind: str, subject: str) -> list[Deadline]:
-    """The pending deadlines of ``kind`` for ``subject``, locked (the caller is in a transaction)."""
-    return list(Deadline.objects.select_for_update().filter(kind=kind, subject=subject, state=State.PENDING))
+def pending_for(kind: str, subject: str, *, incident: "Incident | None" = None) -> list[Deadline]:
+    """The pending deadlines of ``kind`` for ``subject``, locked (the caller is in a transaction).
+
+    ``incident`` narrows it to one incident's: a subject such as ``external:pboc:initial`` names a duty
+    every incident may have.
+    """
+    pending = Deadline.objects.select_for_update().filter(kind=kind, subject=subject, state=State.PENDING)
+    if incident is not None:
+        pending = pending.filter(incident=incident)
+    return list(pending)
 
 
-def cancel_subject(kind: str, subject: str, *, reason: str) -> list[Deadline]:
+def cancel_subject(kind: str, subject: str, *, reason: str, incident: "Incident | None" = None) -> list[Deadline]:
     """Cancel the pending deadlines of ``kind`` for ``subject`` (the action was done, the round submitted...)."""
-    return _cancel(pending_for(kind, subject), reason=reason)
+    return _cancel(pending_for(kind, subject, incident=incident), reason=reason)
 
 
 # --- enforcement -----------------------------------------------------------------

@@ -29,7 +29,7 @@ def checked_fault(*, reporter: "Person | None", category: str, level: str, title
                    affected_branches: int | None = None, total_branches: int | None = None,
                    affected_system: str = "", host_fault: bool = False, is_drill: bool = False,
                    discovered_at: datetime | None = None, source: str = Source.MANUAL, actor_label: str = "",
-                   plan_version: PlanVersion | None = None) -> CheckedFault:
+                   plan_version: PlanVersion | None = None, clock: float = 1.0) -> CheckedFault:
     """The incident's fields, discovery time and timeline label, or Refused / ValidationError naming what is wrong."""
     if reporter is not None:
         reason = permissions.refusal(reporter, action="log")
@@ -50,13 +50,15 @@ def checked_fault(*, reporter: "Person | None", category: str, level: str, title
     check_branches(affected_branches, total_branches, errors)
     if discovered_at is not None and discovered_at > timezone.now() + CLOCK_SKEW:
         errors["discovered_at"] = [_("cannot be in the future")]
+    if clock != 1 and not is_drill:
+        errors["clock"] = [_("only a drill may run the plan's clock faster")]
     if errors:
         raise ValidationError(errors)
     fields = dict(
         title=title.strip()[:200], description=description or "", plan_version=version, category=category_obj,
         level=level_obj, affected_branches=affected_branches, total_branches=total_branches,
         affected_system=affected_system or "", host_fault=bool(host_fault), is_drill=bool(is_drill), source=source,
-        reporter=reporter)
+        reporter=reporter, clock=float(clock))
     return fields, discovered_at, actor_label
 
 

@@ -52,6 +52,9 @@ class Incident(models.Model):
     host_fault = models.BooleanField(_("host fault"), default=False,
                                      help_text=_("Equipment: a host fault starts the host emergency procedure (plan 4.2.3)."))
     is_drill = models.BooleanField(_("drill"), default=False)
+    # Plan seconds per real second: a drill may run the plan's clock faster (drills app); every duration the plan
+    # gives this incident's deadlines is divided by it (escalation.services). Real incidents keep 1.
+    clock = models.FloatField(_("clock"), default=1.0)
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.MANUAL)
     reporter = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="reported_incidents", verbose_name=_("reporter"))
@@ -90,6 +93,8 @@ class Incident(models.Model):
                 condition=~Q(status__in=["resolved", "reviewed", "archived"]) | Q(resolved_at__isnull=False),
                 name="closed_incident_has_resolved_at",
             ),
+            models.CheckConstraint(condition=Q(clock__gt=0) & (Q(clock=1) | Q(is_drill=True)),
+                                   name="only_a_drill_runs_a_faster_clock"),
         ]
 
     def __str__(self):
@@ -148,6 +153,16 @@ class TimelineKind(models.TextChoices):
     STABILITY_CONFIRMED = "stability_confirmed", _("Stability confirmed")
     # A deadline that ended because the incident did (resolved, archived) or its level changed.
     DEADLINE_CANCELLED = "deadline_cancelled", _("Deadline cancelled")
+    # A proposal to change the emergency plan, prompted by this incident (improvements app, issue 16).
+    PLAN_CHANGE_PROPOSED = "plan_change_proposed", _("Plan change proposed")
+    PLAN_CHANGE_APPROVED = "plan_change_approved", _("Plan change approved")
+    PLAN_CHANGE_REJECTED = "plan_change_rejected", _("Plan change rejected")
+    # Outside parties (the external app): a report sent to one, a reminder that one is due, call-outs.
+    EXTERNAL_REPORT_SENT = "external_report_sent", _("Report sent to an outside party")
+    EXTERNAL_REPORT_REMINDED = "external_report_reminded", _("Reminder: a report to an outside party is due")
+    CALLOUT = "callout", _("Carrier or vendor called out")
+    CALLOUT_ARRIVED = "callout_arrived", _("Called-out party arrived")
+    CALLOUT_DEPARTED = "callout_departed", _("Called-out party left")
 
 
 class TimelineEntryQuerySet(models.QuerySet):

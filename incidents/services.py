@@ -19,6 +19,7 @@ from simple_history.utils import bulk_create_with_history
 
 from core.errors import Refused
 from escalation import services as engine
+from escalation.models import Kind
 from notifications import announcements
 from notifications.answers import confirm_read_about
 from notifications.facts import Note
@@ -50,7 +51,8 @@ DETAIL_FIELDS = ("title", "description", "affected_branches", "total_branches", 
 def log_fault(*, reporter: "Person | None", category: str, level: str, title: str, description: str = "",
               affected_branches: int | None = None, total_branches: int | None = None, affected_system: str = "",
               host_fault: bool = False, is_drill: bool = False, discovered_at: datetime | None = None,
-              source: str = Source.MANUAL, actor_label: str = "", plan_version: PlanVersion | None = None) -> Incident:
+              source: str = Source.MANUAL, actor_label: str = "", plan_version: PlanVersion | None = None,
+              clock: float = 1.0) -> Incident:
     """Open an incident under the active plan and start its level's response.
 
     Everything is checked before anything is written, so a refusal leaves the
@@ -60,7 +62,7 @@ def log_fault(*, reporter: "Person | None", category: str, level: str, title: st
         reporter=reporter, category=category, level=level, title=title, description=description,
         affected_branches=affected_branches, total_branches=total_branches, affected_system=affected_system,
         host_fault=host_fault, is_drill=is_drill, discovered_at=discovered_at, source=source,
-        actor_label=actor_label, plan_version=plan_version)])[0]
+        actor_label=actor_label, plan_version=plan_version, clock=clock)])[0]
 
 
 def log_faults(faults: Sequence[Mapping[str, Any]]) -> list[Incident]:
@@ -243,7 +245,7 @@ def mark_recovered(incident: Incident, *, actor: "Person | None", note: str = ""
     if stability_rules.required(cell):
         assert cell.stability_by is not None and cell.stability_watch is not None  # stored together
         detail |= {"stability_by": cell.stability_by.key, "watch_seconds": int(cell.stability_watch.total_seconds()),
-                   "watch_ends_at": (now + cell.stability_watch).isoformat()}
+                   "watch_ends_at": (now + cell.stability_watch / incident.clock).isoformat()}
     timeline.record(incident, kind=TimelineKind.RECOVERED, actor=actor, at=now, detail=detail)
     return incident
 
@@ -287,6 +289,33 @@ def resolve(incident: Incident, *, actor: "Person | None", summary: str, stabili
                                         "deadlines_cancelled": len(cancelled)}))
     entries += levels.cancelled_rows(incident, cancelled, at=now, why="incident_resolved", actor=actor)
     timeline.record_rows(entries)
+    hooks.run("resolved", incident, at=now, actor=actor)
+    return incident
+
+
+@transaction.atomic
+def end_drill(incident: Incident, *, actor: "Person | None", summary: str) -> Incident:
+    """Close a drill incident from any open status: the office ends the exercise when it chooses (drills app).
+
+    Unlike ``resolve`` no state of the response is required first (a drill may
+    end before anyone took it on, to score exactly that); every pending deadline
+    ends here, each on the timeline.
+    """
+    incident = lock(incident)
+    check(actor, "end_drill", incident)
+    if not incident.is_drill:
+        raise Refused(_("only a drill incident can be ended as a drill; resolve a real incident"), code="not_a_drill")
+    now = timezone.now()
+    # Every kind: nothing of an exercise outlives it (a scripted injection, a drill's report duty).
+    cancelled = engine.cancel_pending(incident, reason="drill ended", kinds=Kind.values)
+    incident.resolved_at, incident.resolved_by = now, actor
+    incident.resolution_summary = (summary or "").strip() or "Drill ended"
+    move(incident, "end_drill", ["resolved_at", "resolved_by", "resolution_summary"])
+    timeline.record_rows([
+        timeline.row(incident, kind=TimelineKind.RESOLVED, actor=actor, at=now, detail={
+            "summary": incident.resolution_summary, "drill_ended": True, "deadlines_cancelled": len(cancelled)}),
+        *levels.cancelled_rows(incident, cancelled, at=now, why="incident_resolved", actor=actor),
+    ])
     hooks.run("resolved", incident, at=now, actor=actor)
     return incident
 

@@ -73,6 +73,8 @@ TRANSITIONS: dict[str, tuple[Collection[str], str | dict[str, str] | None]] = {
     "announce": (set(OPEN_STATUSES), None),
     # Notes serve the review too, so they go on after resolving; an archived record is closed for good.
     "add_note": (set(OPEN_STATUSES) | {Status.RESOLVED, Status.REVIEWED}, None),
+    # The office ends a drill whenever it chooses, whatever the exercise reached (drills app).
+    "end_drill": (set(OPEN_STATUSES), Status.RESOLVED),
 }
 
 ACTION_NAMES = {
@@ -91,6 +93,7 @@ ACTION_NAMES = {
     "update": _("update"),
     "announce": _("announce the level"),
     "add_note": _("add a note"),
+    "end_drill": _("end the drill"),
 }
 
 

@@ -143,6 +143,12 @@ def _deadline_missed(d: Mapping[str, Any], names: Names) -> list[Line]:
     lines = [(_("Deadline"), _("%(kind)s of %(role)s, due %(due)s") % {
         "kind": deadline_kind(d.get("deadline_kind")), "role": names.role(d.get("role")),
         "due": when(d.get("due_at"))})]
+    if d.get("party_name") or d.get("party"):
+        lines.append((_("Party"), _party(d)))
+    if d.get("stage"):
+        lines.append((_("Stage"), _stage(d["stage"])))
+    if d.get("ticket"):
+        lines.append((_("Ticket"), str(d["ticket"])))
     if "reported_to" in d:
         lines.append((_("Reported to"), names.roles(d.get("reported_to"))))
     if d.get("people"):
@@ -174,6 +180,22 @@ def _plan_proposed(d: Mapping[str, Any], names: Names) -> list[Line]:
 
 def _plan_decided(d: Mapping[str, Any], names: Names) -> list[Line]:
     return [(_("Comment"), d.get("comment") or "")]
+
+
+def _plan_change(d: Mapping[str, Any], names: Names) -> list[Line]:
+    """A proposal to change the emergency plan (improvements app): its number, why, what became of it."""
+    lines: list[Line] = []
+    if d.get("proposal"):
+        lines.append((_("Proposal"), f"#{d['proposal']}"))
+    if d.get("reason"):
+        lines.append((_("Why"), str(d["reason"])))
+    if isinstance(d.get("changes"), int):
+        lines.append((_("Fields changed"), str(d["changes"])))
+    if d.get("plan_version"):
+        lines.append((_("Active plan version"), str(d["plan_version"])))
+    if d.get("note"):
+        lines.append((_("Comment"), str(d["note"])))
+    return lines
 
 
 def _recovered(d: Mapping[str, Any], names: Names) -> list[Line]:
@@ -383,6 +405,51 @@ def _nothing(d: Mapping[str, Any], names: Names) -> list[Line]:
     return _fallback(d, names)
 
 
+# Outside parties (the external app, a layer up, writes these rows): the words for its stages and channels.
+def _stage(key: Any) -> str:
+    return str({"initial": _("Initial notice"), "written": _("Written report"),
+                "final": _("Final report")}.get(key, humanise(str(key or ""))))
+
+
+def _channel(key: Any) -> str:
+    return str({"phone": _("Phone"), "fax": _("Fax"), "email": _("Email"),
+                "online": _("Online reporting system")}.get(key, humanise(str(key or ""))))
+
+
+def _party(d: Mapping[str, Any]) -> str:
+    from notifications.facts import localized
+
+    return localized(d.get("party_name")) or str(d.get("party") or "")
+
+
+def _external_report_sent(d: Mapping[str, Any], names: Names) -> list[Line]:
+    lines = [(_("Party"), _party(d)), (_("Stage"), _stage(d.get("stage"))), (_("Sent at"), when(d.get("sent_at"))),
+             (_("Channel"), _channel(d.get("channel"))), (_("Reference"), str(d.get("reference") or ""))]
+    if d.get("due_at"):
+        lines.append((_("Due"), when(d["due_at"])))
+        if d.get("late"):
+            lines.append((_("In time"), _("no, sent late")))
+    return lines
+
+
+def _external_report_reminded(d: Mapping[str, Any], names: Names) -> list[Line]:
+    return [(_("Party"), _party(d)), (_("Stage"), _stage(d.get("stage"))), (_("Due"), when(d.get("due_at"))),
+            (_("Reminded"), names.roles(d.get("reminded")))]
+
+
+def _callout(d: Mapping[str, Any], names: Names) -> list[Line]:
+    return [(_("Party"), _party(d)), (_("Contact"), str(d.get("contact") or "")),
+            (_("Ticket"), str(d.get("ticket") or "")), (_("Promised arrival"), when(d.get("promised_by")))]
+
+
+def _callout_moved(d: Mapping[str, Any], names: Names) -> list[Line]:
+    lines = [(_("Party"), _party(d)), (_("Ticket"), str(d.get("ticket") or "")),
+             (_("At"), when(d.get("arrived_at") or d.get("departed_at")))]
+    if d.get("late"):
+        lines.append((_("Promised arrival"), _("%(time)s, missed") % {"time": when(d.get("promised_by"))}))
+    return lines
+
+
 KINDS: dict[str, Callable[[Mapping[str, Any], Names], list[Line]]] = {
     "opened": _opened,
     "level_changed": _level_changed,
@@ -396,6 +463,9 @@ KINDS: dict[str, Callable[[Mapping[str, Any], Names], list[Line]]] = {
     "plan_proposed": _plan_proposed,
     "plan_approved": _plan_decided,
     "plan_rejected": _plan_decided,
+    "plan_change_proposed": _plan_change,
+    "plan_change_approved": _plan_change,
+    "plan_change_rejected": _plan_change,
     "implementing": _nothing,
     "recovered": _recovered,
     "stability_confirmed": _stability_confirmed,
@@ -414,6 +484,11 @@ KINDS: dict[str, Callable[[Mapping[str, Any], Names], list[Line]]] = {
     "alert": _alert,
     "note": _note,
     "announced": _announced,
+    "external_report_sent": _external_report_sent,
+    "external_report_reminded": _external_report_reminded,
+    "callout": _callout,
+    "callout_arrived": _callout_moved,
+    "callout_departed": _callout_moved,
 }
 
 

@@ -24,7 +24,7 @@ from django.views.decorators.http import condition, require_GET, require_http_me
 
 from core.errors import Refused
 from core.queries import aggregate_of, scalars
-from escalation.models import Deadline, Kind
+from escalation.models import RESPONSE_KINDS, Deadline, Kind
 from escalation.services import cell_of, planned_response
 from notifications.models import Ask, Notification
 from notifications.recipients import shifts_on_duty
@@ -134,7 +134,10 @@ def incident_for_page(pk):
     return get_object_or_404(
         Incident.objects.with_plan().select_related("acknowledged_by", "resolved_by").prefetch_related(
             Prefetch("timeline", queryset=TimelineEntry.objects.select_related("actor").order_by("at", "id")),
-            Prefetch("deadlines", queryset=Deadline.objects.select_related("met_by").order_by("due_at", "id")),
+            # The plan response's own deadlines; those of the before and after (reports to outside parties,
+            # call-outs, remediation) are on their apps' pages, linked from this one.
+            Prefetch("deadlines", queryset=Deadline.objects.filter(kind__in=RESPONSE_KINDS).select_related("met_by")
+                     .order_by("due_at", "id")),
             Prefetch("response_plans", queryset=ResponsePlan.objects.select_related("proposed_by", "decided_by")
                      .order_by("-proposed_at", "-id")),
         ),
@@ -336,7 +339,7 @@ def incident_list(request):
         "page": page,
         "categories": categories,
         "levels": levels,
-        "chosen": {k: request.GET.get(k, "") for k in ("open", "level", "category")},
+        "chosen": {k: request.GET.get(k, "") for k in ("open", "level", "category", "drill")},
         "query": _query_without_page(request),
         "rows_query": request.GET.urlencode(),
         "filter_errors": filters.errors,

@@ -7,6 +7,7 @@ record the announcement and tell the roles the plan has hear announcements in on
 transaction, so nobody who must be told is lost in between.
 """
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -17,12 +18,25 @@ from django.utils.translation import gettext as _
 
 from plan.services import roles_with
 
+from .delivery import kick_delivery_on_commit
 from .models import Announcement, Ask
+from .outbox import record_for_addresses
 from .recipients import notify_roles
 
 if TYPE_CHECKING:
     from incidents.models import Incident
     from people.models import Person
+
+# Email addresses outside the staff that also hear every announcement (the external app's department parties'
+# contacts), registered at start-up by the apps that keep them: this layer knows no directory.
+_extra_audiences: list[Callable[["Announcement"], Sequence[str]]] = []
+
+
+def also_tell(addresses_of: Callable[["Announcement"], Sequence[str]]) -> None:
+    """Register ``addresses_of(announcement) -> [email, ...]``: those addresses get every announcement by email."""
+    if addresses_of not in _extra_audiences:
+        _extra_audiences.append(addresses_of)
+
 
 # The Chinese text names the plan's colour in Chinese, never the level's key (橙色预警, not "orange").
 COLOURS_ZH = {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"}
@@ -78,3 +92,7 @@ def _tell(announcement: Announcement) -> None:
     audience = sorted(roles_with("hear_announcements", announcement.incident.plan_version_id))
     notify_roles(announcement.incident, role_keys=audience, event=f"announcement:{announcement.pk}", ask=Ask.ANNOUNCE,
                  note=note)
+    addresses = [address for addresses_of in _extra_audiences for address in addresses_of(announcement)]
+    if addresses and record_for_addresses(announcement.incident, event=f"announcement:{announcement.pk}",
+                                          addresses=addresses, ask=Ask.ANNOUNCE, note=note):
+        kick_delivery_on_commit()

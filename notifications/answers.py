@@ -9,6 +9,7 @@ notifications about it (``confirm_read_about``).
 notification at its level's interval and then tells the role's superior.
 """
 
+import hashlib
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -191,5 +192,20 @@ def _follow_up_one(pk: int, now: datetime, overrides: Mapping[str, tuple[timedel
         note = {"msgid": gettext_noop("Nobody in %(role)s acknowledged: %(names)s."),
                 "params": {"role": bilingual(role), "names": {"list": sorted(str(u.person) for u in unanswered
                                                                               if u.person)}}}
-        notify_roles(incident, role_keys=superiors, event=f"unanswered:{n.event}:{n.role_key}", ask=Ask.MISSED, note=note)
+        notify_roles(incident, role_keys=superiors, event=unanswered_event(n.event, n.role_key), ask=Ask.MISSED,
+                     note=note)
     return "escalated"
+
+
+def unanswered_event(event: str, role_key: str) -> str:
+    """The event that tells the superiors nobody in ``role_key`` answered ``event``.
+
+    Each rung up the reporting chain nests the one below, so a long chain outgrows the column: past it, a
+    digest of the same text, as unique and as repeatable (the outbox's dedup keys are made from it). Without
+    this one long chain made every follow-up pass fail (found by tests/test_multinode_beats.py).
+    """
+    text = f"unanswered:{event}:{role_key}"
+    limit = Notification._meta.get_field("event").max_length or len(text)
+    if len(text) <= limit:
+        return text
+    return f"unanswered:{hashlib.sha256(text.encode()).hexdigest()}"

@@ -122,4 +122,5 @@ def render(facts: Mapping[str, Any]) -> tuple[str, str]:
         request = _("For your information.")
     drill_note = _("This is a drill.") if drill else ""
     body = " ".join(part for part in (request, note_text(facts.get("note")), drill_note) if part)
-    return title, body
+    # A drill's every subject and body starts with its mark, in the reader's language: nobody takes it for real.
+    return title, f"{_('[DRILL] ')}{body}" if drill else body

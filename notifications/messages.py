@@ -18,6 +18,7 @@ from core.errors import Refused
 from .channels import Message
 from .facts import join_list
 from .models import Delivery, Notification
+from .outbox import ADDRESS_ROLE
 
 if TYPE_CHECKING:
     from incidents.models import Incident
@@ -80,9 +81,10 @@ def message_for(notification: Notification, *, language: str | None = None, with
     with translation.override(language):
         level = _level(incident, notification.level_key)
         title, text = notification.in_reader_language() if rendered_here else (notification.title, notification.body)
-        if notification.person is None:
-            text = " ".join([_("Nobody holds this role: %(role)s.") % {"role": _role_name(incident, notification.role_key)},
-                             text])
+        if notification.person is None and notification.role_key != ADDRESS_ROLE:
+            text = _drill_marked(" ".join([
+                _("Nobody holds this role: %(role)s.") % {"role": _role_name(incident, notification.role_key)},
+                text.removeprefix(_("[DRILL] "))]), is_drill=notification.is_drill)
         return Message(
             title=title, text=text, link=incident_link(incident.pk),
             ack_url=ack_url(notification) if with_ack and person is not None and notification.needs_answer else "",
@@ -91,6 +93,12 @@ def message_for(notification: Notification, *, language: str | None = None, with
             link_label=_("Open the incident"), ack_label=_("I have read this"), incident_id=incident.pk,
             event=notification.event,
         )
+
+
+def _drill_marked(text: str, *, is_drill: bool) -> str:
+    """A drill's message body starts with its mark in the active language, however it was put together."""
+    mark = _("[DRILL] ")
+    return text if not is_drill or text.startswith(mark.strip()) else f"{mark}{text}"
 
 
 def robot_message(delivery: Delivery) -> Message:
@@ -125,7 +133,7 @@ def robot_message(delivery: Delivery) -> Message:
             drill = _("[DRILL] ") if first.is_drill else ""
             first.title = _("%(drill)s#%(id)s: %(count)s updates") % {
                 "drill": drill, "id": first.incident_id, "count": len(notifications)}
-        first.text = "\n".join(lines)
+        first.text = _drill_marked("\n".join(lines), is_drill=first.is_drill)
         first.mentions = sorted(set(mentions))
         first.idempotency_key = delivery.idempotency_key
         return first

@@ -75,6 +75,33 @@ def record_many(batches: Sequence[tuple["Incident", str, Sequence["_Wanted"]]], 
     return per_batch
 
 
+# The role key of a notification sent to an address outside the staff (a department party's contact, say):
+# nobody "holds" it, and it is not a gap in the roster.
+ADDRESS_ROLE = "@contact"
+
+
+def record_for_addresses(incident: "Incident", *, event: str, addresses: Sequence[str], ask: str,
+                         note: Note) -> list[Notification]:
+    """One notification and one email delivery per outside address, once per event; in the caller's transaction."""
+    facts = notification_facts(incident, ask=ask, due_at=None, note=note)
+    with translation.override(settings.LANGUAGE_CODE):
+        title, body = render(facts)
+    keys = {f"incident:{incident.pk}:{event}:address:{address.lower()}": address for address in addresses if address}
+    existing = set(Notification.objects.filter(dedup_key__in=keys).values_list("dedup_key", flat=True))
+    rows = [Notification(
+        incident=incident, person=None, role_key=ADDRESS_ROLE, event=event, ask=ask, level_key=incident.level.key,
+        urgent=incident.level.urgent, repeat_every=incident.level.repeat_every, repeat_times=0,
+        is_drill=incident.is_drill, title=title[:300], body=body, facts=facts, dedup_key=key,
+    ) for key in keys if key not in existing]
+    if not rows:
+        return []
+    Notification.objects.bulk_create(rows)
+    Delivery.objects.bulk_create([Delivery(notification=n, kind=ChannelKind.EMAIL, address=keys[n.dedup_key],
+                                           idempotency_key=f"{n.dedup_key}:email") for n in rows],
+                                 ignore_conflicts=True)
+    return rows
+
+
 def _dedup_key(incident: "Incident", event: str, person: "Person | None", role_key: str) -> str:
     who = person.pk if person else f"role:{role_key}"
     return f"incident:{incident.pk}:{event}:{who}"

@@ -16,8 +16,12 @@ from .services import activate_version, cells, diff_versions, export_version
 
 @admin.register(PlanVersion)
 class PlanVersionAdmin(ReadOnlyMixin, HistoryAdmin):
-    list_display = ("number", "name_zh", "name_en", "is_active", "loaded_at", "loaded_by", "read_link")
-    readonly_fields = ("number", "name_en", "name_zh", "is_active", "loaded_at", "loaded_by", "source", "source_sha256")
+    list_display = ("number", "name_zh", "name_en", "is_active", "is_draft", "loaded_at", "proposed_by", "approved_by",
+                    "approved_at", "read_link")
+    list_filter = ("is_active", "is_draft", "origin")
+    readonly_fields = ("number", "name_en", "name_zh", "is_active", "is_draft", "loaded_at", "loaded_by", "source",
+                       "source_sha256", "origin", "operator", "based_on", "proposed_by", "proposed_at", "approved_by",
+                       "approved_at", "reason")
     change_form_template = "admin/plan/planversion/change_form.html"
     actions = ["compare_two"]
 
@@ -68,7 +72,9 @@ class PlanVersionAdmin(ReadOnlyMixin, HistoryAdmin):
         version = get_object_or_404(PlanVersion, pk=pk)
         if not self.has_activate_permission(request):
             raise PermissionDenied
-        if request.method == "POST":
+        if request.method == "POST" and version.is_draft:
+            messages.error(request, _("A draft becomes active only when its proposal is approved."))
+        elif request.method == "POST":
             activate_version(version, by=request.user)
             messages.success(request, _("Plan version %(n)s is now active.") % {"n": version.number})
         return redirect("admin:plan_planversion_change", pk)

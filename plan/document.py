@@ -14,8 +14,8 @@ from .conditions import CONDITION_FIELDS, OPERATORS
 from .reading import Checker, PlanFileError, kind_of, parse_text
 
 # Read from here by the loader and the command, with the format's checks.
-__all__ = ["AUTHORITIES", "CATEGORY_KEYS", "FORMAT", "LEVEL_DEFAULTS", "LEVEL_RANKS", "PlanFileError", "check_document",
-           "parse_text"]
+__all__ = ["AUTHORITIES", "CATEGORY_KEYS", "EXTERNAL_STAGES", "FORMAT", "LEVEL_DEFAULTS", "LEVEL_RANKS", "PARTY_KINDS",
+           "PlanFileError", "check_document", "parse_text"]
 
 FORMAT = 1
 LEVEL_RANKS = {"blue": 4, "yellow": 3, "orange": 2, "red": 1}
@@ -49,6 +49,11 @@ AUTHORITIES = {
     "hear_announcements": "receives the announcements of the warning level",
 }
 CATEGORY_KEYS = ["network", "equipment", "system"]
+# Outside organisations the plan names (top-level ``parties``), and the stages of a reporting duty toward one
+# (a cell's ``external``): ``initial`` and ``written`` count from the incident reaching the cell's level,
+# ``final`` from its resolution.
+PARTY_KINDS = ["regulator", "carrier", "vendor", "department"]
+EXTERNAL_STAGES = ["initial", "written", "final"]
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -56,7 +61,7 @@ _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 def check_document(data: Any) -> dict[str, Any]:
     """Return the normalised document, or raise PlanFileError listing every problem."""
     c = Checker()
-    doc = c.mapping(data, "", ("format", "name", "roles", "levels", "categories"))
+    doc = c.mapping(data, "", ("format", "name", "roles", "levels", "categories"), ("parties",))
     if doc is None:
         raise PlanFileError(c.errors)
     if "format" in doc and doc["format"] != FORMAT:
@@ -68,7 +73,10 @@ def check_document(data: Any) -> dict[str, Any]:
     levels = _check_levels(c, doc.get("levels", []))
     clean["roles"] = list(roles.values())
     clean["levels"] = list(levels.values())
-    clean["categories"] = _check_categories(c, doc.get("categories", []), roles, levels)
+    parties = _check_parties(c, doc["parties"]) if "parties" in doc else {}
+    clean["categories"] = _check_categories(c, doc.get("categories", []), roles, levels, parties)
+    if parties:
+        clean["parties"] = list(parties.values())
     if c.errors:
         raise PlanFileError(c.errors)
     return clean
@@ -190,8 +198,62 @@ def _check_repeat(c: Checker, value: Any, path: str) -> dict[str, Any] | None:
     return {"every": every, "times": times}
 
 
+def _check_parties(c: Checker, value: Any) -> dict[str, dict[str, Any]]:
+    parties: dict[str, dict[str, Any]] = {}
+    for index, item in enumerate(c.list(value, "parties")):
+        key = item.get("key") if isinstance(item, dict) else None
+        path = f"parties.{key}" if isinstance(key, str) and _KEY.match(key) else f"parties[{index}]"
+        item = c.mapping(item, path, ("key", "kind", "name"))
+        if item is None or "key" not in item:
+            continue
+        if not isinstance(key, str) or not _KEY.match(key):
+            c.error(f"{path}.key", f"{key!r} is not a key: use lower-case letters, digits and _")
+            continue
+        if key in parties:
+            c.error(path, f"party {key!r} is declared twice")
+            continue
+        if "kind" in item and item["kind"] not in PARTY_KINDS:
+            c.error(f"{path}.kind", f"unknown kind {item['kind']!r} (a party is one of: {', '.join(PARTY_KINDS)})")
+        parties[key] = {"key": key, "kind": item.get("kind"),
+                        "name": c.text(item.get("name"), f"{path}.name") if "name" in item else None}
+    return parties
+
+
+def _check_external(c: Checker, value: Any, path: str, parties: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """A cell's reporting duties to outside parties: ``[{party, initial?, written?, final?, confirmed?}]``."""
+    duties: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for i, item in enumerate(c.list(value, path)):
+        where = f"{path}[{i}]"
+        if not isinstance(item, dict):
+            c.error(where, f"must be a mapping like {{party: pboc, initial: 30m}}, not {kind_of(item)}")
+            continue
+        for key in item:
+            if key not in ("party", "confirmed", *EXTERNAL_STAGES):
+                c.error(f"{where}.{key}", f"unknown stage {key!r} (the stages are {', '.join(EXTERNAL_STAGES)}; "
+                                          "also allowed: party, confirmed)")
+        party = item.get("party")
+        if "party" not in item:
+            c.error(f"{where}.party", "is required")
+        elif not isinstance(party, str) or party not in parties:
+            c.error(f"{where}.party", f"unknown party {party!r} (declared parties: {', '.join(parties) or 'none'})")
+            party = None
+        elif party in seen:
+            c.error(f"{where}.party", f"party {party!r} is listed twice in this cell")
+            party = None
+        stages = {stage: c.duration(item[stage], f"{where}.{stage}") for stage in EXTERNAL_STAGES if stage in item}
+        if not stages:
+            c.error(where, f"give at least one stage ({', '.join(EXTERNAL_STAGES)}) with its duration")
+        confirmed = _flag(c, item.get("confirmed", True), f"{where}.confirmed")
+        if party is None or any(d is None for d in stages.values()) or not stages:
+            continue
+        seen.add(party)
+        duties.append({"party": party, **stages, "confirmed": confirmed})
+    return duties
+
+
 def _check_categories(c: Checker, value: Any, roles: dict[str, dict[str, Any]],
-                      levels: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+                      levels: dict[str, dict[str, Any]], parties: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     categories: dict[str, dict[str, Any]] = {}
     for index, item in enumerate(c.list(value, "categories")):
         key = item.get("key") if isinstance(item, dict) else None
@@ -206,7 +268,7 @@ def _check_categories(c: Checker, value: Any, roles: dict[str, dict[str, Any]],
             c.error(path, f"category {key!r} is declared twice")
             continue
         category: dict[str, Any] = {"key": key, "name": c.text(item.get("name"), f"{path}.name") if "name" in item else None}
-        category["responses"] = _check_responses(c, item.get("responses"), f"{path}.responses", roles, levels)
+        category["responses"] = _check_responses(c, item.get("responses"), f"{path}.responses", roles, levels, parties)
         categories[key] = category
     for key in CATEGORY_KEYS:
         if key not in categories:
@@ -215,7 +277,8 @@ def _check_categories(c: Checker, value: Any, roles: dict[str, dict[str, Any]],
 
 
 def _check_responses(c: Checker, value: Any, path: str, roles: dict[str, dict[str, Any]],
-                     levels: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any] | None]:
+                     levels: dict[str, dict[str, Any]],
+                     parties: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any] | None]:
     responses: dict[str, dict[str, Any] | None] = {}
     if value is None:
         return responses
@@ -226,7 +289,7 @@ def _check_responses(c: Checker, value: Any, path: str, roles: dict[str, dict[st
         if level_key not in LEVEL_RANKS:
             c.error(f"{path}.{level_key}", f"unknown level {level_key!r}: the levels are {', '.join(LEVEL_RANKS)}")
             continue
-        responses[level_key] = _check_cell(c, cell, f"{path}.{level_key}", level_key, roles, levels)
+        responses[level_key] = _check_cell(c, cell, f"{path}.{level_key}", level_key, roles, levels, parties)
     for level_key in LEVEL_RANKS:
         if level_key not in value:
             c.error(f"{path}.{level_key}", "missing cell: every category needs a response for every level")
@@ -234,9 +297,9 @@ def _check_responses(c: Checker, value: Any, path: str, roles: dict[str, dict[st
 
 
 def _check_cell(c: Checker, value: Any, path: str, level_key: str, roles: dict[str, dict[str, Any]],
-                levels: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+                levels: dict[str, dict[str, Any]], parties: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
     cell = c.mapping(value, path, ("criteria", "notify", "report", "on_site", "approval", "steps"),
-                     ("escalate", "stability"))
+                     ("escalate", "stability", "external"))
     if cell is None:
         return None
     clean: dict[str, Any] = {"criteria": c.text(cell.get("criteria"), f"{path}.criteria") if "criteria" in cell else None}
@@ -283,6 +346,9 @@ def _check_cell(c: Checker, value: Any, path: str, level_key: str, roles: dict[s
 
     if cell.get("stability") is not None:
         clean["stability"] = _check_stability(c, cell["stability"], f"{path}.stability", roles)
+
+    if cell.get("external") is not None:
+        clean["external"] = _check_external(c, cell["external"], f"{path}.external", parties)
 
     clean["steps"] = [
         c.text(step, f"{path}.steps[{i}]") for i, step in enumerate(c.list(cell.get("steps", []), f"{path}.steps"))

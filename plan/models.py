@@ -3,6 +3,11 @@
 A plan version is immutable once loaded: incidents keep pointing at the version
 they opened under, so a plan change can never silently move a running deadline.
 Only ``PlanVersion.is_active`` ever changes, and exactly one version is active.
+
+The one exception is a *draft* (``is_draft``): the plan a change proposal
+(improvements app) carries. Its rows are replaced as the proposal is edited; it
+has no number and no incident ever points at it. Approving the proposal makes it
+a version like any other (numbered, active, never changed again).
 """
 
 from datetime import timedelta
@@ -21,8 +26,17 @@ class PlanVersionQuerySet(models.QuerySet):
         return self.get(is_active=True)
 
 
+class VersionOrigin(models.TextChoices):
+    """Where a version came from; shown in the reader's language beside who and why."""
+
+    SHELL = "shell", _("loaded from the shell")
+    PROPOSAL = "proposal", _("a plan change proposal")
+    CODE = "code", _("loaded by Fenghuo")
+
+
 class PlanVersion(BilingualMixin, models.Model):
-    number = models.PositiveIntegerField(_("version"), unique=True)
+    # Empty only while the version is a draft: a number is given when it becomes active.
+    number = models.PositiveIntegerField(_("version"), unique=True, null=True, blank=True)
     name_en = models.CharField(max_length=200)
     name_zh = models.CharField(max_length=200)
     is_active = models.BooleanField(_("active"), default=False)
@@ -33,6 +47,25 @@ class PlanVersion(BilingualMixin, models.Model):
     )
     source = models.CharField(_("source file"), max_length=500, blank=True)
     source_sha256 = models.CharField(max_length=64, blank=True)
+    # Who proposed the version, who approved it, when and why (issue 16). A file loaded from the shell is
+    # proposed and approved by the operator who ran loadplan (``operator`` names the shell account).
+    is_draft = models.BooleanField(_("draft"), default=False)
+    origin = models.CharField(_("origin"), max_length=16, choices=VersionOrigin.choices, default=VersionOrigin.CODE)
+    operator = models.CharField(_("shell account"), max_length=150, blank=True)
+    based_on = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("based on"),
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("proposed by"),
+    )
+    proposed_at = models.DateTimeField(_("proposed at"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    reason = models.TextField(_("why"), blank=True)
     history = HistoricalRecords()
 
     objects = PlanVersionQuerySet.as_manager()
@@ -43,9 +76,16 @@ class PlanVersion(BilingualMixin, models.Model):
         verbose_name_plural = _("plan versions")
         constraints = [
             models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True), name="one_active_plan_version"),
+            # A draft is never active and has no number; every other version has one.
+            models.CheckConstraint(
+                condition=Q(is_draft=True, is_active=False, number__isnull=True) | Q(is_draft=False, number__isnull=False),
+                name="draft_has_no_number_and_is_not_active",
+            ),
         ]
 
     def __str__(self):
+        if self.number is None:
+            return f"{_('draft')} {self.name}"
         return f"v{self.number} {self.name}"
 
 
@@ -223,3 +263,60 @@ class Step(BilingualMixin, models.Model):
     @property
     def text(self):
         return self.localized("text")
+
+
+class PartyKind(models.TextChoices):
+    REGULATOR = "regulator", _("Regulator")
+    CARRIER = "carrier", _("Line carrier")
+    VENDOR = "vendor", _("Vendor")
+    DEPARTMENT = "department", _("Business department")
+
+
+class Party(BilingualMixin, models.Model):
+    """An outside organisation the plan names (top-level ``parties``); the directory (external app) matches its key."""
+
+    version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="parties")
+    key = models.SlugField(max_length=64)
+    kind = models.CharField(max_length=12, choices=PartyKind.choices)
+    position = models.PositiveIntegerField()
+    name_en = models.CharField(max_length=200)
+    name_zh = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["version", "position"]
+        verbose_name_plural = _("parties")
+        constraints = [models.UniqueConstraint(fields=["version", "key"], name="unique_party_key_per_version")]
+
+    def __str__(self):
+        return self.name
+
+
+class ExternalDuty(models.Model):
+    """A cell's reporting duty to an outside party: each stage due within its duration, or not owed (empty).
+
+    ``initial`` and ``written`` count from the incident reaching the cell's level, ``final`` from its resolution.
+    ``confirmed`` is false while the figures await the compliance officer's confirmation (the plan file says so).
+    """
+
+    response = models.ForeignKey(Cell, on_delete=models.CASCADE, related_name="external")
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="duties")
+    initial = models.DurationField(null=True, blank=True)
+    written = models.DurationField(null=True, blank=True)
+    final = models.DurationField(null=True, blank=True)
+    confirmed = models.BooleanField(default=True)
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["response", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["response", "party"], name="external_party_once_per_cell"),
+            models.CheckConstraint(
+                condition=Q(initial__isnull=False) | Q(written__isnull=False) | Q(final__isnull=False),
+                name="external_duty_has_a_stage",
+            ),
+        ]
+
+    def stages(self) -> dict[str, timedelta]:
+        """The stages owed, in order: ``{"initial": 30m, ...}``."""
+        return {stage: within for stage in ("initial", "written", "final")
+                if (within := getattr(self, stage)) is not None}

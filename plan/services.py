@@ -2,62 +2,152 @@
 
 import difflib
 import hashlib
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import yaml
 from django.db import transaction
 from django.db.models import Max, Prefetch, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from core.errors import Refused
 
 from .document import check_document, parse_text
 from .durations import format_duration
 from .models import (
     Category,
+    ExternalDuty,
     Level,
     OnSiteDuty,
+    Party,
     PlanVersion,
     ReportDuty,
     Cell,
     ResponseNotify,
     Role,
     Step,
+    VersionOrigin,
 )
 
 if TYPE_CHECKING:
     from people.models import Person
 
 
-def load_plan_text(text: str, *, source: str = "", loaded_by: "Person | None" = None) -> PlanVersion:
+def load_plan_text(text: str, *, source: str = "", loaded_by: "Person | None" = None,
+                   origin: str = VersionOrigin.CODE, operator: str = "", reason: str = "") -> PlanVersion:
     """Check a plan file and store it as the new active version.
 
     Raises PlanFileError before anything is written; the store itself is one
     transaction, so a failure half-way leaves the previous version active.
+    Whoever loads a file both proposes and approves it (``loaded_by``).
     """
-    document = check_document(parse_text(text))
+    document = check_text(text)
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return store_plan(document, source=source, source_sha256=sha, loaded_by=loaded_by)
+    return store_plan(document, source=source, source_sha256=sha, loaded_by=loaded_by, origin=origin,
+                      operator=operator, reason=reason)
+
+
+def check_text(text: str) -> dict[str, Any]:
+    """The one check every plan text goes through (loadplan, a proposal's editor, its approval)."""
+    return check_document(parse_text(text))
 
 
 @transaction.atomic
 def store_plan(document: dict[str, Any], *, source: str = "", source_sha256: str = "",
-               loaded_by: "Person | None" = None) -> PlanVersion:
-    # Lock the active row so two concurrent loads number their versions in turn.
-    list(PlanVersion.objects.select_for_update().filter(is_active=True))
-    number = (PlanVersion.objects.aggregate(n=Max("number"))["n"] or 0) + 1
-    PlanVersion.objects.filter(is_active=True).update(is_active=False)
+               loaded_by: "Person | None" = None, origin: str = VersionOrigin.CODE, operator: str = "",
+               reason: str = "") -> PlanVersion:
+    now = timezone.now()
     version = PlanVersion(
-        number=number,
-        name_en=document["name"]["en"],
-        name_zh=document["name"]["zh"],
-        is_active=True,
-        loaded_by=loaded_by,
-        source=source[:500],
-        source_sha256=source_sha256,
+        name_en=document["name"]["en"], name_zh=document["name"]["zh"], loaded_by=loaded_by,
+        source=source[:500], source_sha256=source_sha256, origin=origin, operator=operator[:150],
+        proposed_by=loaded_by, proposed_at=now, approved_by=loaded_by, approved_at=now,
+        reason=reason or _default_reason(origin, source),
     )
+    _take_next_number_and_activate(version)
     # simple-history reads these two off the instance; no stub declares them.
     version._history_user = loaded_by  # type: ignore[attr-defined]
     version._change_reason = f"loaded from {source or 'a plan document'}"  # type: ignore[attr-defined]
     version.save()
+    _store_rows(version, document)
+    return version
 
+
+def _default_reason(origin: str, source: str) -> str:
+    # Stored as facts-in-words for the record; pages say the origin in the reader's language beside it.
+    if origin == VersionOrigin.SHELL:
+        return f"loaded from the shell, file {source}" if source else "loaded from the shell"
+    return f"loaded from {source}" if source else ""
+
+
+def _take_next_number_and_activate(version: PlanVersion) -> None:
+    """Number ``version`` after every stored one and make it the only active one (not saved here)."""
+    # Lock the active row so two concurrent activations number their versions in turn.
+    list(PlanVersion.objects.select_for_update().filter(is_active=True))
+    version.number = (PlanVersion.objects.aggregate(n=Max("number"))["n"] or 0) + 1
+    PlanVersion.objects.filter(is_active=True).update(is_active=False)
+    version.is_active = True
+    version.is_draft = False
+
+
+@transaction.atomic
+def plan_draft_store(*, document: dict[str, Any], proposed_by: "Person | None", reason: str = "",
+                     based_on: PlanVersion | None = None, draft: PlanVersion | None = None) -> PlanVersion:
+    """Store a checked document as a draft (not active, no number), or replace an existing draft's rows.
+
+    ``document`` must come from ``check_text``/``check_document``: a draft is as valid as a loaded file.
+    """
+    if draft is None:
+        draft = PlanVersion(is_draft=True, origin=VersionOrigin.PROPOSAL, based_on=based_on,
+                            proposed_by=proposed_by, proposed_at=timezone.now())
+    else:
+        draft = PlanVersion.objects.select_for_update().get(pk=draft.pk)
+        if not draft.is_draft:
+            raise Refused(gettext("plan version %(n)s is no longer a draft: it cannot change") % {"n": draft.number})
+        _clear_rows(draft)
+    draft.name_en, draft.name_zh = document["name"]["en"], document["name"]["zh"]
+    draft.reason = reason or draft.reason
+    draft._history_user = proposed_by  # type: ignore[attr-defined]
+    draft._change_reason = "draft stored"  # type: ignore[attr-defined]
+    draft.save()
+    _store_rows(draft, document)
+    return draft
+
+
+def _clear_rows(draft: PlanVersion) -> None:
+    # In the order the PROTECT references allow: cells (and their duties, steps) name roles and levels.
+    Cell.objects.filter(version=draft).delete()
+    Party.objects.filter(version=draft).delete()
+    Category.objects.filter(version=draft).delete()
+    Level.objects.filter(version=draft).delete()
+    Role.objects.filter(version=draft).update(reports_to=None)
+    Role.objects.filter(version=draft).delete()
+
+
+@transaction.atomic
+def plan_draft_activate(*, draft: PlanVersion, approved_by: "Person | None", reason: str = "",
+                        at: datetime | None = None) -> PlanVersion:
+    """Make a draft the active version, after the same check ``loadplan`` makes of a file.
+
+    Incidents already open keep the version they opened under; new ones get this one.
+    """
+    draft = PlanVersion.objects.select_for_update().get(pk=draft.pk)
+    if not draft.is_draft:
+        raise Refused(gettext("plan version %(n)s is not a draft") % {"n": draft.number})
+    text = export_version(draft)
+    check_text(text)  # raises PlanFileError, before anything changes
+    _take_next_number_and_activate(draft)
+    draft.approved_by, draft.approved_at = approved_by, at or timezone.now()
+    draft.source_sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    if reason:
+        draft.reason = reason
+    draft._history_user = approved_by  # type: ignore[attr-defined]
+    draft._change_reason = "approved and activated"  # type: ignore[attr-defined]
+    draft.save()
+    return draft
+
+
+def _store_rows(version: PlanVersion, document: dict[str, Any]) -> None:
     roles = {}
     for position, spec in enumerate(document["roles"]):
         roles[spec["key"]] = Role.objects.create(
@@ -84,17 +174,21 @@ def store_plan(document: dict[str, Any], *, source: str = "", source_sha256: str
         )
         for spec in document["levels"]
     }
+    parties = {
+        spec["key"]: Party.objects.create(version=version, key=spec["key"], kind=spec["kind"], position=position,
+                                          name_en=spec["name"]["en"], name_zh=spec["name"]["zh"])
+        for position, spec in enumerate(document.get("parties", []))
+    }
     for position, spec in enumerate(document["categories"]):
         category = Category.objects.create(
             version=version, key=spec["key"], position=position, name_en=spec["name"]["en"], name_zh=spec["name"]["zh"]
         )
         for level_key, cell in spec["responses"].items():
-            _store_cell(version, category, levels[level_key], cell, roles, levels)
-    return version
+            _store_cell(version, category, levels[level_key], cell, roles, levels, parties)
 
 
 def _store_cell(version: PlanVersion, category: Category, level: Level, cell: dict[str, Any],
-                roles: dict[str, Role], levels: dict[str, Level]) -> None:
+                roles: dict[str, Role], levels: dict[str, Level], parties: dict[str, Party]) -> None:
     escalate = cell.get("escalate")
     when = (escalate or {}).get("when")
     stability = cell.get("stability")
@@ -128,11 +222,18 @@ def _store_cell(version: PlanVersion, category: Category, level: Level, cell: di
     Step.objects.bulk_create(
         Step(response=response, position=i, text_en=s["en"], text_zh=s["zh"]) for i, s in enumerate(cell["steps"])
     )
+    ExternalDuty.objects.bulk_create(
+        ExternalDuty(response=response, party=parties[d["party"]], initial=d.get("initial"), written=d.get("written"),
+                     final=d.get("final"), confirmed=d["confirmed"], position=i)
+        for i, d in enumerate(cell.get("external", []))
+    )
 
 
 @transaction.atomic
 def activate_version(version: PlanVersion, *, by: "Person | None" = None) -> PlanVersion:
     """Make an earlier version active again (a rollback); the old one stays stored."""
+    if version.is_draft:
+        raise Refused(gettext("a draft becomes active only when its proposal is approved"))
     PlanVersion.objects.select_for_update().filter(is_active=True).update(is_active=False)
     version.is_active = True
     # simple-history reads these two off the instance; no stub declares them.
@@ -148,7 +249,7 @@ def active_version_if_same_source(text: str) -> PlanVersion | None:
     return PlanVersion.objects.filter(is_active=True, source_sha256=sha).first()
 
 
-# A stored version never changes, so its roles' authority is read once per process.
+# A stored version never changes (a draft does, and is never cached), so its roles' authority is read once per process.
 _authority: dict[int, dict[str, frozenset[str]]] = {}
 
 
@@ -161,10 +262,14 @@ def roles_with(authority: str, version_id: int | None = None) -> frozenset[str]:
     granted = _authority.get(version_id)
     if granted is None:
         found: dict[str, set[str]] = {}
-        for key, names in Role.objects.filter(version_id=version_id).values_list("key", "authority"):
+        draft = False
+        for key, names, draft in Role.objects.filter(version_id=version_id).values_list("key", "authority",
+                                                                                          "version__is_draft"):
             for name in names or []:
                 found.setdefault(name, set()).add(key)
-        granted = _authority[version_id] = {name: frozenset(keys) for name, keys in found.items()}
+        granted = {name: frozenset(keys) for name, keys in found.items()}
+        if not draft:  # a draft's roles still change as its proposal is edited
+            _authority[version_id] = granted
     return granted.get(authority, frozenset())
 
 
@@ -177,6 +282,7 @@ def cells(version: PlanVersion) -> QuerySet[Cell]:
             Prefetch("notify", queryset=ResponseNotify.objects.select_related("role")),
             Prefetch("reports", queryset=ReportDuty.objects.select_related("from_role", "to_role")),
             Prefetch("on_site", queryset=OnSiteDuty.objects.select_related("role")),
+            Prefetch("external", queryset=ExternalDuty.objects.select_related("party")),
             "steps",
         )
     )
@@ -215,7 +321,12 @@ def version_document(version: PlanVersion) -> dict[str, Any]:
             response = by_cell[(category.id, level["key"])]
             responses[level["key"]] = _cell_document(response)
         categories.append({"key": category.key, "name": _text(category), "responses": responses})
-    return {"format": 1, "name": _text(version), "roles": roles, "levels": levels, "categories": categories}
+    document: dict[str, Any] = {"format": 1, "name": _text(version), "roles": roles, "levels": levels,
+                                "categories": categories}
+    parties = [{"key": p.key, "kind": p.kind, "name": _text(p)} for p in version.parties.all()]
+    if parties:  # written only when the file declares some, so older files export as they were
+        document["parties"] = parties
+    return document
 
 
 def _approval_document(response: Cell) -> dict[str, str] | None:
@@ -248,8 +359,19 @@ def _cell_document(response: Cell) -> dict[str, Any]:
         # Stored together with stability_by (CheckConstraint stability_has_role_and_watch).
         assert response.stability_watch is not None
         cell["stability"] = {"by": response.stability_by.key, "watch": format_duration(response.stability_watch)}
+    external = [_external_document(duty) for duty in response.external.all()]
+    if external:
+        cell["external"] = external
     cell["steps"] = [_text(step, "text") for step in response.steps.all()]
     return cell
+
+
+def _external_document(duty: ExternalDuty) -> dict[str, Any]:
+    entry: dict[str, Any] = {"party": duty.party.key}
+    entry.update({stage: format_duration(within) for stage, within in duty.stages().items()})
+    if not duty.confirmed:  # written only when false: a duty is confirmed unless the file says otherwise
+        entry["confirmed"] = False
+    return entry
 
 
 class _ExportDumper(yaml.SafeDumper):

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 
@@ -62,7 +63,7 @@ class Review(models.Model):
 
 class ActionStatus(models.TextChoices):
     OPEN = "open", _("Open")
-    DONE = "done", _("Done")
+    DONE = "done", pgettext_lazy("remediation action", "Done")
     CARRIED_OVER = "carried_over", _("Carried over")
 
 

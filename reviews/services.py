@@ -246,7 +246,7 @@ def action_done(action: Action, *, actor: Person, evidence: str) -> Action:
     action.status, action.evidence, action.closed_at, action.closed_by = ActionStatus.DONE, evidence, now, actor
     action._history_user = actor  # type: ignore[attr-defined]
     action.save(update_fields=["status", "evidence", "closed_at", "closed_by"])
-    engine.meet(engine.pending_for(Kind.REMEDIATION, action.subject), person=actor, at=now)
+    engine.meet(engine.pending_for(Kind.REMEDIATION, action.subject, incident=incident), person=actor, at=now)
     timeline.record(incident, kind=TimelineKind.ACTION_DONE, actor=actor, at=now, detail={
         "action": action.pk, "title": action.title, "evidence": evidence[:2000],
         "late_seconds": max(0, round((now - action.due_at).total_seconds()))})
@@ -269,7 +269,7 @@ def action_carry_over(action: Action, *, actor: Person, reason: str) -> Action:
     action.closed_at, action.closed_by = now, actor
     action._history_user = actor  # type: ignore[attr-defined]
     action.save(update_fields=["status", "carry_over_reason", "closed_at", "closed_by"])
-    engine.cancel_subject(Kind.REMEDIATION, action.subject, reason="action carried over")
+    engine.cancel_subject(Kind.REMEDIATION, action.subject, reason="action carried over", incident=incident)
     timeline.record(incident, kind=TimelineKind.ACTION_CARRIED_OVER, actor=actor, at=now, detail={
         "action": action.pk, "title": action.title, "reason": reason[:2000]})
     return action

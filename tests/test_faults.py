@@ -13,13 +13,9 @@ figures that docs/reliability.md reports.
 
 import json
 import os
-import pwd
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -29,112 +25,21 @@ from pathlib import Path
 
 import psycopg
 import pytest
-import redis
 
 from alerts.tests.conftest import am_alert, am_webhook
 from notifications.tests.receivers import Receiver
 from tests.support.processes import CeleryProcesses, wait_until
+from tests.support.servers import PrivatePostgres, PrivateRedis
+from tests.support.servers import free_port as _free_port
 
 pytestmark = pytest.mark.faults
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_BINS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
 WEBHOOK_SECRET = "faults-webhook-secret-0123456789"
 REDIS_OUTAGE_SECONDS = 30
 # The fast plan scaled so an on-site duty of 30 min is due 6 s after the incident opens: the
 # incidents opened in the last seconds before Redis stops have deadlines that come due during the outage.
 SECONDS_PER_HOUR = 12
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class PrivateRedis:
-    """A throw-away ``redis-server`` without persistence: a restart forgets every queued message."""
-
-    def __init__(self, workdir):
-        if shutil.which("redis-server") is None:
-            pytest.skip("redis-server is not installed")
-        self.port = _free_port()
-        self.workdir = workdir
-        self.process = None
-
-    @property
-    def url(self):
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self):
-        self.process = subprocess.Popen(
-            [shutil.which("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir), "--logfile", str(self.workdir / "redis.log")],
-            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis.Redis.from_url(self.url, socket_connect_timeout=1)
-        if not wait_until(lambda: self._answers(client), timeout=20):
-            raise RuntimeError(f"redis-server did not start: {(self.workdir / 'redis.log').read_text()[-2000:]}")
-
-    @staticmethod
-    def _answers(client):
-        try:
-            return client.ping()
-        except redis.RedisError:
-            return False
-
-    def stop(self):
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-        self.process = None
-
-
-class PrivatePostgres:
-    """A throw-away PostgreSQL cluster (initdb, pg_ctl) listening on 127.0.0.1 only.
-
-    PostgreSQL refuses to run as root, so under root the cluster belongs to the
-    ``postgres`` system user. Its directory is made with mkdtemp rather than
-    under pytest's tmp_path: that one sits in a root-only (0700) folder the
-    ``postgres`` user cannot enter.
-    """
-
-    def __init__(self):
-        if not PG_BINS:
-            pytest.skip("no PostgreSQL server binaries under /usr/lib/postgresql/*/bin")
-        self.bin = PG_BINS[-1]
-        self.port = _free_port()
-        self.dir = Path(tempfile.mkdtemp(prefix="fenghuo-faults-pg-"))
-        self.data = self.dir / "data"
-        self.as_user = []
-        if os.geteuid() == 0:
-            owner = pwd.getpwnam("postgres")
-            os.chown(self.dir, owner.pw_uid, owner.pw_gid)
-            self.as_user = ["runuser", "-u", "postgres", "--"]
-        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8")
-
-    def _run(self, tool, *args):
-        result = subprocess.run([*self.as_user, str(self.bin / tool), *args], capture_output=True, text=True,
-                                timeout=120)
-        if result.returncode != 0:
-            raise RuntimeError(f"{tool} failed: {result.stdout[-1500:]}{result.stderr[-1500:]}")
-
-    def url(self, database="postgres"):
-        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
-
-    def start(self):
-        options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off")
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.dir / "postgres.log"), "-o", options, "-w",
-                  "-t", "60", "start")
-
-    def stop(self):
-        """``pg_ctl stop -m fast``: every connection is cut, as in a failover or a restart for an upgrade."""
-        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "stop")
-
-    def remove(self):
-        subprocess.run([*self.as_user, str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"],
-                       capture_output=True, timeout=60)
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

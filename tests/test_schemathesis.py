@@ -87,7 +87,12 @@ def api_data(shipped_plan, caller):
     services.review(reviewed, actor=caller)
     notifications = list(Notification.objects.visible().filter(person=caller).values_list("pk", flat=True))
     assert notifications
+    from improvements.services import proposal_create, proposal_submit
+
+    drafting = proposal_create(person=caller, reason="A vendor's night line", incident=reviewed)
+    submitted = proposal_submit(proposal=proposal_create(person=caller, reason="Sooner"), person=caller)
     return {
+        "/api/v1/plan-proposals/{id}": [drafting.pk, submitted.pk],
         "/api/v1/incidents/{id}": [i.pk for i in (reported, taken, approved, resolved, reviewed)],
         "/api/v1/plans/{id}": list(ResponsePlan.objects.values_list("pk", flat=True)),
         "/api/v1/notifications/{id}": notifications[:3],

@@ -34,7 +34,7 @@ ENTRY_OF = {
     "mark_recovered": TimelineKind.RECOVERED, "resolve": TimelineKind.RESOLVED, "review": TimelineKind.REVIEWED,
     "archive": TimelineKind.ARCHIVED, "escalate": TimelineKind.LEVEL_CHANGED,
     "deescalate": TimelineKind.LEVEL_CHANGED, "update": TimelineKind.UPDATED,
-    "announce": TimelineKind.ANNOUNCED, "add_note": TimelineKind.NOTE,
+    "announce": TimelineKind.ANNOUNCED, "add_note": TimelineKind.NOTE, "end_drill": TimelineKind.RESOLVED,
 }
 
 
@@ -58,13 +58,15 @@ def act(action, incident, actor):
         "update": lambda: services.update_details(incident, actor=actor, changes={"title": "Savings host down"}),
         "announce": lambda: services.announce(incident, author=actor, text_zh="请各业务部门注意"),
         "add_note": lambda: services.add_note(incident, actor=actor, text="Disk at 97 %."),
+        "end_drill": lambda: services.end_drill(incident, actor=actor, summary="Exercise over."),
     }
     return calls[action]()
 
 
-def incident_in(status, actor, level="orange"):
+def incident_in(status, actor, level="orange", drill=False):
     """A system fault at ``level`` (orange needs leadership's approval of the plan) in ``status``."""
-    incident = services.log_fault(reporter=actor, category="system", level=level, title="Savings host slow")
+    incident = services.log_fault(reporter=actor, category="system", level=level, title="Savings host slow",
+                                  is_drill=drill)
     for step in PATHS[status]:
         act(step, incident, actor)
     incident.refresh_from_db()
@@ -117,7 +119,7 @@ def test_the_table_covers_every_status_and_both_lists_are_complete():
 def test_allowed_transition_moves_the_incident_and_records_it(coordinator, action, status):
     # The orange cell needs an approved plan before work starts; the table's other route is a cell without approval.
     level = "yellow" if action == "start_implementing" and status != Status.PLAN_APPROVED else "orange"
-    incident = incident_in(status, coordinator, level=level)
+    incident = incident_in(status, coordinator, level=level, drill=action == "end_drill")
     entries_before = TimelineEntry.objects.filter(incident=incident, kind=ENTRY_OF[action]).count()
 
     act(action, incident, coordinator)
@@ -129,7 +131,7 @@ def test_allowed_transition_moves_the_incident_and_records_it(coordinator, actio
 
 @pytest.mark.parametrize("action, status", REFUSED, ids=[f"{a}-from-{s}" for a, s in REFUSED])
 def test_refused_transition_says_why_and_writes_nothing(coordinator, action, status):
-    incident = incident_in(status, coordinator)
+    incident = incident_in(status, coordinator, drill=action == "end_drill")
     if action in {"approve_plan", "reject_plan"} and not incident.response_plans.filter(
             status=PlanStatus.PENDING).exists():
         # A decision needs a plan to decide on: one left pending, so only the state machine can refuse.

@@ -119,3 +119,23 @@ def test_a_held_back_notification_whose_colleague_answered_is_not_delivered(tech
     answers.confirm_read(Notification.objects.get(person=on_duty), person=on_duty)
     statuses = set(Delivery.objects.filter(notification__person__in=rest).values_list("status", flat=True))
     assert statuses == {DeliveryStatus.CANCELLED}
+
+
+def test_telling_superiors_up_a_long_reporting_chain_keeps_each_event_within_its_column():
+    events = ["level_started:yellow"]
+    for role in ["tech_group", "ops_supervisor", "office", "leadership", "main_leaders", "board"]:
+        events.append(answers.unanswered_event(events[-1], role))
+    limit = Notification._meta.get_field("event").max_length
+    assert all(len(event) <= limit for event in events)
+    assert len(set(events)) == len(events), "each rung is its own event"
+    assert answers.unanswered_event(events[-2], "board") == events[-1], "the same rung is the same event (dedup)"
+
+
+def test_an_unanswered_notification_with_a_long_event_is_still_escalated(make_person, open_incident):
+    LevelPolicy.objects.create(level_key="yellow", repeat_every=timedelta(minutes=1), max_repeats=0)
+    make_person("tech_group", username="engineer")
+    boss = make_person("office", username="boss")
+    incident = open_incident(level="yellow")
+    Notification.objects.filter(incident=incident, role_key="tech_group").update(event="unanswered:" + "x" * 88)
+    assert answers.follow_up(now=timezone.now() + timedelta(minutes=5)) == (0, 1)
+    assert Notification.objects.get(incident=incident, person=boss).ask == Ask.MISSED

@@ -82,4 +82,8 @@ def fast_plan_text(seconds_per_hour=2):
                 cell["escalate"]["after"] = shrink(cell["escalate"]["after"])
             if cell.get("stability"):
                 cell["stability"]["watch"] = shrink(cell["stability"]["watch"])
+            for duty in cell.get("external") or []:
+                for stage in ("initial", "written", "final"):
+                    if stage in duty:
+                        duty[stage] = shrink(duty[stage])
     return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)

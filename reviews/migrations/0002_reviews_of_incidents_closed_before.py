@@ -24,7 +24,7 @@ def forward(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("reviews", "0001_initial"),
-        ("incidents", "0008_timeline_kinds_of_the_review"),
+        ("incidents", "0012_timeline_kinds_of_the_review"),
     ]
 
     operations = [migrations.RunPython(forward, migrations.RunPython.noop)]

@@ -40,7 +40,10 @@
   function sound() {
     if (!state.armed || !audio) return;
     var t = audio.currentTime + 0.05, i;
-    if (state.lastRank === RED_RANK) {
+    if (state.lastDrill) {
+      // A drill: a rising chime, nothing like the real alarms (DRILLS_ALARM = "distinct").
+      for (i = 0; i < 4; i++) tone(440 + i * 110, t + i * 0.18, 0.16, "triangle", 0.2);
+    } else if (state.lastRank === RED_RANK) {
       // Red: a two-tone siren, harsh and unmistakable.
       for (i = 0; i < 6; i++) tone(i % 2 ? 660 : 990, t + i * 0.25, 0.24, "square", 0.25);
     } else {
@@ -87,6 +90,7 @@
 
   function ring(event) {
     state.lastLevel = event.level; state.lastRank = event.rank; state.lastLevelName = event.name;
+    state.lastDrill = !!event.drill;
     if (!state.ringing) {
       state.ringing = true;
       repeatTimer = window.setInterval(sound, REPEAT_MS);
@@ -117,17 +121,19 @@
       state.silencedThrough = stored && stored <= key ? stored : key;
     }
     state.lastKey = Math.max(state.lastKey, key);
-    var fresh = [];
+    var fresh = [], drillsSound = fragment.dataset.drillAlarm !== "none";
     fragment.querySelectorAll("[data-alarm-event]").forEach(function (li) {
-      var id = parseInt(li.dataset.alarmEvent, 10);
-      if (id > state.silencedThrough) {
-        fresh.push({ id: id, level: li.dataset.level, rank: parseInt(li.dataset.rank, 10), name: li.dataset.name });
+      var id = parseInt(li.dataset.alarmEvent, 10), drill = li.dataset.drill === "1";
+      if (id > state.silencedThrough && (drillsSound || !drill)) {
+        fresh.push({ id: id, level: li.dataset.level, rank: parseInt(li.dataset.rank, 10), name: li.dataset.name,
+                     drill: drill });
       }
     });
     if (!fresh.length) return;
-    fresh.sort(function (a, b) { return a.rank - b.rank || b.id - a.id; });
+    // A real incident always sounds before any drill, whatever the drill's level.
+    fresh.sort(function (a, b) { return (a.drill - b.drill) || a.rank - b.rank || b.id - a.id; });
     var worst = fresh[0];
-    if (!state.ringing || worst.rank < state.lastRank || worst.id > state.ringingFor) {
+    if (!state.ringing || (state.lastDrill && !worst.drill) || worst.rank < state.lastRank || worst.id > state.ringingFor) {
       state.ringingFor = Math.max(state.ringingFor || 0, fresh.reduce(function (m, e) { return Math.max(m, e.id); }, 0));
       ring(worst);
     }

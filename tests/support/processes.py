@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -44,10 +45,13 @@ def free_port():
 def gunicorn(env, *, workers=2, threads=4, timeout=60):
     """gunicorn (gthread, as deploy/ runs it) serving config.wsgi with env; yields (process, base URL)."""
     port = free_port()
+    # A file, not a pipe: nobody reads a pipe while the server runs, and once the logs of an outage fill it
+    # (64 KiB) every thread that logs blocks, which looked like requests hanging.
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
     process = subprocess.Popen(
         [str(Path(sys.executable).with_name("gunicorn")), "config.wsgi", "--bind", f"127.0.0.1:{port}",
          "--worker-class", "gthread", "--workers", str(workers), "--threads", str(threads)],
-        cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     try:
@@ -57,13 +61,15 @@ def gunicorn(env, *, workers=2, threads=4, timeout=60):
                 break
             except OSError:  # refused while booting, or a timeout while workers import Django
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn did not start: {process.stderr.read().decode()[-2000:]}") from None
+                    log.seek(0)
+                    raise RuntimeError(f"gunicorn did not start: {log.read().decode()[-2000:]}") from None
                 time.sleep(0.2)
         yield process, base
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        log.close()
 
 
 class FolderBroker:
@@ -132,9 +138,10 @@ class CeleryProcesses:
             self.wait_for_log(name, b" ready.")
         return proc
 
-    def start_beat(self):
-        return self._start("beat", ["beat", "-l", "info", "--schedule", str(self.workdir / "beat-schedule"),
-                                    "--pidfile", str(self.workdir / "beat.pid")])
+    def start_beat(self, name="beat"):
+        # Each beat keeps its own schedule file and pid file, as on its own host.
+        return self._start(name, ["beat", "-l", "info", "--schedule", str(self.workdir / f"{name}-schedule"),
+                                  "--pidfile", str(self.workdir / f"{name}.pid")])
 
     def log_text(self, name):
         return (self.workdir / f"{name}.log").read_bytes()

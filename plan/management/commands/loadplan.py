@@ -1,8 +1,10 @@
+import getpass
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from plan.document import PlanFileError
+from plan.models import VersionOrigin
 from plan.services import load_plan_text
 
 
@@ -14,9 +16,11 @@ class Command(BaseCommand):
         parser.add_argument("--check", action="store_true", help="only check the file; store nothing")
         parser.add_argument("--if-changed", action="store_true",
                             help="do nothing when the active version was loaded from an identical file")
-        parser.add_argument("--by", metavar="USERNAME", help="record this person as the one who loaded the plan")
+        parser.add_argument("--by", metavar="USERNAME",
+                            help="record this person as the one who proposed and approved the plan")
+        parser.add_argument("--reason", default="", help="why the plan changes (kept with the version)")
 
-    def handle(self, *args, file, check, if_changed, by=None, **options):
+    def handle(self, *args, file, check, if_changed, by=None, reason="", **options):
         path = Path(file)
         loaded_by = None
         if by:
@@ -47,9 +51,19 @@ class Command(BaseCommand):
                 if current is not None:
                     self.stdout.write(f"{file}: unchanged, version {current.number} stays active")
                     return
-            version = load_plan_text(text, source=str(path), loaded_by=loaded_by)
+            why = f"loaded from the shell, file {path}" + (f": {reason}" if reason else "")
+            version = load_plan_text(text, source=str(path), loaded_by=loaded_by, origin=VersionOrigin.SHELL,
+                                     operator=_shell_account(), reason=why)
         except PlanFileError as exc:
             lines = [f"{file}: {len(exc.errors)} problem(s), nothing was stored:"]
             lines += [f"  {error}" for error in exc.errors]
             raise CommandError("\n".join(lines)) from None
         self.stdout.write(self.style.SUCCESS(f"Loaded {file} as plan version {version.number} (active)."))
+
+
+def _shell_account() -> str:
+    """The operating-system account that ran the command: the operator on record when no --by is given."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for the uid (a bare container)
+        return ""

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0008_timeline_kinds_of_the_review'),
+        ('incidents', '0012_timeline_kinds_of_the_review'),
         # The text is copied into each incident's review before the column goes.
         ('reviews', '0002_reviews_of_incidents_closed_before'),
     ]
