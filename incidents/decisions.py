@@ -51,6 +51,7 @@ def propose_plan(incident: Incident, *, actor: "Person", text: str) -> ResponseP
 
 def _refuse_decision(plan: ResponsePlan, incident: Incident, *, actor: "Person", comment: str, approve: bool) -> None:
     action = "approve_plan" if approve else "reject_plan"
+    refuse_if_archived(incident)
     if plan.status != PlanStatus.PENDING:
         raise Refused(_("cannot %(action)s: it is already %(status)s") %
                       {"action": states.ACTION_NAMES[action], "status": plan.get_status_display()},
@@ -66,9 +67,8 @@ def check_decision(plan: ResponsePlan, *, actor: "Person", comment: str, approve
     The pages ask for a confirmation before deciding (issue 14): this lets
     them refuse at once what the decision itself would refuse.
     """
-    incident = Incident.objects.with_plan().get(pk=plan.incident_id)
-    refuse_if_archived(incident)
-    _refuse_decision(plan, incident, actor=actor, comment=comment, approve=approve)
+    _refuse_decision(plan, Incident.objects.with_plan().get(pk=plan.incident_id), actor=actor, comment=comment,
+                     approve=approve)
 
 
 def _decide(plan: ResponsePlan, *, actor: "Person", comment: str, approve: bool) -> ResponsePlan:

@@ -1,7 +1,7 @@
 """What every incident service does first: lock the row, check the state machine and the person's right.
 
-``lock`` (which refuses an archived incident: 409) → ``check`` → change → ``move`` (the status, by the state
-table). The
+``lock`` → ``check`` (which first refuses an archived incident: 409) → change → ``move`` (the status, by
+the state table). The
 services in ``services``, ``decisions`` and ``notes`` share these steps so
 that each refuses the same way.
 """
@@ -28,10 +28,7 @@ def lock(incident: Incident) -> Incident:
     # transaction we waited for changed its level: PostgreSQL re-checks the updated row against the
     # joined rows it had already read, finds the old level, and returns nothing (DoesNotExist).
     Incident.objects.select_for_update().values_list("pk", flat=True).get(pk=incident.pk)
-    locked = Incident.objects.with_plan().get(pk=incident.pk)
-    # Every service locks first, so an archived record refuses every write here, before any other rule.
-    refuse_if_archived(locked)
-    return locked
+    return Incident.objects.with_plan().get(pk=incident.pk)
 
 
 def refuse_if_archived(incident: Incident) -> None:
@@ -43,6 +40,8 @@ def refuse_if_archived(incident: Incident) -> None:
 
 def check(person: "Person | None", action: str, incident: Incident, *,
            plan: ResponsePlan | None = None) -> Cell:
+    # Every service checks here after locking: an archived record refuses every write before any other rule.
+    refuse_if_archived(incident)
     if not states.allowed(action, status=incident.status):
         raise Refused(cannot(action, incident), code="invalid_transition")
     if person is None:  # Fenghuo itself (deadlines, integrations) acts under the plan's authority.

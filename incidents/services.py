@@ -31,7 +31,7 @@ from . import deadlines, hooks, levels, permissions, states, timeline
 from . import stability as stability_rules
 from .decisions import approve_plan, check_decision, propose_plan, reject_plan
 from .faults import check_branches, checked_fault
-from .guard import cannot, check, lock, move
+from .guard import cannot, check, lock, move, refuse_if_archived
 from .models import Incident, PlanStatus, Source, TimelineKind
 from .note_taking import add_note
 from .states import Status
@@ -367,6 +367,7 @@ def update_details(incident: Incident, *, actor: "Person | None", changes: Mappi
                    actor_label: str = "") -> Incident:
     """Edit the facts (title, branches, ...). Recorded old → new; may satisfy an escalation condition."""
     incident = lock(incident)
+    refuse_if_archived(incident)
     if actor is not None:
         check(actor, "update", incident)
     elif not incident.is_open:
