@@ -96,10 +96,10 @@ def bulk_past_incidents(version, count, reporter):
         copy_rows(cursor, Incident._meta.db_table, [
             "id", "title", "description", "plan_version_id", "category_id", "level_id", "status", "affected_system",
             "host_fault", "is_drill", "source", "reporter_id", "discovered_at", "opened_at", "level_since",
-            "resolved_at", "resolution_summary", "review_notes"], (
+            "resolved_at", "resolution_summary"], (
             (first_id + i, f"past fault {i}", "", version.pk, rng.choice(categories).pk, rng.choice(levels).pk,
              "archived" if i % 3 else "resolved", "", False, i % 20 == 0, "manual", reporter.pk, at, at, at,
-             at + timedelta(hours=2), "fixed", "") for i, at in enumerate(opened)))
+             at + timedelta(hours=2), "fixed") for i, at in enumerate(opened)))
         cursor.execute(f"SELECT setval(pg_get_serial_sequence('{Incident._meta.db_table}', 'id'), %s)",
                        [first_id + count])
         copy_rows(cursor, TimelineEntry._meta.db_table, ["incident_id", "at", "kind", "actor_label", "detail"], (
