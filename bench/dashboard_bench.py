@@ -107,12 +107,12 @@ def bulk_past_incidents(version, count, reporter):
             for i, at in enumerate(opened) for offset, kind in ((0, "opened"), (0, "notified"), (120, "resolved"))))
         copy_rows(cursor, Deadline._meta.db_table, [
             "incident_id", "kind", "level_key", "role_key", "to_role_key", "started_at", "due_at", "state",
-            "target_level_key", "condition_field", "condition_op", "acted_at", "note"], (
+            "target_level_key", "condition_field", "condition_op", "acted_at", "note", "subject"], (
             row for i, at in enumerate(opened) for row in (
                 (first_id + i, "on_site", "yellow", "ops_supervisor", "", at, at + timedelta(hours=1), "met", "", "",
-                 "", at + timedelta(minutes=40), ""),
+                 "", at + timedelta(minutes=40), "", ""),
                 (first_id + i, "escalation", "yellow", "", "", at, at + timedelta(hours=2), "cancelled", "orange",
-                 "", "", at + timedelta(minutes=110), "incident resolved"))))
+                 "", "", at + timedelta(minutes=110), "incident resolved", ""))))
         cursor.execute("ANALYZE")
 
 
