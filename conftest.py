@@ -171,3 +171,25 @@ def open_incident(minimal_plan_version):
         return log_fault(reporter=None, category=category, level=level, title=title, is_drill=drill)
 
     return make
+
+
+@pytest.fixture
+def approve_review():
+    """approve_review(incident, writer=person, approver=person) → the resolved incident's review written,
+    submitted and approved (reviews app), so the incident is reviewed.
+
+    Here so that the incidents tests, a layer below reviews, can take an incident to reviewed and archived
+    the one way the product does, without their package importing reviews.
+    """
+    from reviews import services
+
+    def run(incident, *, writer, approver=None):
+        services.review_update(incident, actor=writer, changes={
+            "summary": "The fault and what was done.", "impact": "One system.", "root_cause": "A full disk.",
+            "went_wrong": "Nothing alerted on the disk.", "lessons": "Alert on disk usage."})
+        services.review_submit(incident, actor=writer)
+        services.review_approve(incident, actor=approver or writer)
+        incident.refresh_from_db()
+        return incident
+
+    return run

@@ -96,10 +96,10 @@ def bulk_past_incidents(version, count, reporter):
         copy_rows(cursor, Incident._meta.db_table, [
             "id", "title", "description", "plan_version_id", "category_id", "level_id", "status", "affected_system",
             "host_fault", "is_drill", "source", "reporter_id", "discovered_at", "opened_at", "level_since",
-            "resolved_at", "resolution_summary", "review_notes"], (
+            "resolved_at", "resolution_summary"], (
             (first_id + i, f"past fault {i}", "", version.pk, rng.choice(categories).pk, rng.choice(levels).pk,
              "archived" if i % 3 else "resolved", "", False, i % 20 == 0, "manual", reporter.pk, at, at, at,
-             at + timedelta(hours=2), "fixed", "") for i, at in enumerate(opened)))
+             at + timedelta(hours=2), "fixed") for i, at in enumerate(opened)))
         cursor.execute(f"SELECT setval(pg_get_serial_sequence('{Incident._meta.db_table}', 'id'), %s)",
                        [first_id + count])
         copy_rows(cursor, TimelineEntry._meta.db_table,
@@ -107,12 +107,12 @@ def bulk_past_incidents(version, count, reporter):
                   chained_past_timelines(first_id, opened))
         copy_rows(cursor, Deadline._meta.db_table, [
             "incident_id", "kind", "level_key", "role_key", "to_role_key", "started_at", "due_at", "state",
-            "target_level_key", "condition_field", "condition_op", "acted_at", "note"], (
+            "target_level_key", "condition_field", "condition_op", "acted_at", "note", "subject"], (
             row for i, at in enumerate(opened) for row in (
                 (first_id + i, "on_site", "yellow", "ops_supervisor", "", at, at + timedelta(hours=1), "met", "", "",
-                 "", at + timedelta(minutes=40), ""),
+                 "", at + timedelta(minutes=40), "", ""),
                 (first_id + i, "escalation", "yellow", "", "", at, at + timedelta(hours=2), "cancelled", "orange",
-                 "", "", at + timedelta(minutes=110), "incident resolved"))))
+                 "", "", at + timedelta(minutes=110), "incident resolved", ""))))
         cursor.execute("ANALYZE")
 
 

@@ -259,6 +259,11 @@ INSPECTIONS_GENERATE_AHEAD = timedelta(hours=48)
 INSPECTIONS_GENERATE_SECONDS = 600.0
 NOTE_BODY_MAX_BYTES = FENGHUO_NOTE_ATTACHMENT_MAX_BYTES + NOTE_BODY_MARGIN_BYTES
 
+# An overdue remediation action (reviews) tells its owner and the office when it falls due, then again this
+# often until it is done or carried over. Not from the environment: the office's working rhythm, not a
+# deployment knob; a test shortens it.
+FENGHUO_REMEDIATION_REMIND_EVERY = timedelta(days=1)
+
 # Email: EMAIL_URL (smtp://user:pass@host:port, +tls) or the usual EMAIL_* variables.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")

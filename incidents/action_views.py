@@ -33,7 +33,6 @@ FIELD_LABELS = {
     "comment": gettext_lazy("Comment"),
     "summary": gettext_lazy("Summary"),
     "stability": gettext_lazy("Stability observed"),
-    "notes": gettext_lazy("Review"),
     "note": gettext_lazy("Note"),
     "plan": gettext_lazy("Response plan"),
     "file": gettext_lazy("Attachment"),
@@ -105,9 +104,7 @@ ACTIONS = {
     "deescalate": (lambda r, i: services.deescalate(i, level_key=r.POST.get("level", ""), actor=r.user,
                                                     reason=r.POST.get("reason", "")),
                    gettext_lazy("Level lowered.")),
-    "review": (lambda r, i: services.review(i, actor=r.user, notes=r.POST.get("notes", "")),
-               gettext_lazy("Review recorded.")),
-    "archive": (lambda r, i: services.archive(i, actor=r.user), gettext_lazy("Incident archived.")),
+    # Archiving is confirmed on its own page first (reviews.views.archive_confirm), not posted from here.
 }
 
 

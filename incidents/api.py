@@ -29,7 +29,6 @@ from .serializers import (
     RecoveredSerializer,
     ResolveSerializer,
     ResponsePlanSerializer,
-    ReviewSerializer,
     TimelineEntrySerializer,
 )
 
@@ -163,15 +162,11 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return self._answer(services.resolve(incident, actor=request.user, summary=data["summary"],
                                              stability=data["stability"]))
 
-    @extend_schema(summary="Record the review of a resolved incident", request=ReviewSerializer,
-                   responses=_responses(IncidentSerializer))
-    @action(detail=True, methods=["post"])
-    def review(self, request, pk=None):
-        incident = self._incident()
-        data = _input(request, ReviewSerializer)
-        return self._answer(services.review(incident, actor=request.user, notes=data["notes"]))
-
-    @extend_schema(summary="Archive a reviewed incident", request=None, responses=_responses(IncidentSerializer))
+    @extend_schema(summary="Archive a reviewed incident",
+                   description="Only once the post-incident review is approved and every remediation action is done "
+                               "or carried over (else 409, naming what is missing); afterwards every write to the "
+                               "incident answers 409.",
+                   request=None, responses=_responses(IncidentSerializer))
     @action(detail=True, methods=["post"])
     def archive(self, request, pk=None):
         return self._answer(services.archive(self._incident(), actor=request.user))

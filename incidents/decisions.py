@@ -17,7 +17,7 @@ from notifications.recipients import notify_person_and_roles
 from plan.services import roles_with
 
 from . import levels, states, timeline
-from .guard import check, lock, move
+from .guard import check, lock, move, refuse_if_archived
 from .models import Incident, PlanStatus, ResponsePlan, TimelineKind
 from .states import Status
 
@@ -51,6 +51,7 @@ def propose_plan(incident: Incident, *, actor: "Person", text: str) -> ResponseP
 
 def _refuse_decision(plan: ResponsePlan, incident: Incident, *, actor: "Person", comment: str, approve: bool) -> None:
     action = "approve_plan" if approve else "reject_plan"
+    refuse_if_archived(incident)
     if plan.status != PlanStatus.PENDING:
         raise Refused(_("cannot %(action)s: it is already %(status)s") %
                       {"action": states.ACTION_NAMES[action], "status": plan.get_status_display()},

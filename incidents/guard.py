@@ -1,6 +1,7 @@
 """What every incident service does first: lock the row, check the state machine and the person's right.
 
-``lock`` → ``check`` → change → ``move`` (the status, by the state table). The
+``lock`` → ``check`` (which first refuses an archived incident: 409) → change → ``move`` (the status, by
+the state table). The
 services in ``services``, ``decisions`` and ``notes`` share these steps so
 that each refuses the same way.
 """
@@ -39,6 +40,8 @@ def refuse_if_archived(incident: Incident) -> None:
 
 def check(person: "Person | None", action: str, incident: Incident, *,
            plan: ResponsePlan | None = None) -> Cell:
+    # Every service checks here after locking: an archived record refuses every write before any other rule.
+    refuse_if_archived(incident)
     if not states.allowed(action, status=incident.status):
         raise Refused(cannot(action, incident), code="invalid_transition")
     if person is None:  # Fenghuo itself (deadlines, integrations) acts under the plan's authority.

@@ -74,7 +74,6 @@ class Incident(models.Model):
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
     resolution_summary = models.TextField(_("resolution summary"), blank=True)
-    review_notes = models.TextField(_("review"), blank=True)
     history = HistoricalRecords(excluded_fields=["level_since"])
 
     objects = IncidentQuerySet.as_manager()
@@ -138,7 +137,16 @@ class TimelineKind(models.TextChoices):
     IMPLEMENTING = "implementing", _("Implementing")
     RECOVERED = "recovered", _("Recovered")
     RESOLVED = "resolved", _("Resolved")
-    REVIEWED = "reviewed", _("Reviewed")
+    # The post-incident review (reviews app): drafted on resolution, submitted, returned, approved (REVIEWED).
+    REVIEW_DRAFTED = "review_drafted", _("Review drafted")
+    REVIEW_SUBMITTED = "review_submitted", _("Review submitted for approval")
+    REVIEW_RETURNED = "review_returned", _("Review returned for changes")
+    REVIEWED = "reviewed", _("Review approved")
+    # Remediation actions (reviews app).
+    ACTION_ADDED = "action_added", _("Remediation action added")
+    ACTION_DONE = "action_done", _("Remediation action done")
+    ACTION_CARRIED_OVER = "action_carried_over", _("Remediation action carried over")
+    ACTION_OVERDUE = "action_overdue", _("Remediation action overdue")
     ARCHIVED = "archived", _("Archived")
     UPDATED = "updated", _("Details updated")
     REPORTED_TO = "reported_to", _("Reported up")

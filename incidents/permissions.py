@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from .models import Incident, ResponsePlan
 
 # Actions only the roles the plan grants the same-named authority may take (plan/document.py AUTHORITIES).
-AUTHORITY_OF = {"edit_plan": "edit_plan", "deescalate": "lower_level", "review": "review", "archive": "archive",
+# "review" is the move to reviewed, which approving the post-incident review makes (reviews.services).
+AUTHORITY_OF = {"edit_plan": "edit_plan", "deescalate": "lower_level", "review": "approve_review", "archive": "archive",
                 "announce": "announce", "split_storm": "coordinate",
                 "end_drill": "coordinate"}
 # An administrator may also edit the plan and announce without a plan role; lowering a level, reviewing and

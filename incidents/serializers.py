@@ -59,7 +59,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "id", "title", "description", "category", "category_name", "level", "level_name", "level_color",
             "status", "status_name", "opened_at", "recovered_at", "resolved_at", "discovered_at", "acknowledged_at",
             "affected_branches", "total_branches", "affected_system", "host_fault", "drill", "source",
-            "plan_version", "reporter", "resolution_summary", "review_notes", "asset", "deadlines",
+            "plan_version", "reporter", "resolution_summary", "asset", "deadlines",
         ]
         read_only_fields = fields
 
@@ -171,10 +171,6 @@ class ResolveSerializer(serializers.Serializer):
 
 class RecoveredSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
-
-
-class ReviewSerializer(serializers.Serializer):
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class ProposalSerializer(serializers.Serializer):

@@ -31,7 +31,7 @@ from . import deadlines, hooks, levels, permissions, states, timeline
 from . import stability as stability_rules
 from .decisions import approve_plan, check_decision, propose_plan, reject_plan
 from .faults import check_branches, checked_fault
-from .guard import cannot, check, lock, move
+from .guard import cannot, check, lock, move, refuse_if_archived
 from .models import Incident, PlanStatus, Source, TimelineKind
 from .note_taking import add_note
 from .states import Status
@@ -318,19 +318,23 @@ def end_drill(incident: Incident, *, actor: "Person | None", summary: str) -> In
         *levels.cancelled_rows(incident, cancelled, at=now, why="incident_resolved", actor=actor),
     ])
     hooks.run("resolved", incident, at=now, actor=actor)
+    # What the apps above start at a resolution (a final report owed to the regulator) ends with the exercise too.
+    started_by_hooks = engine.cancel_pending(incident, reason="drill ended", kinds=Kind.values)
+    timeline.record_rows(levels.cancelled_rows(incident, started_by_hooks, at=now, why="incident_resolved", actor=actor))
     return incident
 
 
 @transaction.atomic
-def review(incident: Incident, *, actor: "Person", notes: str) -> Incident:
-    """Plan 5: the office summarises what went wrong and how the plan should improve."""
+def review(incident: Incident, *, actor: "Person", detail: Mapping[str, Any] | None = None) -> Incident:
+    """Plan 5: the post-incident review is approved, so the incident is reviewed.
+
+    Called by ``reviews.services.review_approve`` inside its transaction (the review's own rules live
+    there); the authority checked here is the plan's ``approve_review``. The timeline entry is the approval.
+    """
     incident = lock(incident)
     check(actor, "review", incident)
-    if not (notes or "").strip():
-        raise ValidationError({"notes": [_("write the review")]})
-    incident.review_notes = notes.strip()
-    move(incident, "review", ["review_notes"])
-    timeline.record(incident, kind=TimelineKind.REVIEWED, actor=actor, detail={"notes": incident.review_notes[:1000]})
+    move(incident, "review")
+    timeline.record(incident, kind=TimelineKind.REVIEWED, actor=actor, detail=dict(detail or {}))
     return incident
 
 
@@ -367,6 +371,7 @@ def update_details(incident: Incident, *, actor: "Person | None", changes: Mappi
                    actor_label: str = "") -> Incident:
     """Edit the facts (title, branches, ...). Recorded old → new; may satisfy an escalation condition."""
     incident = lock(incident)
+    refuse_if_archived(incident)
     if actor is not None:
         check(actor, "update", incident)
     elif not incident.is_open:
@@ -396,8 +401,9 @@ def update_details(incident: Incident, *, actor: "Person | None", changes: Mappi
     return incident
 
 
+# The review is written and approved on its own page (reviews); archiving asks for confirmation there too.
 PAGE_ACTIONS = ("acknowledge", "check_in", "escalate", "propose_plan", "approve_plan", "reject_plan",
-                "start_implementing", "mark_recovered", "resolve", "deescalate", "review", "archive")
+                "start_implementing", "mark_recovered", "resolve", "deescalate", "archive")
 
 
 def action_choices(person: "Person", *, incident: Incident) -> tuple[list[str], list[tuple[str, str]]]:

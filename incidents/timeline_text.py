@@ -220,7 +220,43 @@ def _resolved(d: Mapping[str, Any], names: Names) -> list[Line]:
 
 
 def _reviewed(d: Mapping[str, Any], names: Names) -> list[Line]:
+    # Rows of the one-box review before the reviews app carry its text; an approval carries only the review's id.
     return [(_("Review"), d.get("notes", ""))]
+
+
+def _review_step(d: Mapping[str, Any], names: Names) -> list[Line]:
+    return [(_("Reason"), d.get("reason") or "")]
+
+
+def _action(d: Mapping[str, Any]) -> Line:
+    return (_("Action"), _("#%(id)s %(title)s") % {"id": d.get("action", ""), "title": d.get("title", "")})
+
+
+def _action_added(d: Mapping[str, Any], names: Names) -> list[Line]:
+    return [_action(d), (_("Owner"), str(d.get("owner") or "")), (_("Due"), when(d.get("due_at")))]
+
+
+def _action_done(d: Mapping[str, Any], names: Names) -> list[Line]:
+    lines = [_action(d), (_("Evidence"), str(d.get("evidence") or ""))]
+    if d.get("late_seconds"):
+        lines.append((_("Done late by"), seconds(d["late_seconds"])))
+    return lines
+
+
+def _action_carried_over(d: Mapping[str, Any], names: Names) -> list[Line]:
+    return [_action(d), (_("Why carried over"), str(d.get("reason") or ""))]
+
+
+def _action_overdue(d: Mapping[str, Any], names: Names) -> list[Line]:
+    lines = [_action(d), (_("Owner"), str(d.get("owner") or "")), (_("Due"), when(d.get("due_at")))]
+    if d.get("reminder"):
+        lines.append((_("Reminder"), str(d["reminder"])))
+    lines.append((_("Reported to"), names.roles(d.get("reported_to"))))
+    if d.get("people"):
+        lines.append((_("People told"), join_list(d["people"])))
+    if d.get("next_reminder_at"):
+        lines.append((_("Next reminder"), when(d["next_reminder_at"])))
+    return lines
 
 
 def _updated(d: Mapping[str, Any], names: Names) -> list[Line]:
@@ -435,6 +471,13 @@ KINDS: dict[str, Callable[[Mapping[str, Any], Names], list[Line]]] = {
     "stability_confirmed": _stability_confirmed,
     "resolved": _resolved,
     "reviewed": _reviewed,
+    "review_drafted": _review_step,
+    "review_submitted": _review_step,
+    "review_returned": _review_step,
+    "action_added": _action_added,
+    "action_done": _action_done,
+    "action_carried_over": _action_carried_over,
+    "action_overdue": _action_overdue,
     "archived": _nothing,
     "updated": _updated,
     "reported_to": _reported_to,

@@ -84,7 +84,7 @@ def api_data(shipped_plan, caller):
     for incident in (resolved, reviewed):
         services.acknowledge(incident, actor=caller)
         services.resolve(incident, actor=caller, summary="Fixed")
-    services.review(reviewed, actor=caller, notes="Nothing to change")
+    services.review(reviewed, actor=caller)
     notifications = list(Notification.objects.visible().filter(person=caller).values_list("pk", flat=True))
     assert notifications
     from improvements.services import proposal_create, proposal_submit

@@ -192,14 +192,14 @@ def test_an_announcement_also_reaches_the_department_parties_contacts_by_email(o
     assert "Nobody holds" not in message_for(delivery.notification).text
 
 
-def test_an_archived_incident_takes_no_report_and_no_call_out(office):
+def test_an_archived_incident_takes_no_report_and_no_call_out(office, make_person, approve_review):
     incident = orange(office)
     party = Party.objects.create(key="carrier", kind="carrier", name_en="Carrier", name_zh="运营商",
                                  arrival_within=timedelta(hours=1))
     Contact.objects.create(party=party, name="Zhang", phone="10010")
     incidents.acknowledge(incident, actor=office)
     incidents.resolve(incident, actor=office, summary="fixed")
-    incidents.review(incident, actor=office, notes="reviewed")
+    approve_review(incident, writer=office, approver=make_person("leadership"))
     incidents.archive(incident, actor=office)
     with pytest.raises(Refused) as report:
         services.report_send(incident=incident, party_key="pboc", stage="final", sent_at=incident.opened_at,

@@ -45,7 +45,8 @@ ALLOWED = {
     "resolve": RESPONDERS,
     "update": RESPONDERS,
     "deescalate": OFFICE_AND_LEADERS,
-    "review": OFFICE_AND_LEADERS,
+    # Approving the post-incident review (the plan's approve_review authority), which makes it reviewed.
+    "review": frozenset({"leadership", "main_leaders"}),
     "edit_plan": frozenset({"office"}),
     # Anyone with a part in the response (the reporter too: see test_notes.py, the coordinator reports here).
     "add_note": RESPONDERS,
@@ -77,4 +78,13 @@ def prepare(action, *, coordinator):
         plan = services.propose_plan(incident, actor=coordinator, text="Fail over to the standby host.")
     elif action == "review":
         incident = services.resolve(incident, actor=coordinator, summary="Restarted the host.")
+        # The office writes and submits the review through the API (the reviews app, a layer above this one).
+        from rest_framework.test import APIClient
+
+        office = APIClient()
+        office.force_authenticate(coordinator)
+        office.put(f"/api/v1/incidents/{incident.pk}/review/", {
+            "summary": "Host hung.", "impact": "Core down.", "root_cause": "Kernel bug.", "went_wrong": "Late.",
+            "lessons": "Patch."}, format="json")
+        assert office.post(f"/api/v1/incidents/{incident.pk}/review/submit/").status_code == 200
     return incident, plan

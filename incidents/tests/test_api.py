@@ -282,7 +282,7 @@ def test_an_unknown_incident_or_plan_answers_404_json(plan, coordinator, path):
 
 
 @pytest.mark.parametrize("action", ["acknowledge", "escalate", "deescalate", "check-in", "resolve", "recovered",
-                                    "implementing", "review", "archive", "plans"])
+                                    "implementing", "review/submit", "review/approve", "archive", "plans"])
 def test_acting_on_an_unknown_incident_answers_404(plan, coordinator, action):
     _person, client = coordinator
     response = client.post(f"/api/v1/incidents/999999/{action}/", {"level": "red", "reason": "x"}, format="json")
@@ -405,7 +405,7 @@ def test_actions_with_bad_input_answer_400_naming_the_field(plan, coordinator, e
     assert snapshot() == before
 
 
-@pytest.mark.parametrize("endpoint", ["escalate", "resolve", "review", "plans", "recovered"])
+@pytest.mark.parametrize("endpoint", ["escalate", "resolve", "plans", "recovered"])
 def test_actions_answer_400_for_malformed_json(plan, coordinator, endpoint):
     person, client = coordinator
     incident = open_incident(person)
@@ -460,11 +460,16 @@ def test_implementing_then_recovered_then_resolve_review_archive(plan, coordinat
     assert client.post(f"{base}/implementing/").json()["status"] == "implementing"
     assert client.post(f"{base}/recovered/", {"note": "Transactions flow again"}, format="json").json()[
         "status"] == "recovered"
-    assert client.post(f"{base}/review/", {"notes": "x"}, format="json").status_code == 409
+    assert client.get(f"{base}/review/").status_code == 404  # drafted on resolution, not before
     assert client.post(f"{base}/resolve/", {"summary": "Stable for an hour"}, format="json").json()[
         "status"] == "resolved"
-    assert client.post(f"{base}/review/", {}, format="json").json() == {"notes": ["write the review"]}
-    assert client.post(f"{base}/review/", {"notes": "Add a disk alert."}, format="json").json()["status"] == "reviewed"
+    # The post-incident review (reviews app, the same API): written, submitted, approved.
+    assert client.post(f"{base}/archive/").status_code == 409
+    client.put(f"{base}/review/", {"summary": "Runaway batch.", "impact": "Savings slow.", "root_cause": "A loop.",
+                                   "went_wrong": "Late alert.", "lessons": "Add a disk alert."}, format="json")
+    assert client.post(f"{base}/review/submit/").json()["status"] == "submitted"
+    assert client.post(f"{base}/review/approve/").json()["status"] == "approved"
+    assert client.get(f"{base}/").json()["status"] == "reviewed"
     archived = client.post(f"{base}/archive/")
     assert archived.status_code == 200 and archived.json()["status"] == "archived"
     assert client.patch(f"{base}/", {"title": "late"}, format="json").status_code == 409

@@ -271,19 +271,21 @@ def test_the_reporter_may_add_notes_without_a_role_in_the_response(incident, as_
     assert response.json()["actor"] == "duty"
 
 
-def test_notes_go_on_after_resolving_and_reviewing_but_not_once_archived(incident, coordinator, as_person):
+def test_notes_go_on_after_resolving_and_reviewing_but_not_once_archived(incident, coordinator, as_person,
+                                                                       approve_review):
     client = as_person(coordinator)
     services.acknowledge(incident, actor=coordinator)
     services.resolve(incident, actor=coordinator, summary="Restarted the batch.")
     assert post_note(client, incident, text="Root cause: the disk filled").status_code == 201
-    services.review(incident, actor=coordinator, notes="Alert on disk at 90 %.")
+    approve_review(incident, writer=coordinator)
     assert post_note(client, incident, text="Added the disk alert").status_code == 201
     services.archive(incident, actor=coordinator)
 
     response = post_note(client, incident, text="too late")
 
     assert response.status_code == 409
-    assert response.json() == {"code": "invalid_transition", "detail": "cannot add a note: the incident is Archived"}
+    assert response.json() == {"code": "archived", "detail": f"incident {incident.pk} is archived: its record is "
+                                                            f"closed and can no longer change"}
 
 
 def test_an_unknown_incident_is_404(coordinator, as_person):
@@ -419,10 +421,10 @@ def test_a_refusal_on_the_page_is_a_message_not_an_error(incident, client, make_
         "cannot add a note: your roles have no part in this incident's response"]
 
 
-def test_the_service_refuses_an_archived_incident(incident, coordinator):
+def test_the_service_refuses_an_archived_incident(incident, coordinator, approve_review):
     services.acknowledge(incident, actor=coordinator)
     services.resolve(incident, actor=coordinator, summary="Fixed.")
-    services.review(incident, actor=coordinator, notes="Fine.")
+    approve_review(incident, writer=coordinator)
     services.archive(incident, actor=coordinator)
 
     with pytest.raises(Refused) as refused:

@@ -251,7 +251,7 @@ def test_missed_deadline_is_marked_in_words_not_only_colour(orange_system, signe
 # --- every action --------------------------------------------------------------------------------
 
 
-def test_every_action_form_drives_the_incident_from_report_to_archive(orange_system, client):
+def test_every_action_form_drives_the_incident_from_report_to_archive(orange_system, client, approve_review):
     incident, coordinator = orange_system
     client.force_login(coordinator)
 
@@ -280,14 +280,16 @@ def test_every_action_form_drives_the_incident_from_report_to_archive(orange_sys
     html = page(client, f"/incidents/{incident.pk}/")
     assert "Confirm stability and resolve" in html
     ok("resolve", Status.RESOLVED, summary="Host restarted; stable for 30 minutes.")
-    ok("review", Status.REVIEWED, notes="Keep the standby host ready.")
-    ok("archive", Status.ARCHIVED)
+    approve_review(incident, writer=coordinator)
+    client.post(f"/incidents/{incident.pk}/archive/", {"confirmed": "1"})
+    incident.refresh_from_db()
+    assert incident.status == Status.ARCHIVED
     kinds = list(TimelineEntry.objects.filter(incident=incident).values_list("kind", flat=True))
     for kind in ("acknowledged", "checked_in", "level_changed", "plan_rejected", "plan_approved", "implementing",
                  "recovered", "resolved", "reviewed", "archived"):
         assert kind in kinds
     html = page(client, f"/incidents/{incident.pk}/")
-    assert "Standby is not ready" in html and "Keep the standby host ready." in html
+    assert "Standby is not ready" in html and "Host restarted; stable for 30 minutes." in html
     assert action_urls(html) == set()
 
 
@@ -306,8 +308,8 @@ def test_refused_action_shows_the_reason_and_changes_nothing(orange_system, clie
 def test_action_in_the_wrong_state_shows_the_reason(orange_system, client):
     incident, coordinator = orange_system
     client.force_login(coordinator)
-    [message] = messages_of(act(client, incident, "archive"))
-    assert message.startswith("cannot archive: ")
+    [message] = messages_of(act(client, incident, "resolve", summary="Fixed."))
+    assert message.startswith("cannot resolve: ")
 
 
 def test_bad_input_to_an_action_names_the_field(orange_system, client):
@@ -376,7 +378,7 @@ def test_my_incidents_include_ones_i_only_acted_on(plan, client, make_person):
     assert not incident.notifications.filter(role_key="leadership").exists()
     client.force_login(me)
     assert "Acted only" not in page(client, "/incidents/mine/")
-    services.review(incident, actor=me, notes="Fine")
+    services.review(incident, actor=me)
     assert "Acted only" in page(client, "/incidents/mine/")
 
 
@@ -470,7 +472,6 @@ PAGE_ACTION_INPUT = {
     "propose_plan": {"text": "Fail over."}, "approve_plan": {"comment": "Go", "confirmed": "1"},
     "reject_plan": {"comment": "No", "confirmed": "1"},
     "resolve": {"summary": "Fixed."}, "deescalate": {"level": "yellow", "reason": "better"},
-    "review": {"notes": "Lessons."},
 }
 
 

@@ -34,7 +34,7 @@ def call(client, action, incident, plan):
         "reject_plan": lambda: client.post(f"/api/v1/plans/{plan.pk}/reject/", {"comment": "No."}, format="json"),
         "resolve": lambda: client.post(f"{base}/resolve/", {"summary": "Fixed."}, format="json"),
         "update": lambda: client.patch(f"{base}/", {"title": "Host down since 9:00"}, format="json"),
-        "review": lambda: client.post(f"{base}/review/", {"notes": "Add an alert."}, format="json"),
+        "review": lambda: client.post(f"{base}/review/approve/"),
         "add_note": lambda: client.post(f"{base}/notes/", {"text": "Disk at 97 %."}, format="json"),
     }
     return requests[action]()

@@ -34,6 +34,7 @@ def people(shipped_plan, make_person):
         "supervisor": make_person("maintenance_supervisor", username="supervisor"),
         "technician": make_person("system_technicians", username="technician"),
         "office": make_person("office", username="office"),
+        "leader": make_person("leadership", username="leader"),
     }
 
 
@@ -142,8 +143,9 @@ def test_resolving_needs_the_stability_confirmation_the_plan_asks(start, people,
     assert response.json()["status"] == "resolved"
 
     timeline = client.get(f"/api/v1/incidents/{incident.pk}/timeline/").json()
-    tail = [entry["kind"] for entry in timeline][-4:]
-    assert tail == ["stability_confirmed", "resolved", "deadline_cancelled", "deadline_cancelled"]
+    tail = [entry["kind"] for entry in timeline][-5:]
+    # The review drafted at resolution (reviews app, the "resolved" hook) comes last.
+    assert tail == ["stability_confirmed", "resolved", "deadline_cancelled", "deadline_cancelled", "review_drafted"]
     confirmed = next(e for e in timeline if e["kind"] == "stability_confirmed")
     assert confirmed["actor"] == "supervisor"
     assert confirmed["detail"]["observed"] == "Watched I/O latency and the error log: flat, no errors"
@@ -175,12 +177,12 @@ def test_cells_without_a_stability_rule_resolve_as_before(start, people, make_pe
     assert resolved.detail["deadlines_cancelled"] == 2
 
 
-def test_archiving_records_a_deadline_still_pending(start, people):
+def test_archiving_records_a_deadline_still_pending(start, people, approve_review):
     with at(start):
         incident = services.log_fault(reporter=people["reporter"], category="system", level="blue", title="slow")
         services.acknowledge(incident, actor=people["office"])
         services.resolve(incident, actor=people["office"], summary="fixed")
-        services.review(incident, actor=people["office"], notes="watch the disk")
+        approve_review(incident, writer=people["office"], approver=people["leader"])
         # A duty started after resolution (none of the plan's do; a later feature might).
         late = Deadline.objects.create(incident=incident, kind=Kind.REPORT, level_key="blue", role_key="office",
                                        started_at=start, due_at=start + timedelta(hours=1))

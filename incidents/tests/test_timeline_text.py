@@ -37,7 +37,7 @@ def start():
 
 
 @pytest.fixture
-def lived(shipped_plan, make_person, start):
+def lived(shipped_plan, make_person, start, approve_review):
     """A system fault from logging to archive: timed and manual escalations, a missed duty, plans, notes."""
     boss = make_person("office", "leadership", "ops_supervisor", username="wang")
     make_person("system_technicians", "tech_group", username="li")
@@ -71,7 +71,7 @@ def lived(shipped_plan, make_person, start):
         services.recovered_at_source(incident, source="prometheus", event="alerts-resolved:1")
     with at(140):
         services.resolve(incident, actor=boss, summary="Restarted the batch.")
-        services.review(incident, actor=boss, notes="Watch the disk.")
+        approve_review(incident, writer=boss)
         services.archive(incident, actor=boss)
     # A second fault whose timed escalation finds its condition false, and one refused recovery at the source.
     with at(0):

@@ -34,9 +34,10 @@ def minimal_plan():
         "format": 1,
         "name": {"en": "Test plan", "zh": "测试预案"},
         "roles": [
-            {"key": "main_leaders", "name": {"en": "Main leaders", "zh": "主要领导"}, "authority": COMMAND},
+            {"key": "main_leaders", "name": {"en": "Main leaders", "zh": "主要领导"},
+             "authority": [*COMMAND, "approve_review"]},
             {"key": "leadership", "name": {"en": "Leadership group", "zh": "应急领导小组"}, "reports_to": "main_leaders",
-             "authority": COMMAND},
+             "authority": [*COMMAND, "approve_review"]},
             {"key": "office", "name": {"en": "Emergency office", "zh": "应急办公室"}, "reports_to": "leadership",
              "authority": ["coordinate", "edit_plan", *COMMAND]},
             {"key": "tech_group", "name": {"en": "Technical group", "zh": "技术应急小组"}, "reports_to": "office",

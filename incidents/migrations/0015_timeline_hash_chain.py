@@ -50,7 +50,7 @@ def recreate_sqlite_triggers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("incidents", "0012_incident_asset")]
+    dependencies = [("incidents", "0014_merge_20261203_2324")]
     operations = [
         migrations.RunPython(migrations.RunPython.noop, recreate_sqlite_triggers),
         migrations.AddField(
