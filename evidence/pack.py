@@ -36,6 +36,7 @@ from incidents.timeline_text import Names, actor_text, entry_text, human_duratio
 from incidents.wording import colon, deadline_kind, when
 from notifications.models import Delivery, Notification
 
+from . import reviewed
 from .formats import FORMATS
 
 RENDERERS = {"pdf": render_pdf, "docx": render_docx}
@@ -172,14 +173,12 @@ def facts_section(ctx: Context) -> list[Any]:
 
 
 def review_section(ctx: Context) -> list[Any]:
-    """The review as the incident's one text box holds it (the structured review replaces this section)."""
-    blocks: list[Any] = [Heading(_("Review"))]
-    notes = getattr(ctx.incident, "review_notes", "")  # the column goes with the structured review (issue 16)
-    if notes:
-        blocks.append(Paragraph(notes))
-    else:
-        blocks.append(Paragraph(_("No review has been recorded.")))
-    return blocks
+    """The structured review, with the figures computed from the record (reviews.selectors)."""
+    return reviewed.review_blocks(ctx.incident)
+
+
+def actions_section(ctx: Context) -> list[Any]:
+    return reviewed.action_blocks(ctx.incident)
 
 
 def timeline_section(ctx: Context) -> list[Any]:
@@ -306,10 +305,10 @@ def chain_section(ctx: Context, state: chain.ChainState) -> list[Any]:
     ])]
 
 
-# Each section: a function of the context returning blocks. Other apps' sections (the structured review,
-# remediation actions) slot in here when their selectors exist.
+# Each section: a function of the context returning blocks, in the order the pack prints them.
 SECTIONS: list[Callable[[Context], list[Any]]] = [
     facts_section, review_section, timeline_section, deadlines_section, approvals_section, notifications_section,
+    actions_section,
 ]
 
 
