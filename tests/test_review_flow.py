@@ -80,3 +80,27 @@ def test_resolved_to_archived_with_an_overdue_action_told_by_email_through_a_rea
     assert archived.status_code == 200 and archived.json()["status"] == "archived"
     late = as_office.post(f"{base}/notes/", {"text": "one more thing"}, format="json")
     assert late.status_code == 409 and "archived" in late.json()["detail"]
+
+    # The archived record, exported (issue 16, item 6): PDF and DOCX, the Chinese text read back out of the
+    # files, and the pack's final hash the chain the API verifies.
+    import io
+
+    import docx
+    import pypdf
+    from django.utils import translation
+
+    from evidence import pack
+
+    chain = as_office.get(f"{base}/").json()["chain"]
+    assert chain["verified"] is True
+    with translation.override("zh-hans"):
+        pdf = pack.export(incident, file_format="pdf")
+        word = pack.export(incident, file_format="docx")
+    pdf_text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf.data)).pages)
+    word_text = "".join(p.text for p in docx.Document(io.BytesIO(word.data)).paragraphs)
+    for text in (pdf_text, word_text):
+        assert "证据包" in text and "整改措施" in text and "CR-1024" in text
+    assert chain["last_hash"] in "".join(pdf_text.split())
+    assert pdf.content_digest == word.content_digest
+    exported = as_office.get(f"/api/v1/incidents/{incident.pk}/export", {"format": "pdf"})
+    assert exported.status_code == 200 and exported.content.startswith(b"%PDF")
