@@ -49,8 +49,8 @@ LINES_PER_PARAGRAPH = 50
 
 
 def grouped(hex_digest: str) -> str:
-    """A hash in groups of eight hex digits, as fingerprints are printed: it wraps between groups, not inside."""
-    return " ".join(hex_digest[i:i + 8] for i in range(0, len(hex_digest), 8))
+    """A hash as one word, so it can be searched and copied whole (the PDF wraps it where the line ends)."""
+    return hex_digest
 
 
 @dataclass
