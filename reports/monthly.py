@@ -3,7 +3,7 @@ incident with its timeline summary, and the drills held; a ``core.documents.Docu
 language, rendered to PDF or DOCX.
 
 Drills and training sessions come from the drills app; open remediation items from the after-incident
-reviews, which the report says it will list once they are kept in Fenghuo (docs/reports.md).
+reviews (reviews app), as they stand when the report is made (docs/reports.md).
 """
 
 from datetime import datetime
@@ -20,6 +20,7 @@ from incidents.models import Incident, TimelineKind
 from incidents.timeline_text import Names, actor_text, entry_text
 from plan.document import LEVEL_RANKS
 from plan.models import PlanVersion
+from reviews.selectors import open_actions
 
 from .chart_image import render_png, render_svg
 from .filters import ReportFilter, add_months, month_filter
@@ -122,6 +123,21 @@ def _drills(f: ReportFilter, labels: Labels) -> list[Any]:
     return blocks
 
 
+def _open_actions() -> list[Any]:
+    """Every remediation action still open when the report is made, real incidents only, oldest due first."""
+    now = timezone.now()
+    rows = [[f"#{a.incident_id}", a.title, a.owner.get_full_name() or a.owner.get_username(),
+             date_format(timezone.localtime(a.due_at), "Y-m-d H:i"), _("overdue") if a.due_at < now else ""]
+            for a in open_actions().filter(incident__is_drill=False)]
+    blocks: list[Any] = [Heading(_("Open remediation items"))]
+    if rows:
+        blocks.append(Table([_("Incident"), _("Action"), _("Owner"), _("Due"), _("Overdue")], rows,
+                            widths=[0.8, 4, 1.2, 1.4, 0.8]))
+    else:
+        blocks.append(Paragraph(_("No remediation item is open."), muted=True))
+    return blocks
+
+
 def monthly_document(month: str, *, language: str = "zh-hans") -> Document:
     """The report for ``month`` (YYYY-MM) in ``language``; ValidationError naming ``month`` for a bad one."""
     f = month_filter(month)
@@ -150,9 +166,7 @@ def monthly_document(month: str, *, language: str = "zh-hans") -> Document:
         blocks.append(PageBreak())
         blocks += _severe_incidents(f, labels)
         blocks += _drills(f, labels)
-        blocks += [Heading(_("Open remediation items")),
-                   Paragraph(_("Remediation items are listed here once the after-incident reviews are kept in "
-                               "Fenghuo."), muted=True)]
+        blocks += _open_actions()
         return Document(
             title=_("Monthly emergency response report"),
             subtitle=f"{period} · {version.name if version else ''}".strip(" ·"),

@@ -161,3 +161,25 @@ def test_a_mail_server_that_refuses_leaves_the_month_to_send_again(november, mak
     with pytest.raises(OSError):
         send_monthly_report("2026-11")
     assert not MonthlyReport.objects.exists()
+
+
+def test_the_report_lists_the_remediation_actions_still_open_of_real_incidents(november):
+    from django.utils import timezone
+
+    from reviews.models import Action, ActionStatus
+
+    owner = Person.objects.create_user(username="zhang", first_name="三", last_name="张")
+    drill = incident(november["red"].plan_version, level="orange", opened=at("2026-11-21 15:00"), drill=True)
+    Action.objects.create(incident=november["red"], title="Second carrier for the backbone", owner=owner,
+                          due_at=timezone.now() - timedelta(days=1))
+    Action.objects.create(incident=november["a"], title="Done already", owner=owner, due_at=timezone.now(),
+                          status=ActionStatus.DONE, closed_at=timezone.now(), evidence="CR-1")
+    Action.objects.create(incident=drill, title="Drill follow-up", owner=owner, due_at=timezone.now())
+
+    text = pdf_text(render("2026-11", fmt="pdf", language="en")).split("Open remediation items")[1]
+    assert f"#{november['red'].pk} Second carrier for the backbone" in text and "overdue" in text
+    assert "Done already" not in text and "Drill follow-up" not in text
+
+
+def test_with_no_open_action_the_report_says_so(shipped_plan):
+    assert "没有未完成的整改措施" in squeezed(pdf_text(render("2025-02", fmt="pdf", language="zh-hans")))
