@@ -1,6 +1,6 @@
-from pathlib import Path
+from django.core.management.base import BaseCommand
 
-from django.core.management.base import BaseCommand, CommandError
+from core.csv_commands import counted, read_csv_text, refused
 from django.utils import translation
 
 from assets.services import AssetFileError, assets_import, read_assets_csv
@@ -15,12 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("file", help="path of the CSV file (UTF-8)")
 
     def handle(self, *args, file, **options):
-        try:
-            text = Path(file).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise CommandError(f"{file}: no such file") from None
-        except UnicodeDecodeError:
-            raise CommandError(f"{file}: not UTF-8 text; save the CSV as UTF-8") from None
+        text = read_csv_text(file)
         version = PlanVersion.objects.filter(is_active=True).first()
         # Owner roles are checked against the active plan when there is one.
         known = set(version.roles.values_list("key", flat=True)) if version else None
@@ -28,9 +23,6 @@ class Command(BaseCommand):
             try:
                 rows = read_assets_csv(text, known_roles=known)
             except AssetFileError as exc:
-                lines = [f"{file}: {len(exc.errors)} problem(s), nothing was changed:"] + [f"  {e}" for e in exc.errors]
-                raise CommandError("\n".join(lines)) from None
+                raise refused(file, exc.errors) from None
         result = assets_import(rows)
-        self.stdout.write(self.style.SUCCESS(
-            f"{result['created']} created, {result['updated']} updated, {result['unchanged']} unchanged."
-        ))
+        self.stdout.write(self.style.SUCCESS(counted(result)))

@@ -1,6 +1,6 @@
-from pathlib import Path
-
 from django.core.management.base import BaseCommand, CommandError
+
+from core.csv_commands import counted, read_csv_text, refused
 
 from people.services import StaffFileError, import_staff, read_staff_csv
 from plan.models import PlanVersion
@@ -13,12 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("file", help="path of the CSV file (UTF-8)")
 
     def handle(self, *args, file, **options):
-        try:
-            text = Path(file).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise CommandError(f"{file}: no such file") from None
-        except UnicodeDecodeError:
-            raise CommandError(f"{file}: not UTF-8 text; save the CSV as UTF-8") from None
+        text = read_csv_text(file)
         try:
             version = PlanVersion.objects.active()
         except PlanVersion.DoesNotExist:
@@ -27,9 +22,6 @@ class Command(BaseCommand):
         try:
             rows = read_staff_csv(text, known_roles=known)
         except StaffFileError as exc:
-            lines = [f"{file}: {len(exc.errors)} problem(s), nothing was changed:"] + [f"  {e}" for e in exc.errors]
-            raise CommandError("\n".join(lines)) from None
+            raise refused(file, exc.errors) from None
         result = import_staff(rows)
-        self.stdout.write(self.style.SUCCESS(
-            f"{result['created']} created, {result['updated']} updated, {result['unchanged']} unchanged."
-        ))
+        self.stdout.write(self.style.SUCCESS(counted(result)))
