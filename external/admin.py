@@ -19,6 +19,7 @@ class PartyAdmin(HistoryAdmin):
     list_filter = ("kind", "is_active")
     search_fields = ("key", "name_zh", "name_en", "contacts__name")
     inlines = [ContactInline]
+    filter_horizontal = ("assets",)
 
 
 @admin.register(ExternalReport)

@@ -31,9 +31,11 @@ class Party(BilingualMixin, models.Model):
     support_hours = models.CharField(_("support hours"), max_length=100, blank=True,
                                      help_text=_("For example 7×24, or weekdays 9:00–18:00."))
     # Fault categories (plan category keys) this party covers: the call-out form suggests it for them.
-    # Assets (the asset register) are the finer-grained place for coverage once it lands: add a many-to-many
-    # to assets.Asset here and let ``selectors.suggested_parties`` prefer the incident's asset's parties.
     categories = models.JSONField(_("categories covered"), default=list, blank=True)
+    # The assets it maintains or supports (the asset register): the call-out form suggests it first for an
+    # incident on one of them, and the asset's page names it.
+    assets = models.ManyToManyField("assets.Asset", blank=True, related_name="parties",
+                                    verbose_name=_("assets covered"))
     notes = models.TextField(_("notes"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 

@@ -8,8 +8,9 @@ from .models import CallOut, Contact, ExternalReport, Party
 
 
 def directory(*, kind: str = "", query: str = "") -> QuerySet[Party]:
-    """Parties with their contacts, in two queries whatever their number."""
-    parties = Party.objects.prefetch_related(Prefetch("contacts", queryset=Contact.objects.order_by("position", "id")))
+    """Parties with their contacts and assets, in three queries whatever their number."""
+    parties = Party.objects.prefetch_related(Prefetch("contacts", queryset=Contact.objects.order_by("position", "id")),
+                                             "assets")
     if kind:
         parties = parties.filter(kind=kind)
     if query:
@@ -21,13 +22,15 @@ def directory(*, kind: str = "", query: str = "") -> QuerySet[Party]:
 
 
 def suggested_parties(incident: Incident) -> list[Party]:
-    """Who to call out first: the incident's asset's parties once the asset register links them, then the
-    active carriers and vendors covering the incident's category; each once, in that order."""
+    """Who to call out first: the parties covering the incident's asset, then the active carriers and
+    vendors covering the incident's category; each once, in that order."""
     found: list[Party] = []
-    asset = getattr(incident, "asset", None)
-    vendor = getattr(asset, "vendor", None) if asset is not None else None
-    if isinstance(vendor, str) and vendor:
-        found += list(Party.objects.filter(is_active=True, key=vendor))
+    if incident.asset_id is not None:
+        found += list(Party.objects.filter(is_active=True, assets=incident.asset_id).order_by("kind", "key"))
+        # An asset whose vendor is written as a party's key names it too (importassets' free-text column).
+        vendor = incident.asset.vendor if incident.asset else ""
+        if vendor:
+            found += list(Party.objects.filter(is_active=True, key=vendor))
     covering = [p for p in directory().filter(is_active=True, kind__in=["carrier", "vendor"])
                 if incident.category.key in (p.categories or [])]
     return list({p.pk: p for p in found + covering}.values())

@@ -19,11 +19,13 @@ class PartySerializer(serializers.ModelSerializer):
     name = serializers.SerializerMethodField()
     contacts = ContactSerializer(many=True, read_only=True)
     arrival_within_s = serializers.SerializerMethodField()
+    assets = serializers.SlugRelatedField(many=True, read_only=True, slug_field="tag",
+                                          help_text="Tags of the assets the party covers.")
 
     class Meta:
         model = Party
         fields = ["key", "kind", "name", "name_en", "name_zh", "contract", "arrival_within_s", "support_hours",
-                  "categories", "is_active", "contacts"]
+                  "categories", "assets", "is_active", "contacts"]
 
     def get_name(self, party) -> str:
         return party.name

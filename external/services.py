@@ -14,6 +14,7 @@ a reminder tells the coordinating roles (the office) that the stage is due soon;
 missed arrival tells them it was missed, on the timeline like any missed deadline.
 """
 
+import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -147,6 +148,25 @@ def party_update(*, party: Party, author: "Person", kind: str, name_en: str, nam
     party.categories, party.is_active = categories, is_active
     party._history_user = author  # type: ignore[attr-defined]  # simple-history reads it
     party.save()
+    return party
+
+
+@transaction.atomic
+def party_assets_set(*, party: Party, author: "Person", tags: str | list[str]) -> Party:
+    """The assets the party covers, by tag (a string of tags separated by commas or spaces, or a list).
+
+    Every unknown tag is named and nothing changes; an empty list covers none.
+    """
+    _check(directory_refusal(author))
+    from assets.models import Asset
+
+    wanted = [t for t in (re.split(r"[\s,，;；]+", tags) if isinstance(tags, str) else tags) if t]
+    found = {a.tag: a for a in Asset.objects.filter(tag__in=wanted)}
+    unknown = [t for t in dict.fromkeys(wanted) if t not in found]
+    if unknown:
+        raise ValidationError({"assets": [_("no asset with the tag %(tags)s") % {"tags": ", ".join(unknown)}]})
+    party = Party.objects.select_for_update().get(pk=party.pk)
+    party.assets.set(list(found.values()))
     return party
 
 

@@ -143,6 +143,7 @@ def party_detail(request, key):
         "is_active": party.is_active,
         "arrival_within": format_duration(party.arrival_within) if party.arrival_within else ""})
     edit.fields["key"].disabled = True
+    asset_errors: list[str] = []
     try:
         if what == "contact" and form.is_valid():
             services.contact_add(party=party, author=request.user, **form.cleaned_data)
@@ -152,16 +153,26 @@ def party_detail(request, key):
             services.party_update(party=party, author=request.user, **edit.cleaned_data)
             messages.success(request, _("Party updated."))
             return redirect("external_party", key=party.key)
+        if what == "assets":
+            services.party_assets_set(party=party, author=request.user, tags=request.POST.get("assets", ""))
+            messages.success(request, _("Assets covered updated."))
+            return redirect("external_party", key=party.key)
         if what == "remove":
             contact = get_object_or_404(Contact, pk=request.POST.get("contact") or 0, party=party)
             services.contact_remove(contact=contact, author=request.user)
             messages.success(request, _("Contact removed."))
             return redirect("external_party", key=party.key)
     except ValidationError as invalid:
-        _form_errors(edit if what == "party" else form, invalid)
+        if what == "assets":
+            asset_errors = [m for messages_ in invalid.message_dict.values() for m in messages_]
+        else:
+            _form_errors(edit if what == "party" else form, invalid)
+    covered = list(party.assets.order_by("tag"))
     return render(request, "external/party.html", {
         "party": party, "contacts": party.contacts.all(), "form": form, "edit": edit, "may_edit": refusal is None,
         "categories": [names.get(c, c) for c in party.categories or []],
+        "assets": covered, "asset_errors": asset_errors,
+        "asset_tags": request.POST.get("assets", "") if what == "assets" else " ".join(a.tag for a in covered),
     })
 
 

@@ -183,6 +183,9 @@ def coverage(request):
 @require_GET
 def asset_history(request, tag):
     asset = get_object_or_404(Asset, tag=tag)
-    return render(request, "inspections/asset.html", {"asset": asset, "history": selectors.state_history(asset)})
+    # The outside parties that maintain it (the directory), with their contacts: whom to call for it.
+    parties = asset.parties.filter(is_active=True).prefetch_related("contacts").order_by("kind", "key")
+    return render(request, "inspections/asset.html", {"asset": asset, "history": selectors.state_history(asset),
+                                                      "parties": parties})
 
 
