@@ -36,7 +36,7 @@ from incidents.timeline_text import Names, actor_text, entry_text, human_duratio
 from incidents.wording import colon, deadline_kind, when
 from notifications.models import Delivery, Notification
 
-from . import reviewed
+from . import outside, reviewed
 from .formats import FORMATS
 
 RENDERERS = {"pdf": render_pdf, "docx": render_docx}
@@ -181,6 +181,11 @@ def actions_section(ctx: Context) -> list[Any]:
     return reviewed.action_blocks(ctx.incident)
 
 
+def outside_section(ctx: Context) -> list[Any]:
+    """Reports owed to and made for outside parties, and the carriers and vendors called out (external)."""
+    return outside.outside_blocks(ctx.incident)
+
+
 def timeline_section(ctx: Context) -> list[Any]:
     """Every entry, oldest first, one line each under a heading per day: time · who · what · hash.
 
@@ -308,7 +313,7 @@ def chain_section(ctx: Context, state: chain.ChainState) -> list[Any]:
 # Each section: a function of the context returning blocks, in the order the pack prints them.
 SECTIONS: list[Callable[[Context], list[Any]]] = [
     facts_section, review_section, timeline_section, deadlines_section, approvals_section, notifications_section,
-    actions_section,
+    actions_section, outside_section,
 ]
 
 

@@ -147,3 +147,20 @@ def test_an_orange_system_fault_runs_the_peoples_bank_duties_and_a_late_vendor_i
                      "已采取措施", "联系人及电话", "李明 0591-8888", "2026年12月03日 09:00", "人民银行福州中心支行",
                      "核心系统厂商"):
         assert expected in everything, expected
+
+    # The evidence pack carries the reports owed and made and the late call-out, in the reader's language.
+    from django.utils import translation
+
+    from core.documents import Table
+    from evidence.pack import build
+
+    with translation.override("zh-hans"):
+        pack = build(incident)
+    rows = [row for block in pack.blocks if isinstance(block, Table) for row in block.rows]
+    initial_row = next(r for r in rows if "人行-001" in r)
+    assert "初次报告" in initial_row and "电话" in " ".join(initial_row)
+    written_row = next(r for r in rows if "人民银行福州中心支行" in r[0] and r[1] == "书面报告")
+    assert "已超时" in written_row
+    assert any("人行-003" in r and "最终报告" in r for r in rows)
+    callout_row = next(r for r in rows if "SR-2026-1203" in r)
+    assert "已超时" in callout_row  # promised by two hours, never arrived
