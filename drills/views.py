@@ -95,8 +95,12 @@ def _scorecard_rows(card: dict) -> list[dict]:
 @reader_required
 def drill_detail(request, pk):
     drill = get_object_or_404(selectors.drills_for_listing().prefetch_related("participants"), pk=pk)
+    version = drill.incident.plan_version if drill.incident_id else PlanVersion.objects.filter(is_active=True).first()
+    category = Category.objects.filter(version=version, key=drill.category_key).first()
+    level = Level.objects.filter(version=version, key=drill.level_key).first()
     return render(request, "drills/detail.html", {
-        "drill": drill, "may_run": services.may_run_drills(request.user),
+        "drill": drill, "category_name": category.name if category else drill.category_key,
+        "level_name": level.name if level else drill.level_key, "may_run": services.may_run_drills(request.user),
         "card": drill.scorecard, "rows": _scorecard_rows(drill.scorecard) if drill.scorecard else [],
         "Status": DrillStatus,
     })
@@ -216,8 +220,11 @@ def _readiness_filters(request):
 def readiness_page(request):
     category, level = _readiness_filters(request)
     version = PlanVersion.objects.filter(is_active=True).first()
+    role_names = {r.key: r.name for r in version.roles.all()} if version else {}
+    people = [{"row": p, "roles": [role_names.get(key, key) for key in p.roles]}
+              for p in selectors.readiness(category=category, level=level)]
     return render(request, "drills/readiness.html", {
-        "people": selectors.readiness(category=category, level=level),
+        "people": people,
         "roles": selectors.role_readiness(category=category, level=level),
         "categories": list(Category.objects.filter(version=version)) if version else [],
         "levels": list(Level.objects.filter(version=version)) if version else [],

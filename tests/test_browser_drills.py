@@ -26,7 +26,7 @@ TEXTS = {
               "scorecard": "Scorecard", "missed": "missed", "never": "never", "overdue": "training",
               "title": "Backbone down (EN)"},
     "zh-CN": {"mark": "演练", "scheduled": "演练已安排。", "start": "立即开始演练", "end": "结束演练",
-              "scorecard": "评分表", "missed": "未完成", "never": "从未", "overdue": "培训",
+              "scorecard": "评分表", "missed": "已超时", "never": "从未", "overdue": "培训",
               "title": "骨干线路中断（中文）"},
 }
 

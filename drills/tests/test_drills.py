@@ -210,3 +210,17 @@ def test_a_real_incident_cannot_run_a_faster_clock(plan, make_person):
         incident_services.log_fault(reporter=make_person("office"), category="network", level="red", title="x",
                                     clock=60)
     assert "clock" in refused.value.message_dict
+
+
+def test_the_drill_and_readiness_pages_name_the_plans_categories_levels_and_roles(office, responders, client):
+    answer = schedule(office, clock=60)
+    person, _client = office
+    person.language = "zh-hans"
+    person.save(update_fields=["language"])
+    client.force_login(person)
+    detail = client.get(f"/drills/{answer.json()['id']}/").content.decode()
+    assert 'data-category="network">网络</dd>' in detail
+    assert 'data-level="red">特别严重预警（一级）</dd>' in detail
+    readiness = client.get("/readiness/").content.decode()
+    maintainer = readiness.split('data-person="network-maintainer"')[1].split("</tr>")[0]
+    assert "网络维护员" in maintainer and "network_maintainer" not in maintainer
