@@ -57,8 +57,9 @@ PARAMETERS = [
     OpenApiParameter("source", OpenApiTypes.STR, description="How incidents came in: manual, api, alertmanager, "
                      "events, generic."),
     OpenApiParameter("system", OpenApiTypes.STR, description="The affected system: peripheral or core."),
-    OpenApiParameter("drill", OpenApiTypes.STR, enum=list(DRILL_CHOICES),
-                     description="false (default): real incidents only; true: drills only; all: both."),
+    # Empty is the default, as the reports page's form sends it.
+    OpenApiParameter("drill", OpenApiTypes.STR, enum=["", *DRILL_CHOICES],
+                     description="false (default, also when empty): real incidents only; true: drills only; all: both."),
 ]
 
 

@@ -5,7 +5,8 @@
   "use strict";
   var form = document.querySelector("form.walk");
   if (!form || form.hasAttribute("data-readonly")) { return; }
-  var texts = JSON.parse(document.getElementById("inspection-texts").textContent);
+  // The page's words, in the reader's language, as data attributes (no inline script: the CSP forbids it).
+  var texts = document.getElementById("inspection-texts").dataset;
   var csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
   var storeKey = "fenghuo-round-" + form.dataset.round;
   var pending = {};  // "asset|check" -> answer not yet kept by the server
