@@ -24,22 +24,10 @@ from incidents import services as incidents
 from incidents.models import TimelineEntry, TimelineKind
 from notifications.delivery import deliver_due
 from notifications.models import Ask, Notification
-from notifications.tests.receivers import start_smtp
 
 pytestmark = pytest.mark.django_db
 
 T0 = datetime(2026, 12, 3, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-
-
-@pytest.fixture
-def smtp(settings):
-    controller, sink = start_smtp()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    yield sink
-    controller.stop()
 
 
 @pytest.fixture

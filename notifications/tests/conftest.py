@@ -1,6 +1,6 @@
 import pytest
 
-from .receivers import Receiver, start_smtp
+from .receivers import Receiver
 
 
 @pytest.fixture
@@ -16,17 +16,6 @@ def receiver():
     yield make
     for r in started:
         r.close()
-
-
-@pytest.fixture
-def smtp(settings):
-    controller, sink = start_smtp()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    yield sink
-    controller.stop()
 
 
 @pytest.fixture(autouse=True)

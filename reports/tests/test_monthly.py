@@ -13,7 +13,6 @@ from pypdf import PdfReader
 from drills.models import Attendance, Drill, TrainingSession
 from escalation.models import Kind, State
 from incidents.models import TimelineEntry, TimelineKind
-from notifications.tests.receivers import start_smtp
 from people.models import Person
 from reports.models import MonthlyReport
 from reports.monthly import render
@@ -115,17 +114,6 @@ def test_the_command_writes_the_file_and_refuses_a_month_that_does_not_exist(nov
         with pytest.raises(CommandError, match="YYYY-MM"):
             call_command("monthlyreport", bad, "--output", str(tmp_path / "x.pdf"))
     assert not (tmp_path / "x.pdf").exists()
-
-
-@pytest.fixture
-def smtp(settings):
-    controller, sink = start_smtp()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    yield sink
-    controller.stop()
 
 
 def test_beat_sends_last_months_report_once_to_the_leadership_group_and_the_office(november, make_person, smtp):
