@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -46,6 +47,15 @@ class AutoSchema(openapi.AutoSchema):
                 name="integrationToken", type=ResolvedComponent.SECURITY_SCHEMA, object="integrationToken",
                 schema=INTEGRATION_TOKEN))
         return operation
+
+    def map_parsers(self) -> list[str]:
+        # Every view takes JSON, a form or multipart (settings DEFAULT_PARSER_CLASSES), so that a browser's
+        # form works too; but a form body cannot say "no fields" apart from "not an object", and an
+        # all-optional body (a review's edit) would take anything. JSON is the documented body; a view that
+        # chooses its parsers (a photo upload) documents its own.
+        if list(self.view.parser_classes) == list(api_settings.DEFAULT_PARSER_CLASSES):
+            return ["application/json"]
+        return super().map_parsers()
 
     def _get_response_bodies(self, direction: Literal["request", "response"] = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
