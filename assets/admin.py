@@ -13,7 +13,7 @@ from core.admin_mixins import HistoryAdmin
 from plan.models import PlanVersion
 
 from . import services
-from .models import Asset, FollowUp
+from .models import Asset
 
 
 class ImportForm(forms.Form):
@@ -69,11 +69,3 @@ class AssetAdmin(HistoryAdmin):
             **self.admin_site.each_context(request), "form": form, "errors": errors, "opts": self.model._meta,
             "title": gettext("Import assets from CSV"),
         })
-
-
-@admin.register(FollowUp)
-class FollowUpAdmin(HistoryAdmin):
-    list_display = ("asset", "title", "status", "owner_role", "due_at", "created_at")
-    list_filter = ("status",)
-    list_select_related = ("asset",)
-    search_fields = ("asset__tag", "title")

@@ -7,12 +7,10 @@ role is a plan role key, kept by key like ``people.RoleAssignment`` so it
 survives new plan versions.
 """
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 
@@ -81,43 +79,3 @@ class Asset(models.Model):
     def location(self) -> str:
         """Room / rack / position as one string: the CSV's ``location`` column."""
         return "/".join(part for part in (self.room, self.rack, self.position) if part)
-
-
-class FollowUpStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    DONE = "done", pgettext_lazy("inspection", "Done")
-
-
-class FollowUp(models.Model):
-    """Something to put right on an asset, found on a round but not (yet) a fault.
-
-    Until the after-incident remediation items can hang from an asset, an
-    abnormal inspection finding that needs work but no response becomes one of
-    these (docs/inspections.md says how it maps onto a remediation action).
-    """
-
-    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="follow_ups", verbose_name=_("asset"))
-    title = models.CharField(_("title"), max_length=200)
-    detail = models.TextField(_("detail"), blank=True)
-    owner_role = models.SlugField(_("owning role"), max_length=64, blank=True)
-    due_at = models.DateTimeField(_("due"), null=True, blank=True)
-    status = models.CharField(_("status"), max_length=8, choices=FollowUpStatus.choices, default=FollowUpStatus.OPEN)
-    # What raised it, e.g. "inspection:finding:42".
-    source = models.CharField(max_length=64, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
-    done_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["-created_at"]
-        verbose_name = _("follow-up item")
-        verbose_name_plural = _("follow-up items")
-        constraints = [
-            models.CheckConstraint(condition=Q(status="open", done_at__isnull=True)
-                                   | Q(status="done", done_at__isnull=False), name="follow_up_done_iff_done_at"),
-        ]
-
-    def __str__(self):
-        return f"{self.asset.tag}: {self.title}"

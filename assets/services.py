@@ -1,4 +1,4 @@
-"""Writes to the asset register: the CSV import (command and admin), the API's create, follow-up items.
+"""Writes to the asset register: the CSV import (command and admin), the API's create.
 
 The CSV is read and checked whole before anything is written: a bad row is
 reported with its line number and nothing is imported (one transaction).
@@ -9,7 +9,6 @@ changes nothing the second time.
 import csv
 import io
 from collections.abc import Collection, Iterable, Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -18,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
-from .models import Asset, AssetKind, FaultCategory, FollowUp
+from .models import Asset, AssetKind, FaultCategory
 
 if TYPE_CHECKING:
     from people.models import Person
@@ -172,15 +171,3 @@ def assets_csv(assets: Iterable[Asset]) -> str:
         writer.writerow([a.tag, a.name, a.kind, a.category, "true" if a.core else "false", a.location, a.owner_role,
                          a.vendor, a.support_contract])
     return out.getvalue()
-
-
-def follow_up_create(*, asset: Asset, title: str, detail: str = "", actor: "Person | None", source: str = "",
-                     owner_role: str = "", due_at: datetime | None = None) -> FollowUp:
-    if not (title or "").strip():
-        raise ValidationError({"title": [_("say what needs doing")]})
-    item = FollowUp(asset=asset, title=title.strip()[:200], detail=detail or "", created_by=actor, source=source,
-                    owner_role=owner_role or asset.owner_role, due_at=due_at)
-    if actor is not None:
-        item._history_user = actor  # type: ignore[attr-defined]  # simple-history reads it
-    item.save()
-    return item

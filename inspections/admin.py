@@ -46,7 +46,7 @@ class ScheduleAdmin(admin.ModelAdmin):
 class ResultInline(ReadOnlyInline, admin.TabularInline):
     model = Result
     fields = ("asset", "check_key", "ok", "value", "out_of_range", "text", "note", "photo", "answered_by",
-              "answered_at", "incident", "follow_up")
+              "answered_at", "incident", "remediation_action")
     readonly_fields = fields
 
 

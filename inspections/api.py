@@ -1,8 +1,10 @@
-"""The inspections API (interfaces.md): schedules, rounds, answering a round, coverage.
+"""The inspections API (interfaces.md): schedules, rounds, answering a round, a finding's remediation, coverage.
 
 ``POST /inspections/{id}/answers/`` (one answer kept as it is given) and
 ``POST /inspections/{id}/photos/`` (multipart) are what the phone page uses;
 ``POST /inspections/{id}/results/`` answers and submits a round in one go.
+``GET, POST /inspections/{id}/remediation/`` offers, then adds, the remediation
+action of an abnormal finding (named by ``asset`` and ``check``, as answers are).
 """
 
 from datetime import datetime, time, timedelta
@@ -12,6 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import (OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field,
                                    extend_schema_view, inline_serializer)
 from rest_framework import mixins, serializers, status, viewsets
@@ -21,8 +24,11 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.errors import Refused
 from core.schema import ErrorSerializer
 from plan.durations import format_duration, parse_duration
+from reviews import selectors as action_selectors
+from reviews.serializers import ActionSerializer
 
 from . import selectors, services
 from .items import round_items
@@ -155,6 +161,22 @@ class AnswerSerializer(serializers.Serializer):
     check = serializers.CharField(max_length=64)
 
 
+class RemediationSerializer(AnswerSerializer):
+    """The finding (``asset``, ``check``) and the action; omitted values take the offer's."""
+
+    title = serializers.CharField(required=False, allow_blank=True)
+    owner = serializers.CharField(required=False, allow_blank=True, help_text=gettext_lazy("The owner's username."))
+    due_at = serializers.DateTimeField(required=False)
+
+
+class RemediationOfferSerializer(serializers.Serializer):
+    asset = serializers.CharField()
+    check = serializers.CharField()
+    title = serializers.CharField()
+    owner = serializers.CharField(help_text=gettext_lazy("A person holding the asset's owning role, else the caller."))
+    due_at = serializers.DateTimeField()
+
+
 class SubmitSerializer(serializers.Serializer):
     # Each result is checked by the service, which names it as results[i].field.
     results = serializers.ListField(child=serializers.JSONField(allow_null=True), required=False, default=list,
@@ -226,6 +248,44 @@ class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         result = services.photo_attach(self._round(), person=request.user, asset=where.validated_data["asset"],
                                        check=where.validated_data["check"], photo=photo)
         return Response(ResultSerializer(result).data)
+
+    def _finding(self, asset: str, check: str) -> Result:
+        result = (Result.objects.select_related("asset", "round__schedule", "answered_by")
+                  .filter(round=self._round(), asset__tag=asset, check_key=check).first())
+        if result is None:
+            raise ValidationError({"check": [_("this round has no answer for %(asset)s · %(check)s") % {
+                "asset": asset, "check": check}]})
+        return result
+
+    @extend_schema(methods=["GET"], summary="What the remediation action of an abnormal finding is prefilled with",
+                   parameters=[OpenApiParameter("asset", str, required=True, description="The asset's tag."),
+                               OpenApiParameter("check", str, required=True, description="The check's key.")],
+                   responses={200: RemediationOfferSerializer})
+    @extend_schema(methods=["POST"], summary="Put an abnormal finding right with a remediation action on its asset",
+                   description="`asset` and `check` name the finding; `title`, `owner` (a username) and `due_at` "
+                               "(in the future) default to the offer (GET). The action hangs from the asset, with "
+                               "no incident; its due date is a deadline that tells the owner and the office. 400 "
+                               "naming the field for an unknown owner, a past due date, a check found OK or a "
+                               "finding that already has an action.",
+                   request=RemediationSerializer, responses={201: ActionSerializer})
+    @action(detail=True, methods=["get", "post"], filterset_class=None, pagination_class=None)
+    def remediation(self, request, pk=None):
+        if request.method == "GET":
+            where = AnswerSerializer(data=request.query_params)
+            where.is_valid(raise_exception=True)
+            result = self._finding(where.validated_data["asset"], where.validated_data["check"])
+            if not services.may_act_on_finding(request.user, result):
+                raise Refused(_("only the round's role or the emergency office acts on this finding"),
+                              code="forbidden", status_code=403)
+            return Response(RemediationOfferSerializer(services.remediation_prefill(result, person=request.user)).data)
+        data = RemediationSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        result = self._finding(values["asset"], values["check"])
+        action_ = services.finding_remediate(result, person=request.user, title=values.get("title"),
+                                             owner=values.get("owner"), due_at=values.get("due_at"))
+        return Response(ActionSerializer(action_selectors.actions_list().get(pk=action_.pk)).data,
+                        status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="A round's answers so far", responses={200: ResultSerializer(many=True)})
     @action(detail=True, methods=["get"], url_path="answers-so-far", pagination_class=None, filterset_class=None)

@@ -207,11 +207,12 @@ class Result(models.Model):
     out_of_range = models.BooleanField(default=False)
     answered_at = models.DateTimeField()
     answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    # What was done about an abnormal finding: a fault logged, or a follow-up item on the asset.
+    # What was done about an abnormal finding: a fault logged, or a remediation action on the asset
+    # (reviews.Action with no incident; its due date is an engine deadline).
     incident = models.ForeignKey("incidents.Incident", null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="inspection_findings")
-    follow_up = models.ForeignKey("assets.FollowUp", null=True, blank=True, on_delete=models.PROTECT,
-                                  related_name="+")
+    remediation_action = models.ForeignKey("reviews.Action", null=True, blank=True, on_delete=models.PROTECT,
+                                           related_name="inspection_findings")
 
     class Meta:
         ordering = ["round", "id"]

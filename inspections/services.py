@@ -9,7 +9,7 @@ submitted (``inspections.misses`` handles it when it is not).
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,21 +19,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assets.access import may_manage_assets
-from assets.models import Asset, FollowUp
-from assets.services import follow_up_create
+from assets.models import Asset
 from assets.severity import is_host_fault, suggested_level
 from core.errors import Refused
 from incidents import services as incident_services
 from incidents.models import Incident, Source
+from people.models import Person
 from plan.models import PlanVersion
+from reviews import services as action_services
+from reviews.models import Action
+from reviews.services import MAX_TITLE as MAX_ACTION_TITLE
 
 from . import generation
 from .items import Item, round_items
 from .models import CheckType, Result, Round, RoundStatus, Schedule, ScheduleAsset
 from .photos import checked_photo
-
-if TYPE_CHECKING:
-    from people.models import Person
 
 # What one answer may carry; the API and the page send these names.
 ANSWER_FIELDS = ("ok", "value", "text", "note")
@@ -367,18 +367,60 @@ def finding_log_fault(result: Result, *, person: "Person", level: str = "", titl
         return incident
 
 
-def finding_follow_up(result: Result, *, person: "Person", title: str, detail: str = "",
-                      due_at: datetime | None = None) -> FollowUp:
-    """A follow-up item on the asset for an abnormal finding that needs work but no response."""
+def remediation_prefill(result: Result, *, person: "Person") -> dict[str, Any]:
+    """What the remediation action a finding offers is prefilled with, all editable before saving.
+
+    The title names the asset and what was found (the reading, the note); the owner is the first active
+    person holding the asset's owning role, else whoever is acting on the finding; the due date is
+    ``FENGHUO_FINDING_ACTION_DUE_AFTER`` from now.
+    """
+    asset = result.asset
+    seen = (_("reading %(value)s %(unit)s, outside %(low)s–%(high)s") % {
+        "value": _number(result.value), "unit": result.unit, "low": _number(result.min_value),
+        "high": _number(result.max_value)} if result.out_of_range else _("not OK"))
+    title = _("Put right: %(asset)s %(name)s — %(check)s: %(seen)s") % {
+        "asset": asset.tag, "name": asset.name, "check": result.label, "seen": seen}
+    if result.note.strip():
+        title += f" ({result.note.strip()})"
+    holder = None
+    if asset.owner_role:
+        holder = (Person.objects.filter(is_active=True, role_assignments__role_key=asset.owner_role)
+                  .order_by("username").first())
+    return {"asset": asset.tag, "check": result.check_key, "title": title[:MAX_ACTION_TITLE],
+            "owner": (holder or person).username,
+            "due_at": timezone.now() + settings.FENGHUO_FINDING_ACTION_DUE_AFTER}
+
+
+def finding_remediate(result: Result, *, person: "Person", title: str | None = None, owner: str | None = None,
+                      due_at: datetime | None = None) -> Action:
+    """A remediation action on the asset for an abnormal finding that needs work but no response.
+
+    Omitted values take the prefill (``remediation_prefill``). It goes through ``reviews.services.action_create``
+    (its due date is an engine deadline that tells the owner and the office), is linked from the finding,
+    and its history row names the finding and the round. A finding that is not abnormal, or already has an
+    action, is a 400 naming ``check``; nothing is written then.
+    """
     with transaction.atomic():
-        result = _abnormal_for_action(result)
-        if result.follow_up_id:
-            raise Refused(_("a follow-up item already exists for this finding"), code="already_followed_up")
-        item = follow_up_create(asset=result.asset, title=title, detail=detail, actor=person, due_at=due_at,
-                                source=f"inspection:result:{result.pk}")
-        result.follow_up = item
-        result.save(update_fields=["follow_up"])
-        return item
+        result = Result.objects.select_for_update(of=("self",)).select_related(
+            "asset", "round__schedule", "answered_by").get(pk=result.pk)
+        if not may_act_on_finding(person, result):
+            raise Refused(_("only the round's role or the emergency office acts on this finding"),
+                          code="forbidden", status_code=403)
+        if not result.abnormal:
+            raise ValidationError({"check": [_("this check was found OK: there is nothing to put right")]})
+        if result.remediation_action_id:
+            raise ValidationError({"check": [_("this finding already has remediation action #%(id)d") % {
+                "id": result.remediation_action_id}]})
+        prefill = remediation_prefill(result, person=person)
+        action = action_services.action_create(
+            None, asset=result.asset, actor=person, vouched=True,
+            title=prefill["title"] if title is None else title,
+            owner=prefill["owner"] if owner is None else owner,
+            due_at=prefill["due_at"] if due_at is None else due_at,
+            reason=f"inspection finding {result.pk} (round {result.round_id})")
+        result.remediation_action = action
+        result.save(update_fields=["remediation_action"])
+        return action
 
 
 def may_act_on_finding(person: "Person", result: Result) -> bool:

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -14,6 +15,7 @@ from assets.access import may_manage_assets
 from assets.models import Asset
 from core.errors import Refused
 from people.access import reader_required
+from people.models import Person
 from plan.models import PlanVersion
 
 from . import selectors, services
@@ -103,15 +105,16 @@ def submit(request, pk):
 @require_http_methods(["GET", "POST"])
 def finding(request, pk):
     result = get_object_or_404(Result.objects.select_related("asset", "round__schedule", "answered_by", "incident",
-                                                             "follow_up"), pk=pk)
+                                                             "remediation_action__owner"), pk=pk)
     if not services.may_act_on_finding(request.user, result):
         raise Http404
     version = PlanVersion.objects.filter(is_active=True).first()
     levels = sorted(version.levels.all(), key=lambda lv: -lv.rank) if version else []
     prefill = services.fault_prefill(result)
+    remedy = services.remediation_prefill(result, person=request.user)
     form = {"level": prefill["level"], "title": prefill["title"], "description": prefill["description"],
-            "follow_up_title": _("Put right: %(asset)s %(check)s") % {"asset": result.asset.tag, "check": result.label},
-            "follow_up_detail": prefill["description"]}
+            "action_title": remedy["title"], "action_owner": remedy["owner"],
+            "action_due_at": timezone.localtime(remedy["due_at"]).strftime("%Y-%m-%dT%H:%M")}
     errors: dict = {}
     status = 200
     if request.method == "POST":
@@ -124,10 +127,15 @@ def finding(request, pk):
                 messages.success(request, _("Incident #%(id)d logged; the plan's roles are being told.")
                                  % {"id": incident.pk})
                 return redirect("incident_detail", pk=incident.pk)
-            if what == "follow_up":
-                services.finding_follow_up(result, person=request.user, title=form["follow_up_title"],
-                                           detail=form["follow_up_detail"])
-                messages.success(request, _("Follow-up item added to %(asset)s.") % {"asset": result.asset.tag})
+            if what == "remediation":
+                due = _local_time(form["action_due_at"])
+                if due is None:
+                    raise ValidationError({"due_at": [_("not a date and time: %(value)s")
+                                                      % {"value": form["action_due_at"][:40]}]})
+                action = services.finding_remediate(result, person=request.user, title=form["action_title"],
+                                                    owner=form["action_owner"], due_at=due)
+                messages.success(request, _("Remediation action #%(id)d added to %(asset)s; its owner is told when "
+                                            "it falls due.") % {"id": action.pk, "asset": result.asset.tag})
                 return redirect("inspections:finding", pk=result.pk)
             errors = {"do": [_("choose what to do")]}
         except ValidationError as invalid:
@@ -138,8 +146,17 @@ def finding(request, pk):
         status = status if status != 200 else 400
     return render(request, "inspections/finding.html", {
         "result": result, "levels": levels, "prefill": prefill, "form": form, "errors": errors,
+        "people": Person.objects.filter(is_active=True).order_by("username"),
         "category": version.categories.filter(key=result.asset.category).first() if version else None,
     }, status=status)
+
+
+def _local_time(value: str):
+    """A ``datetime-local`` field's time in the site's time zone; None when unreadable."""
+    parsed = parse_datetime((value or "").strip())
+    if parsed is None:
+        return None
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
 
 
 @reader_required

@@ -142,13 +142,14 @@ def notify_person_and_roles(incident: "Incident", *, person: Person | None, role
 
 
 def notify_roles_about(subject: str, *, role_keys: Iterable[str], event: str, title: Mapping[str, str], link: str,
-                       ask: str = Ask.FYI, note: Note = "") -> Told:
+                       ask: str = Ask.FYI, note: Note = "", person: Person | None = None) -> Told:
     """Tell the holders of ``role_keys`` about something that is not an incident (a missed inspection round).
 
     As ``notify_roles``: one notification per person (the duty roster's people of a role first), recorded
     in the caller's transaction with their own channels' deliveries, deduplicated by ``subject``, ``event``
     and person; a role nobody holds is recorded too. ``title`` is ``{language: text}``; ``link`` a path
-    here. Group-chat robots and repeats are for incidents only.
+    here. Group-chat robots and repeats are for incidents only. ``person`` (an overdue action's owner) is
+    told first in their own right, as ``notify_person_and_roles`` does, and once even if they hold a role.
     """
     now = timezone.now()
     role_keys = list(dict.fromkeys(role_keys))
@@ -158,6 +159,9 @@ def notify_roles_about(subject: str, *, role_keys: Iterable[str], event: str, ti
     rows: list[Notification] = []
     nobody: list[str] = []
     seen: set[int] = set()
+    wanted: list[tuple[str, list[Person | None]]] = []
+    if person is not None and person.is_active:
+        wanted.append((PERSONAL, [person]))
     for role_key in role_keys:
         duty_ids = {p.pk for p in duty_by_role.get(role_key, [])}
         people: list[Person | None] = [*duty_by_role.get(role_key, []),
@@ -165,16 +169,18 @@ def notify_roles_about(subject: str, *, role_keys: Iterable[str], event: str, ti
         if not people:
             nobody.append(role_key)
             people = [None]
-        for person in people:
-            if person is not None and person.pk in seen:
+        wanted.append((role_key, people))
+    for role_key, people in wanted:
+        for reader in people:
+            if reader is not None and reader.pk in seen:
                 continue
-            if person is not None:
-                seen.add(person.pk)
-            language = person.language if person and person.language else settings.LANGUAGE_CODE
+            if reader is not None:
+                seen.add(reader.pk)
+            language = reader.language if reader and reader.language else settings.LANGUAGE_CODE
             with translation.override(language):
                 text_title, body = render(facts)
-            who = person.pk if person else f"role:{role_key}"
-            rows.append(Notification(person=person, role_key=role_key, event=event, ask=ask, title=text_title[:300],
+            who = reader.pk if reader else f"role:{role_key}"
+            rows.append(Notification(person=reader, role_key=role_key, event=event, ask=ask, title=text_title[:300],
                                      body=body, facts=facts, visible_from=now, last_told_at=now,
                                      dedup_key=f"{subject}:{event}:{who}"[:200]))
     existing = set(Notification.objects.filter(dedup_key__in=[n.dedup_key for n in rows])

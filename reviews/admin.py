@@ -17,7 +17,7 @@ class ReviewAdmin(ReadOnlyMixin, HistoryAdmin):
 
 @admin.register(Action)
 class ActionAdmin(ReadOnlyMixin, HistoryAdmin):
-    list_display = ("id", "incident", "title", "owner", "due_at", "status", "closed_at")
+    list_display = ("id", "incident", "asset", "title", "owner", "due_at", "status", "closed_at")
     list_filter = ("status",)
-    list_select_related = ("incident", "owner")
+    list_select_related = ("incident", "asset", "owner")
     search_fields = ("title",)

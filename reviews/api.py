@@ -124,11 +124,13 @@ class ActionListView(ListAPIView):
     serializer_class = ActionSerializer
     filter_backends: list = []
 
-    @extend_schema(summary="Remediation actions across incidents", parameters=[
+    @extend_schema(summary="Remediation actions across incidents and assets", parameters=[
         OpenApiParameter("owner", str, description="The owner's username."),
         OpenApiParameter("overdue", bool, description="true: open and past due; false: the others."),
         OpenApiParameter("status", str, enum=["open", "done", "carried_over"]),
-        OpenApiParameter("incident", int)])
+        OpenApiParameter("incident", int),
+        OpenApiParameter("asset", str, description="An asset's tag: the actions hanging from it, or from an "
+                                                   "incident of it.")])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -136,7 +138,7 @@ class ActionListView(ListAPIView):
         query = _input(self.request, ActionFilterSerializer, data=self.request.query_params)
         overdue = {"true": True, "false": False}.get(query.get("overdue", ""))
         actions = selectors.actions_list(owner=query["owner"] or None, overdue=overdue,
-                                         status=query["status"] or None)
+                                         status=query["status"] or None, asset=query["asset"] or None)
         if "incident" in query:
             actions = actions.filter(incident_id=query["incident"])
         return actions

@@ -1,10 +1,12 @@
-"""The post-incident review (事件总结) and the remediation actions (整改措施) of an incident.
+"""The post-incident review (事件总结) and the remediation actions (整改措施) of an incident or an asset.
 
 A review is what people write; its figures (time to acknowledge, arrive,
 recover, resolve; deadlines met and missed) are never stored here: they are
 read from the incident's timeline and deadlines (``reviews.figures``), so they
 cannot be typed over. An action's due date is a deadline in the escalation
-engine (kind ``remediation``, subject ``action:<id>``).
+engine (kind ``remediation``, subject ``action:<id>``). An action hangs from an
+incident (found in its review) or from an asset alone (an abnormal inspection
+finding that needs work but no response); the database refuses one with neither.
 """
 
 from django.conf import settings
@@ -76,9 +78,15 @@ class ActionQuerySet(models.QuerySet):
 
 
 class Action(models.Model):
-    """One remediation action: an owner, a due date, and how it ended (done with evidence, carried over why)."""
+    """One remediation action: an owner, a due date, and how it ended (done with evidence, carried over why).
 
-    incident = models.ForeignKey("incidents.Incident", on_delete=models.PROTECT, related_name="remediation_actions")
+    It hangs from an incident, an asset, or both; only an incident's own actions gate archiving it.
+    """
+
+    incident = models.ForeignKey("incidents.Incident", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="remediation_actions", verbose_name=_("incident"))
+    asset = models.ForeignKey("assets.Asset", null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="remediation_actions", verbose_name=_("asset"))
     title = models.CharField(_("action"), max_length=300)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="remediation_actions",
                               verbose_name=_("owner"))
@@ -108,10 +116,13 @@ class Action(models.Model):
             models.CheckConstraint(condition=Q(status="open", closed_at__isnull=True)
                                    | (~Q(status="open") & Q(closed_at__isnull=False)),
                                    name="action_closed_iff_not_open"),
+            models.CheckConstraint(condition=Q(incident__isnull=False) | Q(asset__isnull=False),
+                                   name="action_hangs_from_an_incident_or_an_asset"),
         ]
 
     def __str__(self):
-        return f"action #{self.pk} of incident #{self.incident_id}: {self.title}"
+        of = f"incident #{self.incident_id}" if self.incident_id else f"asset #{self.asset_id}"
+        return f"action #{self.pk} of {of}: {self.title}"
 
     @property
     def subject(self) -> str:

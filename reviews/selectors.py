@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from escalation.models import Deadline
@@ -44,11 +44,14 @@ def actions_of(incident: Incident) -> QuerySet[Action]:
 
 
 def actions_list(*, owner: str | None = None, overdue: bool | None = None, status: str | None = None,
-                 now: datetime | None = None) -> QuerySet[Action]:
-    """Actions across incidents: by owner's username, overdue (open and past due) or not, and status."""
+                 asset: str | None = None, now: datetime | None = None) -> QuerySet[Action]:
+    """Actions across incidents and assets: by owner's username, overdue (open and past due) or not, status,
+    and the asset (its tag) they hang from, directly or through their incident."""
     actions = _actions()
     if owner:
         actions = actions.filter(owner__username=owner)
+    if asset:
+        actions = actions.filter(Q(asset__tag=asset) | Q(incident__asset__tag=asset))
     if status:
         actions = actions.filter(status=status)
     now = now or timezone.now()
@@ -59,11 +62,12 @@ def actions_list(*, owner: str | None = None, overdue: bool | None = None, statu
     return actions
 
 
-def open_actions(*, owner: str | None = None, overdue: bool | None = None) -> QuerySet[Action]:
-    return actions_list(owner=owner, overdue=overdue, status=ActionStatus.OPEN)
+def open_actions(*, owner: str | None = None, overdue: bool | None = None,
+                 asset: str | None = None) -> QuerySet[Action]:
+    return actions_list(owner=owner, overdue=overdue, status=ActionStatus.OPEN, asset=asset)
 
 
 def _actions() -> QuerySet[Action]:
-    return (Action.objects.select_related("incident", "incident__level", "incident__category", "owner",
+    return (Action.objects.select_related("incident", "incident__level", "incident__category", "asset", "owner",
                                           "created_by", "closed_by")
             .order_by("due_at", "id"))

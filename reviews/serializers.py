@@ -94,8 +94,13 @@ class ReturnSerializer(serializers.Serializer):
 
 
 class ActionSerializer(serializers.ModelSerializer):
-    incident = serializers.IntegerField(source="incident_id", read_only=True)
-    incident_title = serializers.CharField(source="incident.title", read_only=True)
+    """An action hangs from an incident, an asset, or both: the other is null."""
+
+    incident = serializers.IntegerField(source="incident_id", read_only=True, allow_null=True)
+    incident_title = serializers.CharField(source="incident.title", read_only=True, allow_null=True, default=None)
+    asset = serializers.CharField(source="asset.tag", read_only=True, allow_null=True, default=None,
+                                  help_text=gettext_lazy("The tag of the asset it hangs from, if any."))
+    asset_name = serializers.CharField(source="asset.name", read_only=True, allow_null=True, default=None)
     owner = serializers.CharField(source="owner.username", read_only=True)
     owner_name = serializers.CharField(source="owner.display_name", read_only=True)
     status_name = serializers.CharField(source="get_status_display", read_only=True)
@@ -105,7 +110,7 @@ class ActionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Action
-        fields = ["id", "incident", "incident_title", "title", "owner", "owner_name", "due_at", "status",
+        fields = ["id", "incident", "incident_title", "asset", "asset_name", "title", "owner", "owner_name", "due_at", "status",
                   "status_name", "overdue", "created_at", "created_by", "evidence", "carry_over_reason", "closed_at",
                   "closed_by"]
         read_only_fields = fields
@@ -133,4 +138,5 @@ class ActionFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(required=False, choices=["open", "done", "carried_over"], allow_blank=True,
                                      default="")
     incident = serializers.IntegerField(required=False, min_value=1)
+    asset = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
 

@@ -2,7 +2,9 @@
 
 Each service locks the incident row first (``incidents.guard.lock``), refuses
 an archived incident (409), checks the plan's authority (``permissions``), makes
-the change and writes its timeline row in the same transaction.
+the change and writes its timeline row in the same transaction. An action of an
+asset alone has no incident to lock, refuse or write on: its own row is locked,
+and its history rows are its record.
 
 Review:  (resolved) ──draft──▶ draft ──submit──▶ submitted ──approve──▶ approved (incident: reviewed)
                                   ▲                  │
@@ -20,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from assets.models import Asset
 from core.errors import Refused
 from escalation import services as engine
 from escalation.models import Kind
@@ -46,7 +49,7 @@ MAX_TITLE = 300
 MAX_EVIDENCE = 10_000
 
 
-def _refuse(person: Person, action: str, incident: Incident, subject: Action | None = None) -> None:
+def _refuse(person: Person, action: str, incident: Incident | None, subject: Action | None = None) -> None:
     reason = permissions.refusal(person, action=action, incident=incident, subject=subject)
     if reason:
         raise Refused(reason, code="forbidden", status_code=403)
@@ -186,11 +189,23 @@ def _owner(username: str) -> Person | None:
 
 
 @transaction.atomic
-def action_create(incident: Incident, *, actor: Person, title: str, owner: str, due_at: datetime | None) -> Action:
-    """A remediation action with an owner (a username) and a future due date; its due date starts a deadline."""
-    incident = lock(incident)
-    refuse_if_archived(incident)
-    _refuse(actor, "add_action", incident)
+def action_create(incident: Incident | None = None, *, actor: Person, title: str, owner: str,
+                  due_at: datetime | None, asset: Asset | None = None, vouched: bool = False,
+                  reason: str = "") -> Action:
+    """A remediation action with an owner (a username) and a future due date; its due date starts a deadline.
+
+    It hangs from ``incident`` (its review's authority decides; an entry on its timeline), or from ``asset``
+    alone (the active plan's ``review`` authority decides, unless the caller ``vouched`` for the actor by its
+    own rule: an inspection finding lets its walker add one). An action of no incident has no timeline: its
+    history row (``reason`` says what raised it) and its deadline are its record.
+    """
+    if incident is None and asset is None:
+        raise ValidationError({"incident": [_("an action hangs from an incident or an asset")]})
+    if incident is not None:
+        incident = lock(incident)
+        refuse_if_archived(incident)
+    if not vouched:
+        _refuse(actor, "add_action", incident)
     now = timezone.now()
     errors: dict[str, list[str]] = {}
     title = (title or "").strip()
@@ -210,18 +225,27 @@ def action_create(incident: Incident, *, actor: Person, title: str, owner: str, 
     if errors:
         raise ValidationError(errors)
     assert person is not None and due_at is not None
-    action = Action.objects.create(incident=incident, title=title, owner=person, due_at=due_at, created_at=now,
-                                   created_by=actor)
+    action = Action(incident=incident, asset=asset, title=title, owner=person, due_at=due_at, created_at=now,
+                    created_by=actor)
+    action._history_user = actor  # type: ignore[attr-defined]  # simple-history reads them
+    if reason:
+        action._change_reason = reason[:100]  # type: ignore[attr-defined]
+    action.save()
     engine.start_deadline(kind=Kind.REMEDIATION, due_at=due_at, incident=incident, subject=action.subject,
-                          level_key=incident.level.key, started_at=now, note=title[:300])
-    timeline.record(incident, kind=TimelineKind.ACTION_ADDED, actor=actor, at=now, detail={
-        "action": action.pk, "title": title, "owner": person.username, "due_at": due_at.isoformat()})
+                          level_key=incident.level.key if incident is not None else "", started_at=now,
+                          note=title[:300])
+    if incident is not None:
+        timeline.record(incident, kind=TimelineKind.ACTION_ADDED, actor=actor, at=now, detail={
+            "action": action.pk, "title": title, "owner": person.username, "due_at": due_at.isoformat()})
     return action
 
 
-def _lock_action(action: Action) -> tuple[Incident, Action]:
-    incident = lock(Incident(pk=action.incident_id))
-    refuse_if_archived(incident)
+def _lock_action(action: Action) -> tuple[Incident | None, Action]:
+    """Lock the incident (when there is one: an archived one refuses), then the action: the engine's order."""
+    incident = None
+    if action.incident_id is not None:
+        incident = lock(Incident(pk=action.incident_id))
+        refuse_if_archived(incident)
     return incident, Action.objects.select_for_update().get(pk=action.pk)
 
 
@@ -247,9 +271,10 @@ def action_done(action: Action, *, actor: Person, evidence: str) -> Action:
     action._history_user = actor  # type: ignore[attr-defined]
     action.save(update_fields=["status", "evidence", "closed_at", "closed_by"])
     engine.meet(engine.pending_for(Kind.REMEDIATION, action.subject, incident=incident), person=actor, at=now)
-    timeline.record(incident, kind=TimelineKind.ACTION_DONE, actor=actor, at=now, detail={
-        "action": action.pk, "title": action.title, "evidence": evidence[:2000],
-        "late_seconds": max(0, round((now - action.due_at).total_seconds()))})
+    if incident is not None:
+        timeline.record(incident, kind=TimelineKind.ACTION_DONE, actor=actor, at=now, detail={
+            "action": action.pk, "title": action.title, "evidence": evidence[:2000],
+            "late_seconds": max(0, round((now - action.due_at).total_seconds()))})
     return action
 
 
@@ -270,8 +295,9 @@ def action_carry_over(action: Action, *, actor: Person, reason: str) -> Action:
     action._history_user = actor  # type: ignore[attr-defined]
     action.save(update_fields=["status", "carry_over_reason", "closed_at", "closed_by"])
     engine.cancel_subject(Kind.REMEDIATION, action.subject, reason="action carried over", incident=incident)
-    timeline.record(incident, kind=TimelineKind.ACTION_CARRIED_OVER, actor=actor, at=now, detail={
-        "action": action.pk, "title": action.title, "reason": reason[:2000]})
+    if incident is not None:
+        timeline.record(incident, kind=TimelineKind.ACTION_CARRIED_OVER, actor=actor, at=now, detail={
+            "action": action.pk, "title": action.title, "reason": reason[:2000]})
     return action
 
 

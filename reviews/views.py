@@ -3,6 +3,8 @@ archive confirmation. Every write goes through ``reviews.services``; a refusal o
 on the page, never a 500.
 """
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -14,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from assets.models import Asset
 from core.errors import Refused
 from incidents import permissions as incident_permissions
 from incidents import states
@@ -167,7 +170,7 @@ def action_add(request, pk):
 
 def _back(request, action):
     wanted = request.POST.get("next", "")
-    if wanted == "list":
+    if wanted == "list" or action.incident_id is None:  # an asset's action has no review page
         return redirect(reverse("actions_page"))
     return redirect(_review_url(action.incident_id, f"action-{action.pk}"))
 
@@ -195,20 +198,36 @@ def action_carry_over(request, pk):
 @reader_required
 @require_GET
 def actions_page(request):
-    """Every open action across incidents, soonest due first; filters: owner (username), overdue."""
+    """Every open action across incidents and assets, soonest due first; filters: owner (username), overdue,
+    asset (tag)."""
     owner = (request.GET.get("owner") or "").strip()
     overdue = request.GET.get("overdue") in ("1", "true", "on")
-    actions = selectors.open_actions(owner=owner or None, overdue=True if overdue else None)
+    asset = (request.GET.get("asset") or "").strip()
+    actions = selectors.open_actions(owner=owner or None, overdue=True if overdue else None, asset=asset or None)
     page = Paginator(actions, PAGE_SIZE).get_page(request.GET.get("page"))
     owners = Person.objects.filter(remediation_actions__status=ActionStatus.OPEN).distinct().order_by("username")
+    assets = Asset.objects.filter(remediation_actions__status=ActionStatus.OPEN).distinct().order_by("tag")
+    # The actions of an asset alone are judged by the active plan: once for the page, not once per action.
+    office_of_assets = permissions.may(request.user, action="carry_over_action", incident=None)
     for action in page:
+        if action.incident_id is None:
+            action.may_complete = office_of_assets or action.owner_id == request.user.pk
+            action.may_carry_over = office_of_assets
+            continue
         action.may_complete = permissions.may(request.user, action="complete_action", incident=action.incident,
                                               subject=action)
         action.may_carry_over = permissions.may(request.user, action="carry_over_action", incident=action.incident)
     return render(request, "reviews/actions.html", {
         "page": page, "owner": owner, "overdue": overdue, "owners": owners, "now": timezone.now(),
+        "asset": asset, "assets": assets, "query": _filters_query(owner, overdue, asset),
         "mine": request.GET.get("owner") == request.user.username,
     })
+
+
+def _filters_query(owner: str, overdue: bool, asset: str) -> str:
+    """The list's filters as a query string, for the pager's links."""
+    return urlencode({key: value for key, value in (("owner", owner), ("overdue", "1" if overdue else ""),
+                                                    ("asset", asset)) if value})
 
 
 # --- archiving: asked, then confirmed -----------------------------------------------------------------

@@ -223,3 +223,74 @@ def test_results_that_are_not_objects_and_tags_that_are_not_text_are_named_flat(
     assert answer.status_code == 400
     assert set(answer.json()) == {"results[0]", "results[1]"}
     assert all(isinstance(v, list) for v in answer.json().values())
+
+
+def _submitted_with_a_finding(round_, duty):
+    from inspections import services
+
+    services.round_submit(round_, person=duty, results=full_answers(round_, bad={("SW-01", "power_supplies"):
+                                                                                 {"ok": False}}))
+
+
+@pytest.mark.django_db
+def test_the_api_offers_and_adds_a_findings_remediation_action_on_the_asset(round_, duty, client_of):
+    _submitted_with_a_finding(round_, duty)
+    where = {"asset": "SW-01", "check": "power_supplies"}
+    offer = client_of(duty).get(f"/api/v1/inspections/{round_.pk}/remediation/", where)
+    assert offer.status_code == 200, offer.content
+    assert "SW-01" in offer.json()["title"] and offer.json()["owner"] == duty.username
+    added = client_of(duty).post(f"/api/v1/inspections/{round_.pk}/remediation/", where, format="json")
+    assert added.status_code == 201, added.content
+    body = added.json()
+    assert (body["asset"], body["incident"], body["status"], body["owner"]) == ("SW-01", None, "open", duty.username)
+    assert Result.objects.get(asset__tag="SW-01", check_key="power_supplies").remediation_action_id == body["id"]
+    listed = client_of(duty).get("/api/v1/actions/", {"asset": "SW-01"}).json()["results"]
+    assert [a["id"] for a in listed] == [body["id"]]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("change, field", [
+    ({"owner": "ghost"}, "owner"),
+    ({"due_at": "2000-01-01T00:00:00Z"}, "due_at"),
+    ({"check": "port_lights"}, "check"),  # answered OK: nothing to put right
+    ({"check": "no-such-check"}, "check"),
+])
+def test_a_bad_remediation_request_answers_400_naming_the_field_and_writes_nothing(
+        round_, duty, client_of, change, field):
+    from reviews.models import Action
+
+    _submitted_with_a_finding(round_, duty)
+    answer = client_of(duty).post(f"/api/v1/inspections/{round_.pk}/remediation/",
+                                  {"asset": "SW-01", "check": "power_supplies", **change}, format="json")
+    assert answer.status_code == 400, answer.content
+    assert field in answer.json(), answer.json()
+    assert not Action.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_finding_that_already_has_an_action_answers_400(round_, duty, client_of):
+    _submitted_with_a_finding(round_, duty)
+    url, where = f"/api/v1/inspections/{round_.pk}/remediation/", {"asset": "SW-01", "check": "power_supplies"}
+    assert client_of(duty).post(url, where, format="json").status_code == 201
+    again = client_of(duty).post(url, where, format="json")
+    assert again.status_code == 400 and "check" in again.json()
+
+
+@pytest.mark.django_db
+def test_the_finding_page_offers_the_prefilled_remediation_action_and_adds_it(round_, duty, client):
+    from reviews.models import Action
+
+    _submitted_with_a_finding(round_, duty)
+    result = Result.objects.get(asset__tag="SW-01", check_key="power_supplies")
+    client.force_login(duty)
+    page = client.get(f"/inspections/findings/{result.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    text = page.content.decode()
+    assert page.status_code == 200 and "data-remediation" in text and "data-follow-up" not in text
+    due = (timezone.localtime() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    posted = client.post(f"/inspections/findings/{result.pk}/", {
+        "do": "remediation", "action_title": "Replace PSU 2", "action_owner": duty.username, "action_due_at": due})
+    assert posted.status_code == 302
+    action = Action.objects.get()
+    assert (action.title, action.asset.tag, action.incident_id) == ("Replace PSU 2", "SW-01", None)
+    shown = client.get(f"/inspections/findings/{result.pk}/").content.decode()
+    assert "data-finding-remediation" in shown and "Replace PSU 2" in shown

@@ -1,19 +1,21 @@
-"""An abnormal finding offers a prefilled fault or a follow-up item; a missed round tells the office."""
+"""An abnormal finding offers a prefilled fault or a remediation action; a missed round tells the office."""
 
 from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from assets.models import FollowUp
+from assets.models import Asset
 from core.errors import Refused
 from escalation import services as engine
-from escalation.models import Deadline, State
+from escalation.models import Deadline, Kind, State
 from incidents.models import Incident
 from inspections import services
 from inspections.models import Result, RoundStatus
 from notifications.models import Notification
+from reviews.models import Action, ActionStatus
 
 from .conftest import full_answers
 
@@ -53,16 +55,86 @@ def test_a_finding_offers_the_suggested_level_of_its_asset(round_, duty):
     assert services.fault_prefill(switch)["category"] == "network"
 
 
+def _finding(round_, duty, tag, check, answer):
+    services.round_submit(round_, person=duty, results=full_answers(round_, bad={(tag, check): answer}))
+    return Result.objects.get(asset__tag=tag, check_key=check)
+
+
 @pytest.mark.django_db
-def test_a_finding_becomes_a_follow_up_item_on_the_asset_once(round_, duty):
-    services.round_submit(round_, person=duty, results=full_answers(round_, bad={("SW-01", "power_supplies"):
-                                                                                 {"ok": False}}))
-    result = Result.objects.get(asset__tag="SW-01", check_key="power_supplies")
-    item = services.finding_follow_up(result, person=duty, title="Replace PSU 2")
-    assert (item.asset.tag, item.source, item.status) == ("SW-01", f"inspection:result:{result.pk}", "open")
-    with pytest.raises(Refused):
-        services.finding_follow_up(result, person=duty, title="again")
-    assert FollowUp.objects.count() == 1
+def test_an_abnormal_finding_offers_a_remediation_action_prefilled_from_the_asset_and_the_reading(
+        round_, duty, make_person, settings):
+    keeper = make_person("tech_group", username="zhao")
+    Asset.objects.filter(tag="UPS-01").update(owner_role="tech_group")
+    result = _finding(round_, duty, "UPS-01", "ups_load", {"value": 95, "note": "fan noisy"})
+    offer = services.remediation_prefill(result, person=duty)
+    assert "UPS-01" in offer["title"] and result.label in offer["title"] and "95" in offer["title"]
+    assert "fan noisy" in offer["title"]
+    assert offer["owner"] == keeper.username  # the holder of the asset's owning role
+    expected = timezone.now() + settings.FENGHUO_FINDING_ACTION_DUE_AFTER
+    assert abs((offer["due_at"] - expected).total_seconds()) < 60
+
+
+@pytest.mark.django_db
+def test_without_a_holder_of_the_owning_role_the_offer_names_whoever_acts_on_the_finding(round_, duty):
+    result = _finding(round_, duty, "SW-01", "power_supplies", {"ok": False})
+    assert services.remediation_prefill(result, person=duty)["owner"] == duty.username
+
+
+@pytest.mark.django_db
+def test_a_finding_becomes_a_remediation_action_of_its_asset_with_an_engine_deadline_and_no_incident(
+        round_, duty):
+    result = _finding(round_, duty, "SW-01", "power_supplies", {"ok": False})
+    action = services.finding_remediate(result, person=duty, title="Replace PSU 2")
+    assert (action.asset.tag, action.incident_id, action.title, action.owner, action.status) == (
+        "SW-01", None, "Replace PSU 2", duty, ActionStatus.OPEN)
+    deadline = Deadline.objects.get(kind=Kind.REMEDIATION, subject=action.subject)
+    assert (deadline.state, deadline.incident_id, deadline.due_at) == (State.PENDING, None, action.due_at)
+    result.refresh_from_db()
+    assert result.remediation_action == action
+    created = action.history.get()
+    assert created.history_user == duty and f"finding {result.pk}" in created.history_change_reason
+    assert not Incident.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_finding_gets_one_remediation_action_and_a_check_found_ok_none(round_, duty):
+    result = _finding(round_, duty, "SW-01", "power_supplies", {"ok": False})
+    services.finding_remediate(result, person=duty)
+    with pytest.raises(ValidationError) as again:
+        services.finding_remediate(result, person=duty, title="again")
+    assert set(again.value.message_dict) == {"check"}
+    fine = Result.objects.filter(ok=True).first()
+    with pytest.raises(ValidationError) as ok:
+        services.finding_remediate(fine, person=duty)
+    assert set(ok.value.message_dict) == {"check"}
+    assert Action.objects.count() == 1 and Deadline.objects.filter(kind=Kind.REMEDIATION).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_bad_owner_or_a_past_due_date_leaves_the_finding_without_an_action(round_, duty):
+    result = _finding(round_, duty, "SW-01", "power_supplies", {"ok": False})
+    with pytest.raises(ValidationError) as refused:
+        services.finding_remediate(result, person=duty, owner="ghost", due_at=timezone.now() - timedelta(hours=1))
+    assert set(refused.value.message_dict) == {"owner", "due_at"}
+    result.refresh_from_db()
+    assert result.remediation_action is None and not Action.objects.exists()
+    assert not Deadline.objects.filter(kind=Kind.REMEDIATION).exists()
+
+
+@pytest.mark.django_db
+def test_when_a_findings_action_falls_due_its_owner_and_the_office_are_told_through_the_engine(
+        round_, duty, office, make_person):
+    keeper = make_person("tech_group", username="zhao", language="en")
+    Asset.objects.filter(tag="SW-01").update(owner_role="tech_group")
+    result = _finding(round_, duty, "SW-01", "power_supplies", {"ok": False})
+    action = services.finding_remediate(result, person=duty, title="Replace PSU 2")
+    with time_machine.travel(action.due_at + timedelta(seconds=1), tick=False):
+        assert engine.sweep() >= 1
+    first = Deadline.objects.get(kind=Kind.REMEDIATION, subject=action.subject, state=State.MISSED)
+    told = Notification.objects.filter(event=f"deadline:{first.pk}")
+    assert sorted(n.person.username for n in told) == sorted([keeper.username, office.username])
+    assert all("Replace PSU 2" in n.body and "SW-01" in n.title for n in told)
+    assert Deadline.objects.filter(kind=Kind.REMEDIATION, subject=action.subject, state=State.PENDING).exists()
 
 
 @pytest.mark.django_db
