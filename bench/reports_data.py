@@ -6,6 +6,7 @@ acknowledged, recovered and resolved times drawn from skewed distributions; five
 notified, acknowledged, resolved, and a level change by one of the four causes for one in four); an on-site,
 a report and an escalation deadline in a mix of met / missed / fired / cancelled; one notification with an
 email and an SMS delivery (a few failed); and, for one in three, two alerts from one of five integrations.
+Then the figures rows of every resolved one (``reports.figures.figures_backfill``), as production keeps them.
 
     from bench.reports_data import generate
     generate(version, count=100_000)   # inside a configured Django, on PostgreSQL
@@ -49,6 +50,21 @@ def _set_sequence(cursor, table, value):
     cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), %s)", [value])
 
 
+def _chained(timeline):
+    """The rows with their hash chain (incidents/chain.py), as the timeline service would seal them."""
+    import hashlib
+
+    from incidents.chain import canonical
+
+    last = {}
+    for incident_id, at, kind, label, detail in timeline:
+        prev = last.get(incident_id, "")
+        digest = hashlib.sha256(canonical(incident_id=incident_id, kind=kind, at=at, actor_id=None, actor_label=label,
+                                          deadline_id=None, detail=json.loads(detail), prev_hash=prev)).hexdigest()
+        last[incident_id] = digest
+        yield (incident_id, at, kind, label, detail, prev, digest)
+
+
 def generate(version, *, count=100_000, years=3, seed=7):
     """Load ``count`` past incidents of plan ``version``; returns {table: rows written}."""
     from django.db import connection
@@ -60,6 +76,7 @@ def generate(version, *, count=100_000, years=3, seed=7):
     from escalation.models import Deadline
     from incidents.models import Incident, TimelineEntry
     from notifications.models import Delivery, Notification
+    from reports.figures import figures_backfill
 
     rng = random.Random(seed)
     now = timezone.now()
@@ -90,8 +107,7 @@ def generate(version, *, count=100_000, years=3, seed=7):
             incidents.append((
                 pk, f"past fault {i}", "", version.pk, category, levels[level], status, "", False, drill,
                 rng.choice(("manual", "alertmanager", "alertmanager", "events")), opened, opened, opened, ack,
-                None if still_open else recovered, None if still_open else resolved, "fixed" if not still_open else "",
-                ""))
+                None if still_open else recovered, None if still_open else resolved, "fixed" if not still_open else ""))
             timeline += [(pk, opened, "opened", "Fenghuo", "{}"), (pk, opened, "notified", "Fenghuo", "{}"),
                          (pk, ack, "acknowledged", "Fenghuo", "{}")]
             if i % 4 == 0:
@@ -131,10 +147,11 @@ def generate(version, *, count=100_000, years=3, seed=7):
         _copy(cursor, Incident._meta.db_table, [
             "id", "title", "description", "plan_version_id", "category_id", "level_id", "status", "affected_system",
             "host_fault", "is_drill", "source", "discovered_at", "opened_at", "level_since", "acknowledged_at",
-            "recovered_at", "resolved_at", "resolution_summary", "review_notes", "clock"],
+            "recovered_at", "resolved_at", "resolution_summary", "clock"],
             (row + (1.0,) for row in incidents))
         _set_sequence(cursor, Incident._meta.db_table, first_incident + count)
-        _copy(cursor, TimelineEntry._meta.db_table, ["incident_id", "at", "kind", "actor_label", "detail"], timeline)
+        _copy(cursor, TimelineEntry._meta.db_table,
+              ["incident_id", "at", "kind", "actor_label", "detail", "prev_hash", "hash"], _chained(timeline))
         _copy(cursor, Deadline._meta.db_table, [
             "incident_id", "kind", "level_key", "role_key", "to_role_key", "started_at", "due_at", "state",
             "target_level_key", "acted_at", "note", "condition_field", "condition_op", "subject"],
@@ -152,8 +169,15 @@ def generate(version, *, count=100_000, years=3, seed=7):
             "category_key", "level_key", "labels", "annotations", "received_at", "processed_at", "incident_id",
             "attempts", "last_error"], (row + (1, "") for row in alerts))
         cursor.execute("ANALYZE")
+    # What production holds: each resolved incident's figures rows, written by the same function the
+    # ``resolved`` hook calls (here through the backfill command's, as after an upgrade).
+    started = time.perf_counter()
+    figures = figures_backfill()
+    with connection.cursor() as wrapper:
+        wrapper.execute("ANALYZE")
     return {"incidents": len(incidents), "timeline": len(timeline), "deadlines": len(deadlines),
-            "notifications": len(notifications), "deliveries": len(deliveries), "alerts": len(alerts)}
+            "notifications": len(notifications), "deliveries": len(deliveries), "alerts": len(alerts),
+            "figures": figures, "figures_s": round(time.perf_counter() - started, 1)}
 
 
 def main():

@@ -263,6 +263,8 @@ NOTE_BODY_MAX_BYTES = FENGHUO_NOTE_ATTACHMENT_MAX_BYTES + NOTE_BODY_MARGIN_BYTES
 # often until it is done or carried over. Not from the environment: the office's working rhythm, not a
 # deployment knob; a test shortens it.
 FENGHUO_REMEDIATION_REMIND_EVERY = timedelta(days=1)
+# The due date an abnormal inspection finding's remediation action is offered with (editable before saving).
+FENGHUO_FINDING_ACTION_DUE_AFTER = timedelta(days=7)
 
 # Email: EMAIL_URL (smtp://user:pass@host:port, +tls) or the usual EMAIL_* variables.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
@@ -333,6 +335,8 @@ CELERY_BEAT_SCHEDULE = {
     "monthly-report": {"task": "reports.send_monthly_report", "schedule": 3600.0},
     # Keeps the reports page's default view computed, so nobody waits for it (reports/tasks.py).
     "warm-default-report": {"task": "reports.warm_default_report", "schedule": 20.0},
+    # Writes the figures rows an incident's resolution missed, and rewrites recent ones changed since (reports/figures.py).
+    "refresh-report-figures": {"task": "reports.refresh_figures", "schedule": 300.0},
 }
 # Without a backlog, the alert runner starts a pass at most this often (alerts/processing.py).
 ALERTS_PASS_INTERVAL_SECONDS = float(os.environ.get("ALERTS_PASS_INTERVAL_SECONDS", "0.5"))

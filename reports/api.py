@@ -30,6 +30,21 @@ class ComplianceSerializer(serializers.Serializer):
                                    help_text="by_role, by_kind, by_cell → key → {met, total, share}")
 
 
+class ReviewFiguresSerializer(serializers.Serializer):
+    drafted = serializers.IntegerField()
+    submitted = serializers.IntegerField()
+    approved = serializers.IntegerField()
+    approval_s = DistributionSerializer(help_text="Incident resolved → review approved, for those approved in the period.")
+
+
+class RemediationFiguresSerializer(serializers.Serializer):
+    opened = serializers.IntegerField()
+    done = serializers.IntegerField()
+    carried_over = serializers.IntegerField()
+    overdue = serializers.IntegerField(help_text="Open and past due now, among those opened by the period's end.")
+    close_s = DistributionSerializer(help_text="Opened → done, for those done in the period.")
+
+
 class SummarySerializer(serializers.Serializer):
     as_of = serializers.DateTimeField(help_text="When these figures were computed (at most a minute stale).")
     period = serializers.DictField(child=serializers.DateField())
@@ -45,6 +60,10 @@ class SummarySerializer(serializers.Serializer):
     escalations_by_cause = serializers.DictField(child=serializers.IntegerField())
     top_sources = serializers.ListField(child=serializers.DictField())
     notifications = serializers.DictField()
+    reviews = ReviewFiguresSerializer(help_text="Post-incident reviews, counted by their own dates in the period.")
+    remediation = RemediationFiguresSerializer(help_text="Remediation actions, counted by their own dates in the "
+                                                         "period; an asset's own action only when no incident "
+                                                         "filter is set.")
 
 
 PARAMETERS = [
@@ -57,6 +76,8 @@ PARAMETERS = [
     OpenApiParameter("source", OpenApiTypes.STR, description="How incidents came in: manual, api, alertmanager, "
                      "events, generic."),
     OpenApiParameter("system", OpenApiTypes.STR, description="The affected system: peripheral or core."),
+    OpenApiParameter("asset", OpenApiTypes.STR, description="An asset tag: the incidents whose device at fault it "
+                     "is; 400 for a tag no asset has."),
     # Empty is the default, as the reports page's form sends it.
     OpenApiParameter("drill", OpenApiTypes.STR, enum=["", *DRILL_CHOICES],
                      description="false (default, also when empty): real incidents only; true: drills only; all: both."),
@@ -65,6 +86,6 @@ PARAMETERS = [
 
 class Summary(APIView):
     @extend_schema(summary="Figures for a period: counts, MTTA, MTTR, deadline compliance, escalations, channels",
-                   parameters=PARAMETERS, responses=SummarySerializer)
+                   parameters=PARAMETERS, responses=SummarySerializer)  # 400 and the rest: core/schema.py
     def get(self, request):
         return Response(cached_summary(parse_filter(request.query_params)))

@@ -2,7 +2,9 @@
 
 Every figure of a report is about the incidents *opened* in the period that pass the filters; the
 deadlines, timeline entries, alerts and notifications counted are those of these incidents. Drills are
-left out unless ``drill`` says otherwise (``Incident.is_drill``).
+left out unless ``drill`` says otherwise (``Incident.is_drill``). ``asset`` is an asset tag: the incidents
+whose device at fault it is (``Incident.asset``, set from the inspection finding that logged the fault, or by
+a person).
 """
 
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
+from assets.models import Asset
 from incidents.models import AffectedSystem, Source
 from plan.document import CATEGORY_KEYS, LEVEL_RANKS
 
@@ -34,6 +37,8 @@ class ReportFilter:
     source: str = ""
     system: str = ""
     drill: str = "false"
+    asset: str = ""  # a tag; asset_id is its row, read once when the filter is parsed
+    asset_id: int | None = None
 
     @property
     def first_day(self) -> date:
@@ -45,19 +50,44 @@ class ReportFilter:
 
     def incident_q(self, prefix: str = "") -> Q:
         """The filter as a Q on Incident, or on a model reaching it through ``prefix`` (``"incident__"``)."""
-        q = Q(**{f"{prefix}opened_at__gte": self.start, f"{prefix}opened_at__lt": self.end})
+        return Q(**{f"{prefix}opened_at__gte": self.start, f"{prefix}opened_at__lt": self.end}) & self.keys_q(prefix)
+
+    def keys_q(self, prefix: str = "", *, asset: bool = True) -> Q:
+        """The filter without its period: what the incident must be (reviews and actions count by their own
+        dates). ``asset=False`` leaves the asset out, for a caller that matches it another way."""
+        q = Q()
         for name, lookup in (("category", "category__key"), ("level", "level__key"), ("source", "source"),
                              ("system", "affected_system")):
             if value := getattr(self, name):
                 q &= Q(**{f"{prefix}{lookup}": value})
         if self.drill != "all":
             q &= Q(**{f"{prefix}is_drill": self.drill == "true"})
+        if asset and self.asset:
+            q &= Q(**{f"{prefix}asset_id": self.asset_id})
         return q
+
+    def facts_q(self) -> Q:
+        """The filter as a Q on a figures table (``reports.models.Facts``: the incident's keys copied)."""
+        q = Q(opened_at__gte=self.start, opened_at__lt=self.end)
+        for name, column in (("category", "category_key"), ("level", "level_key"), ("source", "source"),
+                             ("system", "affected_system")):
+            if value := getattr(self, name):
+                q &= Q(**{column: value})
+        if self.drill != "all":
+            q &= Q(is_drill=self.drill == "true")
+        if self.asset:
+            q &= Q(asset_id=self.asset_id)
+        return q
+
+    @property
+    def narrows_incidents(self) -> bool:
+        """Whether the filter names something only an incident has (what an asset-only action cannot match)."""
+        return bool(self.category or self.level or self.source or self.system or self.drill == "true")
 
     def as_params(self) -> dict[str, str]:
         """The query string that reads back as this filter (links, CSV downloads)."""
         params = {"from": self.first_day.isoformat(), "to": self.last_day.isoformat()}
-        for name in ("category", "level", "source", "system"):
+        for name in ("category", "level", "source", "system", "asset"):
             if value := getattr(self, name):
                 params[name] = value
         if self.drill != "false":
@@ -144,10 +174,17 @@ def parse_filter(params: Any) -> ReportFilter:
             chosen[name] = _choice(params, name, allowed)
         except ValidationError as exc:
             errors.update(exc.message_dict)
+    tag = (params.get("asset") or "").strip()
+    asset_id = None
+    if tag:
+        asset_id = Asset.objects.filter(tag=tag).values_list("id", flat=True).first()
+        if asset_id is None:
+            errors["asset"] = [_("No asset has the tag %(value)r.") % {"value": tag[:64]}]
     if errors:
         raise ValidationError(errors)
     return ReportFilter(start=start, end=end, category=chosen["category"], level=chosen["level"],
-                        source=chosen["source"], system=chosen["system"], drill=chosen["drill"] or "false")
+                        source=chosen["source"], system=chosen["system"], drill=chosen["drill"] or "false",
+                        asset=tag, asset_id=asset_id)
 
 
 def month_filter(text: str, *, base: ReportFilter | None = None) -> ReportFilter:
@@ -168,4 +205,4 @@ def month_filter(text: str, *, base: ReportFilter | None = None) -> ReportFilter
     if base is None:
         return ReportFilter(start=start, end=end)
     return ReportFilter(start=start, end=end, category=base.category, level=base.level, source=base.source,
-                        system=base.system, drill=base.drill)
+                        system=base.system, drill=base.drill, asset=base.asset, asset_id=base.asset_id)

@@ -1,6 +1,9 @@
-"""What the reports app keeps: which monthly reports beat has sent, so each month goes out once."""
+"""What the reports app keeps: which monthly reports beat has sent, so each month goes out once, and each
+resolved incident's figures (``reports.figures``), so a report reads narrow rows instead of joining the
+incident's timeline, deadlines, notifications, deliveries and alerts."""
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -19,3 +22,98 @@ class MonthlyReport(models.Model):
 
     def __str__(self):
         return self.month
+
+
+class Facts(models.Model):
+    """What a report filters on, copied from the incident so each figures table is read alone, by opened_at.
+
+    An incident's category, level, source, system and asset do not change once it is resolved; the rare edit
+    that does writes a timeline row, and ``figures_refresh`` rewrites the incident's rows.
+    """
+
+    opened_at = models.DateTimeField()
+    category_key = models.CharField(max_length=64)
+    level_key = models.CharField(max_length=64)
+    source = models.CharField(max_length=20)
+    affected_system = models.CharField(max_length=12, blank=True)
+    is_drill = models.BooleanField()
+    asset = models.ForeignKey("assets.Asset", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                              db_index=False)
+
+    class Meta:
+        abstract = True
+
+
+class IncidentFigures(Facts):
+    """One resolved incident's figures, written in the transaction that resolves it (``reports.figures``).
+
+    Durations are seconds, NULL when there is nothing to measure (never acknowledged). Escalations are the
+    level rises by cause. ``timeline_mark`` is the incident's newest timeline row when these were written: a
+    newer one means something that may matter changed since (``figures_refresh``).
+    """
+
+    incident = models.OneToOneField("incidents.Incident", primary_key=True, on_delete=models.CASCADE,
+                                    related_name="figures")
+    mtta_s = models.FloatField(null=True)
+    mttr_s = models.FloatField(null=True)
+    mttr_resolved_s = models.FloatField(null=True)
+    escalations_plan = models.PositiveIntegerField(default=0)
+    escalations_alert = models.PositiveIntegerField(default=0)
+    escalations_person = models.PositiveIntegerField(default=0)
+    escalations_condition = models.PositiveIntegerField(default=0)
+    timeline_mark = models.BigIntegerField(default=0)
+    written_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("incident figures")
+        verbose_name_plural = _("incident figures")
+        indexes = [
+            models.Index(fields=["opened_at"], name="figures_opened"),
+            models.Index(fields=["category_key", "level_key", "opened_at"], name="figures_cell_opened"),
+            models.Index(fields=["source", "opened_at"], name="figures_source_opened"),
+            models.Index(fields=["asset", "opened_at"], name="figures_asset_opened"),
+            models.Index(fields=["written_at"], name="figures_written"),
+        ]
+
+
+class DeadlineFigure(Facts):
+    """One decided deadline of a resolved incident: kept or not, and for an on-site one met, the arrival."""
+
+    # Through its incident's row: a child never outlives it, so no figure is read twice (row and live).
+    figures = models.ForeignKey(IncidentFigures, on_delete=models.CASCADE, related_name="deadlines")
+    kind = models.CharField(max_length=24)
+    role_key = models.CharField(max_length=64, blank=True)
+    cell_level_key = models.CharField(max_length=64)  # the deadline's own level: its plan cell
+    kept = models.BooleanField()
+    arrival_s = models.FloatField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["opened_at"], name="deadline_figure_opened"),
+                   models.Index(fields=["asset", "opened_at"], name="deadline_figure_asset")]
+
+
+class DeliveryFigure(Facts):
+    """One delivery of a resolved incident's notification that went out or failed, and its read confirmation."""
+
+    # Through its incident's row: a child never outlives it, so no figure is read twice (row and live).
+    figures = models.ForeignKey(IncidentFigures, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=12)
+    delivered = models.BooleanField()
+    ack_s = models.FloatField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["opened_at"], name="delivery_figure_opened"),
+                   models.Index(fields=["asset", "opened_at"], name="delivery_figure_asset")]
+
+
+class SourceFigure(Facts):
+    """How many alerts one monitoring integration raised for a resolved incident."""
+
+    # Through its incident's row: a child never outlives it, so no figure is read twice (row and live).
+    figures = models.ForeignKey(IncidentFigures, on_delete=models.CASCADE, related_name="sources")
+    source_name = models.CharField(max_length=200)
+    alerts = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["opened_at"], name="source_figure_opened"),
+                   models.Index(fields=["asset", "opened_at"], name="source_figure_asset")]

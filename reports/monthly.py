@@ -9,7 +9,7 @@ reviews (reviews app), as they stand when the report is made (docs/reports.md).
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -34,7 +34,7 @@ SEVERE_RANK = LEVEL_RANKS["orange"]
 SUMMARY_KINDS = [k for k in TimelineKind.values if k not in (TimelineKind.NOTIFIED, TimelineKind.DEADLINE_CANCELLED,
                                                               TimelineKind.ALERT, TimelineKind.UPDATED)]
 CHARTS_IN_REPORT = ("by_category_level", "response_times", "on_site", "compliance_kind", "compliance_cell",
-                    "escalations", "channels")
+                    "escalations", "channels", "reviews")
 
 
 def _when(moment: datetime | None) -> str:
@@ -76,6 +76,9 @@ def _summary_facts(figures: dict[str, Any], labels: Labels) -> Facts:
          _("%(share)s%% (%(met)d of %(total)d)") % {"share": percent(compliance["share"]), "met": compliance["met"],
                                                     "total": compliance["total"]}),
         (_("Escalations"), str(escalations)),
+        (_("Reviews approved / remediation actions done"),
+         f"{figures['reviews']['approved']} / {figures['remediation']['done']}"),
+        (_("Remediation actions overdue now"), str(figures["remediation"]["overdue"])),
     ]
     return Facts(items)
 
@@ -124,14 +127,16 @@ def _drills(f: ReportFilter, labels: Labels) -> list[Any]:
 
 
 def _open_actions() -> list[Any]:
-    """Every remediation action still open when the report is made, real incidents only, oldest due first."""
+    """Every remediation action still open when the report is made, oldest due first: those of real incidents
+    and those of an asset alone (an inspection finding's), never a drill's."""
     now = timezone.now()
-    rows = [[f"#{a.incident_id}", a.title, a.owner.get_full_name() or a.owner.get_username(),
+    rows = [[f"#{a.incident_id}" if a.incident_id else (a.asset.tag if a.asset else ""), a.title,
+             a.owner.get_full_name() or a.owner.get_username(),
              date_format(timezone.localtime(a.due_at), "Y-m-d H:i"), _("overdue") if a.due_at < now else ""]
-            for a in open_actions().filter(incident__is_drill=False)]
+            for a in open_actions().filter(Q(incident__isnull=True) | Q(incident__is_drill=False))]
     blocks: list[Any] = [Heading(_("Open remediation items"))]
     if rows:
-        blocks.append(Table([_("Incident"), _("Action"), _("Owner"), _("Due"), _("Overdue")], rows,
+        blocks.append(Table([_("Incident or asset"), _("Action"), _("Owner"), _("Due"), _("Overdue")], rows,
                             widths=[0.8, 4, 1.2, 1.4, 0.8]))
     else:
         blocks.append(Paragraph(_("No remediation item is open."), muted=True))

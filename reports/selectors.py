@@ -24,8 +24,9 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Case, Count, F, IntegerField, Q, Value, When
-from django.db.models.functions import Coalesce, Concat, TruncMonth
+from django.db.models import Case, Count, F, IntegerField, Q, Sum, Value, When
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from alerts.models import Alert
@@ -33,9 +34,12 @@ from escalation.models import Deadline, Kind, State
 from incidents.models import Incident, TimelineEntry, TimelineKind
 from notifications.models import Delivery, DeliveryStatus
 from plan.document import LEVEL_RANKS
+from reviews.models import Action, ActionStatus, Review, ReviewStatus
 
+from .figures import CAUSES, decided_q, kept_q, rises
 from .filters import ReportFilter, add_months
-from .stats import Seconds, distribution, distributions, empty_distribution
+from .models import DeadlineFigure, DeliveryFigure, IncidentFigures, SourceFigure
+from .stats import Seconds, counts_of, distribution, distributions, empty_distribution
 
 TOP_SOURCES = 10
 DELIVERED = (DeliveryStatus.SENT, DeliveryStatus.COALESCED)
@@ -58,65 +62,105 @@ def _compliance(rows: dict[str, list[int]]) -> dict[str, dict[str, Any]]:
             for key, (kept, total) in sorted(rows.items())}
 
 
-def incident_counts(f: ReportFilter) -> dict[str, Any]:
+# Up to this many incidents read live are named by id in each figure's query; more (history not backfilled
+# yet) and each query finds them itself, by the anti-join.
+LIVE_IDS = 5_000
+Live = list[int] | None
+
+
+def live_ids(f: ReportFilter) -> Live:
+    """The incidents of the filter without a figures row (the open ones, and any resolved one not written yet):
+    one query, so that each figure reads them by id instead of each repeating the anti-join. None when there
+    are more than ``LIVE_IDS``."""
+    ids = list(Incident.objects.filter(f.incident_q(), figures__isnull=True).order_by()
+               .values_list("id", flat=True)[:LIVE_IDS + 1])
+    return ids if len(ids) <= LIVE_IDS else None
+
+
+def _live(f: ReportFilter, prefix: str = "", live: Live = None) -> Q:
+    """The filter on the history, for the incidents without a figures row: the report reads those live and the
+    rest from their rows."""
+    if live is not None:
+        return Q(**{f"{prefix}id__in": live})
+    return f.incident_q(prefix) & Q(**{f"{prefix}figures__isnull": True})
+
+
+def incident_counts(f: ReportFilter, live: Live = None) -> dict[str, Any]:
     """Incidents by category × level and by month (× level): two queries."""
-    incidents = Incident.objects.filter(f.incident_q()).order_by()
-    cells = list(incidents.values("category__key", "level__key").annotate(n=Count("id")))
+    history = Incident.objects.filter(_live(f, live=live)).order_by()
+    rows = IncidentFigures.objects.filter(f.facts_q()).order_by()
+    cell_counts: dict[tuple[str, str], int] = {}
+    for row in (history.values(c=F("category__key"), lv=F("level__key")).annotate(n=Count("pk"))
+                .union(rows.values(c=F("category_key"), lv=F("level_key")).annotate(n=Count("pk")), all=True)):
+        cell_counts[row["c"], row["lv"]] = cell_counts.get((row["c"], row["lv"]), 0) + row["n"]
     month = TruncMonth("opened_at", tzinfo=timezone.get_current_timezone())
-    by_month_level = incidents.annotate(month=month).values("month", "level__key").annotate(n=Count("id"))
+    by_month_level = (history.annotate(month=month).values("month", lv=F("level__key")).annotate(n=Count("pk"))
+                      .union(rows.annotate(month=month).values("month", lv=F("level_key")).annotate(n=Count("pk")),
+                             all=True))
     counts: dict[date, dict[str, int]] = {}
-    for row in by_month_level:
-        moment = row["month"]
+    for month_row in by_month_level:
+        moment = month_row["month"]
         day = timezone.localtime(moment).date() if isinstance(moment, datetime) else moment
-        counts.setdefault(day.replace(day=1), {})[row["level__key"]] = row["n"]
+        if isinstance(day, str):  # SQLite hands a union's truncated moment back as text
+            day = date.fromisoformat(day[:10])
+        levels = counts.setdefault(day.replace(day=1), {})
+        levels[month_row["lv"]] = levels.get(month_row["lv"], 0) + month_row["n"]
     by_month = []
     for first in months_between(f.first_day, f.last_day):
         levels = counts.get(first, {})
         by_month.append({"month": first.strftime("%Y-%m"), "count": sum(levels.values()),
                          "by_level": {key: levels.get(key, 0) for key in LEVEL_RANKS}})
     return {
-        "incidents": sum(row["n"] for row in cells),
-        "by_category_level": [{"category": row["category__key"], "level": row["level__key"], "count": row["n"]}
-                              for row in sorted(cells, key=lambda r: (r["category__key"],
-                                                                      -LEVEL_RANKS.get(r["level__key"], 0)))],
+        "incidents": sum(cell_counts.values()),
+        "by_category_level": [{"category": category, "level": level, "count": n}
+                              for (category, level), n in sorted(cell_counts.items(),
+                                                                 key=lambda r: (r[0][0], -LEVEL_RANKS.get(r[0][1], 0)))],
         "by_month": by_month,
     }
 
 
-def response_times(f: ReportFilter) -> dict[str, Any]:
-    """MTTA, MTTR (recovered and resolved) and on-site arrival per role: two queries on PostgreSQL."""
-    incidents = Incident.objects.filter(f.incident_q())
-    measures = {"mtta_s": Seconds("acknowledged_at", "opened_at"),
-                "mttr_s": Seconds(Coalesce("recovered_at", "resolved_at"), "opened_at"),
-                "mttr_resolved_s": Seconds("resolved_at", "opened_at")}
-    figures: dict[str, Any] = distributions(incidents.values(**measures), list(measures))
-    arrivals = Deadline.objects.filter(f.incident_q("incident__"), kind=Kind.ON_SITE, state=State.MET)
-    figures["on_site_s"] = {"by_role": dict(sorted(
-        distribution(arrivals.values(g=F("role_key"), x=Seconds("acted_at", "started_at"))).items()))}
+MEASURES = ("mtta_s", "mttr_s", "mttr_resolved_s")
+
+
+def response_times(f: ReportFilter, live: Live = None) -> dict[str, Any]:
+    """MTTA, MTTR (recovered and resolved) and on-site arrival per role: two queries."""
+    history = Incident.objects.filter(_live(f, live=live)).order_by().values(
+        mtta_s=Seconds("acknowledged_at", "opened_at"), mttr_s=Seconds(Coalesce("recovered_at", "resolved_at"), "opened_at"),
+        mttr_resolved_s=Seconds("resolved_at", "opened_at"))
+    rows = IncidentFigures.objects.filter(f.facts_q()).values(*MEASURES)
+    figures: dict[str, Any] = distributions(history.union(rows, all=True), list(MEASURES))
+    arrivals = (Deadline.objects.filter(_live(f, "incident__", live), kind=Kind.ON_SITE, state=State.MET).order_by()
+                .values(g=F("role_key"), x=Seconds("acted_at", "started_at"))
+                .union(DeadlineFigure.objects.filter(f.facts_q(), kind=Kind.ON_SITE, arrival_s__isnull=False)
+                       .values(g=F("role_key"), x=F("arrival_s")), all=True))
+    figures["on_site_s"] = {"by_role": dict(sorted(distribution(arrivals).items()))}
     return figures
 
 
-def deadline_compliance(f: ReportFilter) -> dict[str, Any]:
+def _one(condition: Q) -> Case:
+    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+
+def deadline_compliance(f: ReportFilter, live: Live = None) -> dict[str, Any]:
     """Share of deadlines kept by role, by kind and by plan cell: one grouped query."""
-    kept = Q(state=State.MET) | Q(kind=Kind.ESCALATION, state=State.CANCELLED, acted_at__lt=F("due_at"))
-    broken = Q(state__in=[State.MISSED, State.FIRED])
-    decided = kept | broken
-    rows = (Deadline.objects.filter(f.incident_q("incident__")).filter(decided).order_by()
-            .annotate(kept=Case(When(kept, then=Value(1)), default=Value(0), output_field=IntegerField()))
-            .values("kind", "role_key", "incident__category__key", "level_key", "kept").annotate(n=Count("id")))
+    history = (Deadline.objects.filter(_live(f, "incident__", live)).filter(decided_q()).order_by()
+            .annotate(k=_one(kept_q()))
+            .values("kind", "role_key", "k", c=F("incident__category__key"), lv=F("level_key")).annotate(n=Count("id")))
+    rows = (DeadlineFigure.objects.filter(f.facts_q()).order_by().annotate(k=_one(Q(kept=True)))
+            .values("kind", "role_key", "k", c=F("category_key"), lv=F("cell_level_key")).annotate(n=Count("id")))
     by_role: dict[str, list[int]] = {}
     by_kind: dict[str, list[int]] = {}
     by_cell: dict[str, list[int]] = {}
     overall = [0, 0]
-    for row in rows:
+    for row in history.union(rows, all=True):
         for table, key in ((by_role, row["role_key"]), (by_kind, row["kind"]),
-                           (by_cell, f"{row['incident__category__key']}:{row['level_key']}")):
+                           (by_cell, f"{row['c']}:{row['lv']}")):
             if table is by_role and not key:
                 continue  # an escalation deadline belongs to no role
             tally = table.setdefault(key, [0, 0])
-            tally[0] += row["n"] * row["kept"]
+            tally[0] += row["n"] * row["k"]
             tally[1] += row["n"]
-        overall[0] += row["n"] * row["kept"]
+        overall[0] += row["n"] * row["k"]
         overall[1] += row["n"]
     groups = (("by_role", by_role), ("by_kind", by_kind), ("by_cell", by_cell))
     return {"met": overall[0], "total": overall[1], "share": _share(*overall),
@@ -125,47 +169,54 @@ def deadline_compliance(f: ReportFilter) -> dict[str, Any]:
             "counts": {name: _compliance(table) for name, table in groups}}
 
 
-def _rank(field: str) -> Case:
-    return Case(*[When(**{field: key}, then=Value(rank)) for key, rank in LEVEL_RANKS.items()],
-                default=Value(0), output_field=IntegerField())
-
-
-def escalations_by_cause(f: ReportFilter) -> dict[str, int]:
+def escalations_by_cause(f: ReportFilter, live: Live = None) -> dict[str, int]:
     """Level rises by cause (plan deadline, alert, person, condition): one query."""
-    rises = (TimelineEntry.objects.filter(f.incident_q("incident__"), kind=TimelineKind.LEVEL_CHANGED).order_by()
-             .annotate(from_rank=_rank("detail__from"), to_rank=_rank("detail__to"))
-             .filter(to_rank__lt=F("from_rank"), to_rank__gt=0)
-             .values("detail__cause").annotate(n=Count("id")))
+    history = (rises(TimelineEntry.objects.filter(_live(f, "incident__", live))).order_by()
+            .values(cause=KeyTextTransform("cause", "detail")).annotate(n=Count("id")))
+    rows = IncidentFigures.objects.filter(f.facts_q()).order_by()
+    stacked = history
+    for cause in CAUSES:
+        stacked = stacked.union(rows.values(cause=Value(cause)).annotate(n=Coalesce(Sum(f"escalations_{cause}"), 0)),
+                                all=True)
     counts = {"plan": 0, "alert": 0, "person": 0, "condition": 0}
-    for row in rises:
-        cause = row["detail__cause"] or "person"
+    for row in stacked:
+        cause = row["cause"] or "person"
         counts[cause] = counts.get(cause, 0) + row["n"]
     return counts
 
 
-def top_sources(f: ReportFilter, limit: int = TOP_SOURCES) -> list[dict[str, Any]]:
+def top_sources(f: ReportFilter, live: Live = None, limit: int = TOP_SOURCES) -> list[dict[str, Any]]:
     """The monitoring integrations that raised the most alerts for these incidents: one query."""
-    rows = (Alert.objects.filter(f.incident_q("incident__")).order_by()
-            .values("integration__name").annotate(alerts=Count("id"), incidents=Count("incident", distinct=True))
-            .order_by("-alerts", "integration__name")[:limit])
-    return [{"source": row["integration__name"], "alerts": row["alerts"], "incidents": row["incidents"]}
-            for row in rows]
+    history = (Alert.objects.filter(_live(f, "incident__", live)).order_by()
+            .values(name=F("integration__name")).annotate(a=Count("id"), i=Count("incident", distinct=True)))
+    rows = (SourceFigure.objects.filter(f.facts_q()).order_by()
+            .values(name=F("source_name")).annotate(a=Sum("alerts"), i=Count("figures_id")))
+    tallies: dict[str, list[int]] = {}
+    for row in history.union(rows, all=True):
+        tally = tallies.setdefault(row["name"], [0, 0])
+        tally[0] += row["a"]
+        tally[1] += row["i"]
+    ranked = sorted(tallies.items(), key=lambda item: (-item[1][0], item[0]))[:limit]
+    return [{"source": name, "alerts": a, "incidents": i} for name, (a, i) in ranked]
 
 
-def notification_figures(f: ReportFilter) -> dict[str, Any]:
+def notification_figures(f: ReportFilter, live: Live = None) -> dict[str, Any]:
     """Delivery success and acknowledgement time per channel: two queries."""
-    deliveries = Delivery.objects.filter(f.incident_q("notification__incident__"))
+    deliveries = Delivery.objects.filter(_live(f, "notification__incident__", live)).order_by()
+    rows = DeliveryFigure.objects.filter(f.facts_q()).order_by()
     counts = (deliveries.filter(status__in=[*DELIVERED, DeliveryStatus.FAILED]).order_by()
-              .annotate(ok=Case(When(status__in=DELIVERED, then=Value(1)), default=Value(0),
-                                output_field=IntegerField()))
-              .values("kind", "ok").annotate(n=Count("id")))
+              .annotate(ok=_one(Q(status__in=DELIVERED))).values("ok", ch=F("kind")).annotate(n=Count("id"))
+              .union(rows.annotate(ok=_one(Q(delivered=True))).values("ok", ch=F("channel"))
+                     .annotate(n=Count("id")), all=True))
     tallies: dict[str, list[int]] = {}
     for row in counts:
-        tally = tallies.setdefault(row["kind"], [0, 0])
+        tally = tallies.setdefault(row["ch"], [0, 0])
         tally[0] += row["n"] * row["ok"]
         tally[1] += row["n"]
-    acks = distribution(deliveries.filter(status__in=DELIVERED, notification__acknowledged_at__isnull=False)
-                        .values(g=F("kind"), x=Seconds("notification__acknowledged_at", "notification__created_at")))
+    acks = distribution(
+        deliveries.filter(status__in=DELIVERED, notification__acknowledged_at__isnull=False)
+        .values(g=F("kind"), x=Seconds("notification__acknowledged_at", "notification__created_at"))
+        .union(rows.filter(delivered=True, ack_s__isnull=False).values(g=F("channel"), x=F("ack_s")), all=True))
     by_channel = {}
     for kind in sorted(set(tallies) | set(acks)):
         sent, total = tallies.get(kind, [0, 0])
@@ -174,21 +225,62 @@ def notification_figures(f: ReportFilter) -> dict[str, Any]:
     return {"by_channel": by_channel}
 
 
+def _during(f: ReportFilter, field: str) -> Q:
+    return Q(**{f"{field}__gte": f.start, f"{field}__lt": f.end})
+
+
+def actions_q(f: ReportFilter) -> Q:
+    """The remediation actions a filter covers. An incident's action passes when its incident does (category,
+    level, source, system, drill), whenever the incident opened; an asset's own action (no incident) has none of
+    these, so it passes only a filter that names none of them. With ``asset``: the action's own asset or its
+    incident's."""
+    of_incident = Q(incident__isnull=False) & f.keys_q("incident__", asset=False)
+    q = of_incident if f.narrows_incidents else of_incident | Q(incident__isnull=True)
+    if f.asset:
+        q &= Q(asset_id=f.asset_id) | Q(incident__asset_id=f.asset_id)
+    return q
+
+
+def review_figures(f: ReportFilter) -> dict[str, Any]:
+    """Post-incident reviews and remediation actions, each counted by its own dates in the period: drafted,
+    submitted, approved (and resolution → approval); opened, done, carried over (and opened → done), and the
+    ones open and past due now among those opened by the period's end. Two queries."""
+    reviews = Review.objects.filter(f.keys_q("incident__")).order_by()
+    actions = Action.objects.filter(actions_q(f)).order_by()
+    approved = reviews.filter(_during(f, "approved_at"), status=ReviewStatus.APPROVED)
+    done = actions.filter(_during(f, "closed_at"), status=ActionStatus.DONE)
+    n = counts_of(
+        drafted=reviews.filter(_during(f, "drafted_at")), submitted=reviews.filter(_during(f, "submitted_at")),
+        approved=approved, opened=actions.filter(_during(f, "created_at")), done=done,
+        carried_over=actions.filter(_during(f, "closed_at"), status=ActionStatus.CARRIED_OVER),
+        overdue=actions.filter(status=ActionStatus.OPEN, due_at__lt=timezone.now(), created_at__lt=f.end))
+    times = distribution(approved.values(g=Value("approval"), x=Seconds("approved_at", "incident__resolved_at"))
+                         .union(done.values(g=Value("close"), x=Seconds("closed_at", "created_at")), all=True))
+    return {
+        "reviews": {"drafted": n["drafted"], "submitted": n["submitted"], "approved": n["approved"],
+                    "approval_s": times.get("approval", empty_distribution())},
+        "remediation": {"opened": n["opened"], "done": n["done"], "carried_over": n["carried_over"],
+                        "overdue": n["overdue"], "close_s": times.get("close", empty_distribution())},
+    }
+
+
 def summary(f: ReportFilter) -> dict[str, Any]:
-    """Every figure of the reports page and the summary API: 9 queries on PostgreSQL, 11 on SQLite, whatever the
-    number of incidents."""
+    """Every figure of the reports page and the summary API: 12 queries on PostgreSQL and on SQLite, whatever
+    the number of incidents (one more to read an asset filter's tag)."""
     figures: dict[str, Any] = {
         "as_of": timezone.now().isoformat(timespec="seconds"),
         "period": {"from": f.first_day.isoformat(), "to": f.last_day.isoformat()},
         "filters": {"category": f.category, "level": f.level, "source": f.source, "system": f.system,
-                    "drill": f.drill},
+                    "drill": f.drill, "asset": f.asset},
     }
-    figures.update(incident_counts(f))
-    figures.update(response_times(f))
-    figures["deadline_compliance"] = deadline_compliance(f)
-    figures["escalations_by_cause"] = escalations_by_cause(f)
-    figures["top_sources"] = top_sources(f)
-    figures["notifications"] = notification_figures(f)
+    live = live_ids(f)
+    figures.update(incident_counts(f, live))
+    figures.update(response_times(f, live))
+    figures["deadline_compliance"] = deadline_compliance(f, live)
+    figures["escalations_by_cause"] = escalations_by_cause(f, live)
+    figures["top_sources"] = top_sources(f, live)
+    figures["notifications"] = notification_figures(f, live)
+    figures.update(review_figures(f))
     return figures
 
 
@@ -218,7 +310,7 @@ def cached_summary(f: ReportFilter, *, fresh_seconds: float = FRESH_SECONDS) -> 
     minute instead of being computed on every request.
     """
     key_source = json.dumps([f.start.isoformat(), f.end.isoformat(), f.category, f.level, f.source, f.system,
-                             f.drill])
+                             f.drill, f.asset])
     key = "reports:summary:" + hashlib.sha256(key_source.encode()).hexdigest()
     stamp = data_stamp()
     now = timezone.now().timestamp()

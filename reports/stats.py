@@ -9,7 +9,7 @@ then one grouped sum that picks and weighs the two rows either side of ``p × (n
 from typing import Any
 
 from django.db import connections
-from django.db.models import F, FloatField, Func, QuerySet, Value
+from django.db.models import FloatField, Func, QuerySet
 
 PERCENTILES = (("median", 0.5), ("p90", 0.9))
 
@@ -69,37 +69,55 @@ def distribution(rows: QuerySet) -> dict[Any, dict[str, Any]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchall()
-    result = {}
-    for group, count, mean, *cuts in found:
-        figures = {"count": count, "mean": _figure(mean)}
-        figures.update({name: _figure(cut) for (name, _p), cut in zip(PERCENTILES, cuts, strict=True)})
-        result[group] = figures
-    return result
+    return {group: _figures(rest) for group, *rest in found}
 
 
 def distributions(rows: QuerySet, names: list[str]) -> dict[str, dict[str, Any]]:
-    """{name: {count, mean, median, p90}} of several measures of the same rows, ``.values(**{name: seconds})``.
+    """{name: {count, mean, median, p90}} of several measures of the same rows, ``.values(**{name: seconds})``
+    (or a union of such querysets: the first one names the columns).
 
-    PostgreSQL reads the rows once for all of them (one query); SQLite ranks each measure on its own (one
-    query per measure, still a fixed number).
+    One query on both databases: PostgreSQL reads the rows once for all of them; SQLite ranks each measure
+    on its own, the measures stacked (``UNION ALL``) and grouped by name.
     """
     connection = connections[rows.db]
-    if connection.vendor != "postgresql":
-        return {name: distribution(rows.values(g=Value(""), x=F(name))).get("", empty_distribution())
-                for name in names}
     inner, params = rows.order_by().query.get_compiler(connection=connection).as_sql()
+    if connection.vendor != "postgresql":
+        stacked = " UNION ALL ".join(f"SELECT '{name}' AS g, \"{name}\" AS x FROM ({inner}) s{index}"
+                                     for index, name in enumerate(names))
+        with connection.cursor() as cursor:
+            cursor.execute(_window(stacked), list(params) * len(names))
+            found = {group: rest for group, *rest in cursor.fetchall()}
+        return {name: _figures(found[name]) if name in found else empty_distribution() for name in names}
     columns = []
     for name in names:
         columns += [f'COUNT("{name}")', f'AVG("{name}")']
         columns += [f'percentile_cont({p}) WITHIN GROUP (ORDER BY "{name}")' for _label, p in PERCENTILES]
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(columns)} FROM ({inner}) s", params)
-        found = cursor.fetchone()
+        row = cursor.fetchone()
     width = 2 + len(PERCENTILES)
-    result = {}
-    for index, name in enumerate(names):
-        count, mean, *cuts = found[index * width:(index + 1) * width]
-        figures = {"count": count, "mean": _figure(mean)}
-        figures.update({label: _figure(cut) for (label, _p), cut in zip(PERCENTILES, cuts, strict=True)})
-        result[name] = figures
-    return result
+    return {name: _figures(row[index * width:(index + 1) * width]) for index, name in enumerate(names)}
+
+
+def _figures(row: Any) -> dict[str, Any]:
+    count, mean, *cuts = row
+    figures = {"count": count, "mean": _figure(mean)}
+    figures.update({label: _figure(cut) for (label, _p), cut in zip(PERCENTILES, cuts, strict=True)})
+    return figures
+
+
+def counts_of(**querysets: QuerySet) -> dict[str, int]:
+    """{name: how many rows} of each queryset, in one query (a scalar subquery each)."""
+    if not querysets:
+        return {}
+    first = next(iter(querysets.values()))
+    connection = connections[first.db]
+    parts, params = [], []
+    for qs in querysets.values():
+        sql, more = qs.order_by().values("pk").query.get_compiler(connection=connection).as_sql()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) c)")
+        params += list(more)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return dict(zip(querysets, row, strict=True))

@@ -110,6 +110,30 @@ def _compliance_chart(key: str, title: str, what: str, rows: dict[str, dict[str,
                  empty=not rows)
 
 
+def hours(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 3600, 1)
+
+
+def _reviews_chart(figures: dict[str, Any]) -> Chart:
+    """Reviews and remediation actions by their own dates in the period: a review or an action of an incident
+    opened before the period counts too, so this chart is drawn even when no incident opened in it."""
+    reviews, actions = figures["reviews"], figures["remediation"]
+    rows: list[list[Any]] = [
+        [_("Reviews drafted"), reviews["drafted"], None, None],
+        [_("Reviews submitted"), reviews["submitted"], None, None],
+        [_("Reviews approved (resolution → approval)"), reviews["approved"], hours(reviews["approval_s"]["median"]),
+         hours(reviews["approval_s"]["p90"])],
+        [_("Remediation actions opened"), actions["opened"], None, None],
+        [_("Remediation actions done (opened → done)"), actions["done"], hours(actions["close_s"]["median"]),
+         hours(actions["close_s"]["p90"])],
+        [_("Remediation actions carried over"), actions["carried_over"], None, None],
+        [_("Remediation actions overdue now"), actions["overdue"], None, None],
+    ]
+    return Chart("reviews", _("Reviews and remediation"), [_("Measure"), _("Count"), _("Median (h)"), _("p90 (h)")],
+                 rows, x=[r[0] for r in rows], series=[Series(_("Count"), [r[1] for r in rows])],
+                 empty=not any(r[1] for r in rows))
+
+
 def charts(figures: dict[str, Any], labels: Labels | None = None) -> list[Chart]:
     labels = labels or Labels.from_plan()
     empty = figures["incidents"] == 0
@@ -187,8 +211,9 @@ def charts(figures: dict[str, Any], labels: Labels | None = None) -> list[Chart]
           minutes(c["ack_s"]["p90"])] for name, c in zip(channel_names, channels.values(), strict=True)],
         x=channel_names, unit="%", empty=not channels,
         series=[Series(_("Delivered (%)"), [percent(c["success"]) for c in channels.values()])]))
+    result.append(_reviews_chart(figures))
     for chart in result:
-        chart.empty = chart.empty or empty
+        chart.empty = chart.empty or (empty and chart.key != "reviews")
         chart.empty_text = _("No incidents") if empty else _("No data")
     return result
 
@@ -198,4 +223,4 @@ def chart_named(figures: dict[str, Any], key: str) -> Chart | None:
 
 
 CHART_KEYS = ("by_month", "by_category_level", "response_times", "on_site", "compliance_kind", "compliance_role",
-              "compliance_cell", "escalations", "sources", "channels")
+              "compliance_cell", "escalations", "sources", "channels", "reviews")

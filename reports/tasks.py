@@ -3,6 +3,7 @@
 from celery import shared_task
 from django.utils import timezone
 
+from .figures import figures_refresh
 from .filters import parse_filter
 from .models import MonthlyReport
 from .selectors import FRESH_SECONDS, cached_summary
@@ -45,3 +46,10 @@ assert WARM_EVERY + WARM_FRESH < FRESH_SECONDS
 @shared_task(name="reports.warm_default_report", time_limit=120, soft_time_limit=100, ignore_result=True)
 def warm_default_report() -> None:
     cached_summary(parse_filter({}), fresh_seconds=WARM_FRESH)
+
+
+# The sweep over the figures rows (reports/figures.py): the ones missing, and the recent ones something changed
+# since. Idempotent, so no retry: the next run does what this one did not (beat: every 5 minutes, config/settings.py).
+@shared_task(name="reports.refresh_figures", time_limit=600, soft_time_limit=540, ignore_result=True)
+def refresh_figures() -> int:
+    return figures_refresh()

@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from assets.models import Asset
 from incidents.models import AffectedSystem, Source
 from people.access import reader_required
 from plan.document import LEVEL_RANKS
@@ -17,6 +18,8 @@ from plan.document import LEVEL_RANKS
 from .filters import parse_filter
 from .selectors import cached_summary
 from .tables import CHART_KEYS, Labels, charts, minutes, percent
+
+ASSET_CHOICES = 200
 
 
 def _errors_text(exc: ValidationError) -> list[str]:
@@ -33,6 +36,9 @@ def reports_page(request):
         "sources": Source.choices,
         "systems": [(v, label) for v, label in AffectedSystem.choices if v],
         "drills": [("false", _("Real incidents only")), ("true", _("Drills only")), ("all", _("Both"))],
+        # The tags offered as you type: the assets some incident names (a few, whatever the register's size).
+        "assets": list(Asset.objects.filter(incidents__isnull=False).distinct().order_by("tag")
+                       .values_list("tag", "name")[:ASSET_CHOICES]),
     }
     try:
         report_filter = parse_filter(request.GET)

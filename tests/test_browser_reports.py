@@ -57,12 +57,12 @@ def check_page(page, base, *, texts):
     for text in texts:
         assert text in main, text
     charts = page.evaluate(PAINTED, YELLOW)
-    assert len(charts) == 10
+    assert len(charts) == 11  # ten of incidents, and reviews and remediation
     by_key = {c["key"]: c for c in charts}
     assert all(c["painted"] > 500 for c in charts), charts
     assert by_key["chart-by_month"]["coloured"] > 200, by_key["chart-by_month"]
-    assert page.locator("table.report-table").count() == 10
-    assert page.locator("a.csv-link").count() == 10
+    assert page.locator("table.report-table").count() == 11
+    assert page.locator("a.csv-link").count() == 11
     return main
 
 

@@ -92,7 +92,7 @@ def test_the_docx_has_the_same_sections_and_a_picture_per_chart(november):
 
     assert "Monthly emergency response report" in paragraphs and "Orange and red incidents" in paragraphs
     assert "Backbone line down" in paragraphs and "Carrier replaced the backbone line card" in cells
-    assert len(document.inline_shapes) == 8  # the twelve-month trend and seven charts
+    assert len(document.inline_shapes) == 9  # the twelve-month trend and eight charts (reviews and remediation too)
 
 
 def test_an_empty_month_makes_a_report_that_says_no_incidents(shipped_plan):
@@ -151,9 +151,10 @@ def test_a_mail_server_that_refuses_leaves_the_month_to_send_again(november, mak
     assert not MonthlyReport.objects.exists()
 
 
-def test_the_report_lists_the_remediation_actions_still_open_of_real_incidents(november):
+def test_the_report_lists_the_remediation_actions_still_open_of_real_incidents_and_of_assets(november):
     from django.utils import timezone
 
+    from assets.models import Asset
     from reviews.models import Action, ActionStatus
 
     owner = Person.objects.create_user(username="zhang", first_name="三", last_name="张")
@@ -163,10 +164,13 @@ def test_the_report_lists_the_remediation_actions_still_open_of_real_incidents(n
     Action.objects.create(incident=november["a"], title="Done already", owner=owner, due_at=timezone.now(),
                           status=ActionStatus.DONE, closed_at=timezone.now(), evidence="CR-1")
     Action.objects.create(incident=drill, title="Drill follow-up", owner=owner, due_at=timezone.now())
+    ups = Asset.objects.create(tag="UPS-02", name="UPS B", kind="ups", category="equipment")
+    Action.objects.create(asset=ups, title="Replace the battery string", owner=owner, due_at=timezone.now())
 
     text = pdf_text(render("2026-11", fmt="pdf", language="en")).split("Open remediation items")[1]
     assert f"#{november['red'].pk} Second carrier for the backbone" in text and "overdue" in text
     assert "Done already" not in text and "Drill follow-up" not in text
+    assert "UPS-02 Replace the battery string" in text
 
 
 def test_with_no_open_action_the_report_says_so(shipped_plan):

@@ -32,7 +32,7 @@ def test_the_page_shows_the_summary_tiles_and_a_table_per_chart(office):
     assert 'data-figure="incidents">2<' in text
     assert "3.0 min" in text  # median of 120 s and 240 s
     assert "50.0 %" in text  # one on-site deadline of two kept
-    assert text.count('class="report-table"') == 10
+    assert text.count('class="report-table"') == 11  # ten charts of incidents, and reviews and remediation
     assert "/reports/by_month.csv?from=2026-11-01&amp;to=2026-11-30" in text
 
 
