@@ -10,16 +10,20 @@ commit with the resolution or not at all), the backfill command (``manage.py rep
 
 What is computed live instead: every incident without a row, i.e. the open ones (about 1 % of them: their
 durations and deadlines are still moving, and they are few) and any resolved one not yet written.
+
+The rows' additive counts are also summed per calendar month and keys (``months_write``, the ``Month*``
+tables), rewritten in the same transaction for every month whose rows changed: a report over whole months adds
+up those sums, and reads the per-incident rows only for its medians and for the days of a month it covers in part.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Case, Count, Exists, F, IntegerField, Max, OuterRef, Q, Value, When
+from django.db import connection, transaction
+from django.db.models import Case, Count, DateField, Exists, F, IntegerField, Max, OuterRef, Q, Sum, Value, When
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from alerts.models import Alert
@@ -28,8 +32,10 @@ from incidents.models import Incident, TimelineEntry, TimelineKind
 from notifications.models import Delivery, DeliveryStatus, Notification
 from plan.document import LEVEL_RANKS
 
-from .models import DeadlineFigure, DeliveryFigure, IncidentFigures, SourceFigure
-from .stats import Seconds
+from .filters import add_months
+from .models import (DeadlineFigure, DeliveryFigure, IncidentFigures, MonthDeadlines, MonthDeliveries,
+                     MonthIncidents, MonthSources, SourceFigure)
+from .stats import Seconds, one_if
 
 DELIVERED = (DeliveryStatus.SENT, DeliveryStatus.COALESCED)
 CAUSES = ("plan", "alert", "person", "condition")
@@ -37,6 +43,8 @@ CAUSES = ("plan", "alert", "person", "condition")
 # the resolution, an edit); older ones are the record, unless the backfill command is run with --all.
 RECHECK = timedelta(days=30)
 BATCH = 2_000
+# The first half of the PostgreSQL advisory lock key of a month's sums (any fixed number unused elsewhere).
+MONTH_LOCK_NAMESPACE = 1_716_160_020
 
 
 def kept_q() -> Q:
@@ -77,6 +85,8 @@ def figures_write(*, incident_ids: Iterable[int]) -> int:
     if not ids:
         return 0
     with transaction.atomic():
+        months = {month_of(moment) for moment in
+                  IncidentFigures.objects.filter(incident_id__in=ids).values_list("opened_at", flat=True)}
         incidents = list(
             Incident.objects.filter(pk__in=ids, resolved_at__isnull=False).order_by()
             .values("id", "opened_at", "category__key", "level__key", "source", "affected_system", "is_drill",
@@ -88,7 +98,9 @@ def figures_write(*, incident_ids: Iterable[int]) -> int:
         for model in (DeadlineFigure, DeliveryFigure, SourceFigure):
             model.objects.filter(figures_id__in=ids).delete()
         IncidentFigures.objects.filter(incident_id__in=ids).delete()
+        months |= {month_of(row["opened_at"]) for row in incidents}
         if not facts:
+            months_write(months)
             return 0
         written = list(facts)
         marks = dict(TimelineEntry.objects.filter(incident_id__in=written).order_by().values("incident_id")
@@ -133,7 +145,64 @@ def figures_write(*, incident_ids: Iterable[int]) -> int:
             figures_id=s["incident_id"], **facts[s["incident_id"]], source_name=s["integration__name"], alerts=s["n"])
             for s in sources],
             batch_size=BATCH)
+        months_write(months)
     return len(written)
+
+
+def month_of(moment: datetime) -> date:
+    """The calendar month (its first day) of a moment, in the office's time zone."""
+    return timezone.localtime(moment).date().replace(day=1)
+
+
+def _midnight(month: date) -> datetime:
+    return timezone.make_aware(datetime.combine(month, time.min))
+
+
+MONTH_KEYS = ("category_key", "level_key", "source", "affected_system", "is_drill")
+
+
+def _by_month(rows: Any, *more: str) -> Any:
+    """Figures rows grouped by their month and keys (and ``more`` columns), in the shape of a ``Month*`` row."""
+    return (rows.order_by()
+            .values(*MONTH_KEYS, *more, asset_key=Coalesce("asset_id", Value(0)),
+                    month=TruncMonth("opened_at", tzinfo=timezone.get_current_timezone(), output_field=DateField())))
+
+
+def months_write(months: Iterable[date]) -> None:
+    """Rewrite the sums of these months (and of any between them) from the figures rows: call it inside the
+    transaction that changed those rows, after the change.
+
+    The months are locked first (PostgreSQL: an advisory lock per month, in order; SQLite opens every
+    transaction with BEGIN IMMEDIATE, one writer at a time), and each statement after the lock sees what other
+    writers committed before it: two resolutions in one month each rewrite it with the other's rows, one after
+    the other. At most thirteen statements, for any span.
+    """
+    wanted = sorted(set(months))
+    if not wanted:
+        return
+    span = [wanted[0]]
+    while span[-1] < wanted[-1]:
+        span.append(add_months(span[-1], 1))
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, key) FROM (SELECT unnest(%s::int[]) AS key ORDER BY 1) AS k",
+                           [MONTH_LOCK_NAMESPACE, [m.year * 12 + m.month - 1 for m in span]])
+    after = add_months(span[-1], 1)
+    within = Q(opened_at__gte=_midnight(span[0]), opened_at__lt=_midnight(after))
+    for model in (MonthIncidents, MonthDeadlines, MonthDeliveries, MonthSources):
+        model.objects.filter(month__gte=span[0], month__lt=after).delete()
+    incidents = _by_month(IncidentFigures.objects.filter(within)).annotate(
+        incidents=Count("pk"), **{f"escalations_{cause}": Sum(f"escalations_{cause}") for cause in CAUSES})
+    MonthIncidents.objects.bulk_create([MonthIncidents(**row) for row in incidents], batch_size=BATCH)
+    deadlines = _by_month(DeadlineFigure.objects.filter(within), "kind", "role_key", "cell_level_key").annotate(
+        decided=Count("pk"), kept=Sum(one_if(Q(kept=True))))
+    MonthDeadlines.objects.bulk_create([MonthDeadlines(**row) for row in deadlines], batch_size=BATCH)
+    deliveries = _by_month(DeliveryFigure.objects.filter(within), "channel").annotate(
+        total=Count("pk"), delivered=Sum(one_if(Q(delivered=True))))
+    MonthDeliveries.objects.bulk_create([MonthDeliveries(**row) for row in deliveries], batch_size=BATCH)
+    sources = _by_month(SourceFigure.objects.filter(within), "source_name").annotate(
+        alerts=Sum("alerts"), incidents=Count("pk"))
+    MonthSources.objects.bulk_create([MonthSources(**row) for row in sources], batch_size=BATCH)
 
 
 def figures_backfill(*, everything: bool = False, batch: int = BATCH) -> int:

@@ -68,7 +68,10 @@ class ReportFilter:
 
     def facts_q(self) -> Q:
         """The filter as a Q on a figures table (``reports.models.Facts``: the incident's keys copied)."""
-        q = Q(opened_at__gte=self.start, opened_at__lt=self.end)
+        return Q(opened_at__gte=self.start, opened_at__lt=self.end) & self._columns_q("asset_id")
+
+    def _columns_q(self, asset_column: str) -> Q:
+        q = Q()
         for name, column in (("category", "category_key"), ("level", "level_key"), ("source", "source"),
                              ("system", "affected_system")):
             if value := getattr(self, name):
@@ -76,8 +79,35 @@ class ReportFilter:
         if self.drill != "all":
             q &= Q(is_drill=self.drill == "true")
         if self.asset:
-            q &= Q(asset_id=self.asset_id)
+            q &= Q(**{asset_column: self.asset_id})
         return q
+
+    @property
+    def whole_months(self) -> tuple[date, date]:
+        """The calendar months wholly inside the period, in the office's time zone: [first, after), their first
+        days; first == after when there is none."""
+        start, end = timezone.localtime(self.start), timezone.localtime(self.end)
+        first = month_start(start.date())
+        if start != timezone.make_aware(datetime.combine(first, time.min)):
+            first = add_months(first, 1)
+        after = month_start(end.date())
+        return (first, after) if first < after else (first, first)
+
+    def months_q(self) -> Q:
+        """The filter as a Q on a month's sums (``reports.models.MonthFacts``): the months wholly inside."""
+        first, after = self.whole_months
+        return Q(month__gte=first, month__lt=after) & self._columns_q("asset_key")
+
+    def edges_q(self) -> Q:
+        """The filter as a Q on a figures table, for the part of the period outside its whole months (the days
+        before the first and after the last; the whole period when it holds no whole month)."""
+        first, after = self.whole_months
+        if first == after:
+            return self.facts_q()
+        inner = (timezone.make_aware(datetime.combine(first, time.min)),
+                 timezone.make_aware(datetime.combine(after, time.min)))
+        return ((Q(opened_at__gte=self.start, opened_at__lt=inner[0]) | Q(opened_at__gte=inner[1], opened_at__lt=self.end))
+                & self._columns_q("asset_id"))
 
     @property
     def narrows_incidents(self) -> bool:

@@ -9,7 +9,7 @@ then one grouped sum that picks and weighs the two rows either side of ``p × (n
 from typing import Any
 
 from django.db import connections
-from django.db.models import FloatField, Func, QuerySet
+from django.db.models import Case, FloatField, Func, IntegerField, Q, QuerySet, Value, When
 
 PERCENTILES = (("median", 0.5), ("p90", 0.9))
 
@@ -31,6 +31,11 @@ class Seconds(Func):
         start, start_params = compiler.compile(self.source_expressions[1])
         # julianday() reads Django's stored text ("YYYY-MM-DD HH:MM:SS[.ffffff]"); days × 86400 = seconds.
         return f"((julianday({end}) - julianday({start})) * 86400.0)", [*end_params, *start_params]
+
+
+def one_if(condition: Q) -> Case:
+    """1 where ``condition`` holds, else 0: summed, how many rows it holds for."""
+    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
 
 
 def _postgresql(inner: str) -> str:

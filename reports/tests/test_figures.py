@@ -214,7 +214,7 @@ def test_the_summary_takes_the_same_number_of_queries_for_one_incident_or_many(d
     with CaptureQueriesContext(connection) as many:
         figures()
 
-    assert len(many) == len(few) <= 12
+    assert len(many) == len(few) <= 11
 
 
 def test_an_empty_period_has_empty_figures_not_an_error(db):
