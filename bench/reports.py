@@ -16,7 +16,7 @@ cached figures), and counts the queries of each cold request with 1,000 and with
 (the count must not change). Target (issue 20): p95 ≤ 300 ms.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/fenghuo_h7 \\
-    .venv/bin/python bench/reports.py [--past 100000] [--requests 30] [--keep]
+    .venv/bin/python bench/reports.py [--past 100000] [--requests 30] [--keep | --reuse]
 """
 
 import argparse
@@ -39,12 +39,16 @@ def percentile(values, p):
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
-def setup_database():
+def setup_database(reuse=False):
     from django.conf import settings
     from django.db import connection
 
     name = f"{settings.DATABASES['default']['NAME']}_bench"
     connection.settings_dict["TEST"].update({"NAME": name})
+    if reuse:  # a database left by --keep, migrated to this checkout: point at it as create_test_db would
+        connection.close()
+        settings.DATABASES["default"]["NAME"] = connection.settings_dict["NAME"] = name
+        return connection
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     return connection
 
@@ -94,7 +98,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--past", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=30)
-    parser.add_argument("--keep", action="store_true", help="leave the bench database for a look afterwards")
+    parser.add_argument("--keep", action="store_true", help="leave the bench database for a look or --reuse")
+    parser.add_argument("--reuse", action="store_true",
+                        help="time the database a --keep run left (run `migrate` on it first); no loading, so the "
+                             "query counts are given for its size only")
     args = parser.parse_args()
     django.setup()
     from django.conf import settings
@@ -106,20 +113,24 @@ def main():
     from reports_data import generate
 
     settings.ALLOWED_HOSTS = ["*"]
-    connection = setup_database()
+    connection = setup_database(reuse=args.reuse)
     try:
-        version = load_plan_text(SHIPPED_PLAN.read_text(encoding="utf-8"), source=str(SHIPPED_PLAN))
-        office = Person.objects.create_user(username="bench-office", password="x", language="zh-hans")
-        RoleAssignment.objects.create(person=office, role_key="office")
         client = Client()
-        client.force_login(office)
-
-        generate(version, count=1_000, seed=1)
-        few = {label: query_count(client, path) for label, path in paths()}
-        started = time.perf_counter()
-        written = generate(version, count=args.past - 1_000, seed=7)
-        print(f"loaded {args.past:,} incidents ({written}) in {time.perf_counter() - started:.1f} s")
-        many = {label: query_count(client, path) for label, path in paths()}
+        if args.reuse:
+            client.force_login(Person.objects.get(username="bench-office"))
+            many = {label: query_count(client, path) for label, path in paths()}
+            few = {label: "-" for label in many}
+        else:
+            version = load_plan_text(SHIPPED_PLAN.read_text(encoding="utf-8"), source=str(SHIPPED_PLAN))
+            office = Person.objects.create_user(username="bench-office", password="x", language="zh-hans")
+            RoleAssignment.objects.create(person=office, role_key="office")
+            client.force_login(office)
+            generate(version, count=1_000, seed=1)
+            few = {label: query_count(client, path) for label, path in paths()}
+            started = time.perf_counter()
+            written = generate(version, count=args.past - 1_000, seed=7)
+            print(f"loaded {args.past:,} incidents ({written}) in {time.perf_counter() - started:.1f} s")
+            many = {label: query_count(client, path) for label, path in paths()}
 
         print(f"{'request':<38} {'cold p50':>9} {'p95':>7} {'warm p50':>9} {'p95':>7}  queries cold 1k / 100k")
         for label, path in paths():
@@ -130,7 +141,7 @@ def main():
             print(f"{label:<38} {statistics.median(cold):9.1f} {percentile(cold, 95):7.1f} "
                   f"{statistics.median(warm):9.1f} {percentile(warm, 95):7.1f}  {few[label]} / {many[label]}")
     finally:
-        if not args.keep:
+        if not (args.keep or args.reuse):
             connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
 
 
