@@ -8,6 +8,10 @@ rest are hours away. Lateness is acted_at - due_at as the engine records it.
     CELERY_BROKER_URL=redis://127.0.0.1:6379/8 FENGHUO_QUEUE_PREFIX=fenghuo-esc-bench \\
     .venv/bin/python bench/escalation_bench.py --workers 1 2
 
+The worker docker-compose.yml ships (one worker, -c 4, all three queues):
+
+    ... bench/escalation_bench.py --workers 1 --concurrency 4 --all-queues
+
 It creates (and drops) its own database ``<DATABASE NAME>_bench`` and FLUSHes
 the Redis database of CELERY_BROKER_URL: give it one nobody else uses.
 """
@@ -93,6 +97,8 @@ def main():
                         help="workers also consume the notification and intake queues (default: escalation only, "
                              "the deployment docs/escalation.md recommends)")
     parser.add_argument("--no-migrations", action="store_true", help="create tables from the models")
+    parser.add_argument("--scenarios", nargs="+", choices=["spread", "burst"], default=["spread", "burst"],
+                        help="which scenarios to run (default both)")
     args = parser.parse_args()
 
     import django
@@ -125,13 +131,15 @@ def main():
                         processes.start_worker(f"bench{n}", concurrency=args.concurrency, queues=queues)
                     processes.start_beat()
                     time.sleep(2)
-                    start = timezone.now() + timedelta(seconds=5)
-                    spread = [start + timedelta(seconds=60 * i / args.due) for i in range(args.due)]
-                    results.append({"workers": workers, **run_scenario(version, name="spread over 60 s",
-                                                                      due_times=spread, eta=not args.no_eta)})
-                    burst = [timezone.now() + timedelta(seconds=5)] * args.due
-                    results.append({"workers": workers, **run_scenario(version, name="burst at one instant",
-                                                                      due_times=burst, eta=not args.no_eta)})
+                    if "spread" in args.scenarios:
+                        start = timezone.now() + timedelta(seconds=5)
+                        spread = [start + timedelta(seconds=60 * i / args.due) for i in range(args.due)]
+                        results.append({"workers": workers, **run_scenario(version, name="spread over 60 s",
+                                                                          due_times=spread, eta=not args.no_eta)})
+                    if "burst" in args.scenarios:
+                        burst = [timezone.now() + timedelta(seconds=5)] * args.due
+                        results.append({"workers": workers, **run_scenario(version, name="burst at one instant",
+                                                                          due_times=burst, eta=not args.no_eta)})
                 finally:
                     processes.stop_all()
     finally:
@@ -139,9 +147,10 @@ def main():
         connection.close()
         connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
 
+    load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"\nworkers × -c {args.concurrency}, sweep {args.sweep} s, ETA nudges {'off' if args.no_eta else 'on'}, "
           f"queues: {'all' if args.all_queues else 'escalation only'}, {args.pending} pending, "
-          f"load average before: {load_before}")
+          f"load average before: {load_before}, after: {load_after}")
     print(f"{'workers':>7} {'scenario':<22} {'pending':>7} {'acted':>6} {'p50 s':>7} {'p99 s':>7} {'max s':>7} "
           f"{'deadl./s':>9}")
     for r in results:

@@ -46,6 +46,9 @@ ETA_HORIZON = timedelta(seconds=settings.ESCALATION_ETA_HORIZON_SECONDS)
 ARM_EVERY = timedelta(seconds=settings.ESCALATION_ARM_SECONDS)
 # Rows read per sweep query: small enough that a batch is still due-ordered when reached.
 SWEEP_BATCH = 200
+# Rows a batch handler acts on in one transaction: its incidents stay locked that long (tens of ms),
+# and a second sweeper skips to the next batch meanwhile.
+ACT_BATCH = 50
 # A sweep's working time, well under task_soft_time_limit (50 s) in config/celery.py.
 SWEEP_BUDGET_SECONDS = 20
 
@@ -235,6 +238,8 @@ class Outcome:
     ACTED = "acted"
     BUSY = "busy"  # another transaction holds the incident or the deadline: leave it to them or the next sweep
     NOT_DUE = "not_due"  # gone, already acted on, or not due yet
+    # From a batch handler only: not acted on in the batch; the sweep acts on it alone, right after the batch.
+    ALONE = "alone"
 
 
 def due_deadlines(limit: int) -> list[tuple[int, int | None, str]]:
@@ -254,31 +259,86 @@ def sweep(limit: int | None = None) -> int:
     Several sweepers (beat ticks overlapping, several workers) share the work:
     each skips rows another one holds, so none waits behind another and no
     row is acted on twice. A row skipped now is picked up by the next sweep.
+
+    Kinds whose handler acts on many at once (``act_on_due_deadlines_with(..., many=)``)
+    go to it ``ACT_BATCH`` rows at a time: one transaction and one notification
+    fan-out per batch instead of per row (bench/escalation_burst.md). A row that
+    fails does not hold back the others: the failed batch is acted on again one
+    row at a time, each failing row stays pending, and the first failure is
+    raised once the sweep has done everything else.
     """
     limit = limit or SWEEP_BATCH
     # Stop well inside the task's time limit; beat has queued the next sweep meanwhile.
     give_up_at = time.monotonic() + SWEEP_BUDGET_SECONDS
     acted = 0
+    failures: list[Exception] = []
     while time.monotonic() < give_up_at:
-        batch = due_deadlines(limit)
-        if not batch:
-            return acted
+        due = due_deadlines(limit)
+        if not due:
+            break
         progress = 0
-        for deadline_id, incident_id, kind in batch:
-            if _act(deadline_id, incident_id, kind) == Outcome.ACTED:
-                progress += 1
+        for many, rows in _batches(due):
+            progress += _act_together(many, rows, failures) if many else _act_alone(rows, failures)
             if time.monotonic() >= give_up_at:
                 break
         acted += progress
         if progress == 0:
-            # Everything still due is held by other sweepers or people right now.
-            return acted
+            # Everything still due is held by other sweepers or people right now, or failed just now.
+            break
+    if failures:
+        raise failures[0]
+    return acted
+
+
+DueRow = tuple[int, int | None, str]  # (deadline id, incident id, kind), as due_deadlines reads them
+
+
+def _batches(due: Sequence[DueRow]) -> "Iterable[tuple[DueDeadlinesHandler | None, list[DueRow]]]":
+    """The due rows in due order, as runs of up to ACT_BATCH rows of one batch handler (or None: one by one)."""
+    run: list[DueRow] = []
+    run_handler: DueDeadlinesHandler | None = None
+    for row in due:
+        kind = row[2]
+        if kind not in _handlers:
+            raise ImproperlyConfigured(f"nothing acts on due {kind!r} deadlines: its app registers a handler in ready()")
+        many = _batch_handlers.get(kind)
+        if run and (many is not run_handler or len(run) >= ACT_BATCH):
+            yield run_handler, run
+            run = []
+        run_handler = many
+        run.append(row)
+    if run:
+        yield run_handler, run
+
+
+def _act_together(many: "DueDeadlinesHandler", rows: list[DueRow], failures: list[Exception]) -> int:
+    try:
+        outcomes = many([(deadline_id, incident_id) for deadline_id, incident_id, _kind in rows])
+    except Exception:  # noqa: BLE001 - the batch rolled back as a whole; each row gets its own chance below
+        log.exception("acting on %d due deadlines together failed; acting on each alone", len(rows))
+        return _act_alone(rows, failures)
+    acted = sum(1 for outcome in outcomes if outcome == Outcome.ACTED)
+    # What the batch left to be acted on alone (an escalation, and its incident's later rows), in due order.
+    return acted + _act_alone([row for row, outcome in zip(rows, outcomes, strict=True) if outcome == Outcome.ALONE],
+                              failures)
+
+
+def _act_alone(rows: Sequence[DueRow], failures: list[Exception]) -> int:
+    acted = 0
+    for deadline_id, incident_id, kind in rows:
+        try:
+            acted += _act(deadline_id, incident_id, kind) == Outcome.ACTED
+        except Exception as exc:  # noqa: BLE001 - raised by sweep() once the other rows are done
+            log.exception("acting on due deadline %s failed; it stays pending", deadline_id)
+            failures.append(exc)
     return acted
 
 
 def act_on(deadline_id: int, *, incident_id: int | None = None) -> bool:
     """Act on one due deadline at most once (the ETA task's entry point). Returns True if this call acted."""
-    row = Deadline.objects.filter(pk=deadline_id).values_list("incident_id", "kind").first()
+    # A nudge usually finds its row already acted on by a sweep (a burst's first nudge sweeps the rest): one
+    # read then, no locks. The handler re-checks under its locks whatever this read saw.
+    row = Deadline.objects.filter(pk=deadline_id, state=State.PENDING).values_list("incident_id", "kind").first()
     if row is None:
         return False
     return _act(deadline_id, row[0], row[1]) == Outcome.ACTED
@@ -298,21 +358,37 @@ class DueDeadlineHandler(Protocol):
     def __call__(self, deadline_id: int, *, incident_id: Any) -> str: ...
 
 
+class DueDeadlinesHandler(Protocol):
+    def __call__(self, due: Sequence[tuple[int, Any]], /) -> list[str]: ...
+
+
 # What a due deadline does, per kind: set once at start-up by the layers above. The incidents layer
 # registers the plan response's kinds (incidents.apps.IncidentsConfig.ready → incidents.deadlines.act_on_due);
 # each app of the plan's before and after registers its own kinds.
 _handlers: dict[str, DueDeadlineHandler] = {}
+# The kinds whose handler also acts on many rows in one transaction (the sweep's path).
+_batch_handlers: dict[str, DueDeadlinesHandler] = {}
 
 
-def act_on_due_deadlines_with(handler: DueDeadlineHandler, kinds: Iterable[str] = RESPONSE_KINDS) -> None:
+def act_on_due_deadlines_with(handler: DueDeadlineHandler, kinds: Iterable[str] = RESPONSE_KINDS, *,
+                              many: DueDeadlinesHandler | None = None) -> None:
     """Register ``handler(deadline_id, *, incident_id) -> Outcome`` for ``kinds``.
 
     The handler locks (the incident row first, when there is one, then the deadline), re-checks the
     row is pending and due, acts and marks it, in one transaction: so each deadline acts exactly once
     however many sweepers run. ``incident_id`` is None for a deadline of no incident.
+
+    ``many([(deadline_id, incident_id), ...]) -> [Outcome, ...]`` (optional) does the same for a
+    batch of due rows in one transaction, an outcome per row in the order given; ``Outcome.ALONE``
+    leaves a row to ``handler``, called right after. The sweep uses it; the ETA nudge of one
+    deadline uses ``handler``.
     """
     for kind in kinds:
         _handlers[kind] = handler
+        if many is None:
+            _batch_handlers.pop(kind, None)
+        else:
+            _batch_handlers[kind] = many
 
 
 def _act(deadline_id: int, incident_id: int | None, kind: str) -> str:

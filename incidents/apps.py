@@ -11,6 +11,6 @@ class IncidentsConfig(AppConfig):
         # the incident workflow decides what they do.
         from escalation.services import act_on_due_deadlines_with
 
-        from .deadlines import act_on_due
+        from .deadlines import act_on_due, act_on_due_many
 
-        act_on_due_deadlines_with(act_on_due)
+        act_on_due_deadlines_with(act_on_due, many=act_on_due_many)

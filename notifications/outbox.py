@@ -25,17 +25,20 @@ DEFAULT_CHANNELS = [ChannelKind.EMAIL, ChannelKind.SMS]
 
 
 def record_many(batches: Sequence[tuple["Incident", str, Sequence["_Wanted"]]], *, note: Note,
-                channels: Sequence[ChannelConfig]) -> list[list[Notification]]:
+                channels: Sequence[ChannelConfig], notes: Sequence[Note] | None = None) -> list[list[Notification]]:
     """Write the notifications (and their personal deliveries) not yet recorded.
 
     ``batches``: (incident, event, wanted) each; returns the notifications created, a list per batch.
+    ``notes``, when given, is each batch's own note in place of ``note`` (a sweep's missed deadlines
+    each name their own duty).
     """
     keyed = [{_dedup_key(incident, event, w.person, w.role_key): w for w in wanted}
              for incident, event, wanted in batches]
     existing = set(Notification.objects.filter(dedup_key__in=[key for keys in keyed for key in keys])
                    .values_list("dedup_key", flat=True))
     per_batch: list[list[Notification]] = []
-    for (incident, event, _wanted), keys in zip(batches, keyed, strict=True):
+    notes = [note] * len(batches) if notes is None else notes
+    for (incident, event, _wanted), keys, note in zip(batches, keyed, notes, strict=True):
         facts_of: dict[tuple[str, datetime | None], dict[str, Any]] = {}
         messages: dict[tuple[str, str, datetime | None], tuple[str, str]] = {}
         rows: list[Notification] = []

@@ -66,17 +66,22 @@ def notify_requests(incident: "Incident", *, requests: Sequence[Request], event:
     return notify_many([(incident, requests, event)], note=note)[0]
 
 
-def notify_many(items: Iterable[tuple["Incident", Sequence[Request], str]], *, note: Note = "") -> list[Told]:
+def notify_many(items: Iterable[tuple["Incident", Sequence[Request], str]], *, note: Note = "",
+                notes: Sequence[Note] | None = None) -> list[Told]:
     """``notify_requests`` for several ``(incident, requests, event)`` at once; a (told, nobody) per item.
 
     Opening many incidents together (an alert storm) reads roles, duty roster,
     channels and what was already recorded once for all of them, and writes
-    every notification and delivery in one statement each.
+    every notification and delivery in one statement each. ``notes``, when
+    given, is each item's own note in place of ``note`` (a sweep's batch of
+    missed deadlines, each naming its duty).
     """
     now = timezone.now()
     unique = [(incident, list({role_key: (role_key, ask, due_at)
                               for role_key, ask, due_at in reversed(requests)}.values())[::-1], event)
              for incident, requests, event in items]
+    if notes is not None and len(notes) != len(unique):
+        raise ValueError(f"{len(notes)} notes for {len(unique)} items")
     role_keys = list(dict.fromkeys(role_key for _incident, requests, _event in unique for role_key, _a, _d in requests))
     channels = active_channels()
     duty_by_role = _on_duty_by_role(role_keys, at=now)
@@ -105,7 +110,7 @@ def notify_many(items: Iterable[tuple["Incident", Sequence[Request], str]], *, n
                                       now if person.pk in duty_ids or not duty else held_until))
         batches.append((incident, event, wanted))
         nobodies.append(nobody)
-    created_per_item = record_many(batches, note=note, channels=channels)
+    created_per_item = record_many(batches, note=note, channels=channels, notes=notes)
     first_of_role: dict[tuple[int | None, str, str], Notification] = {}
     for created in created_per_item:
         for notification in created:
