@@ -6,8 +6,11 @@ Not a test. Two figures:
    ``incidents.services.log_fault``) to the commit of the last notification row
    (and its outbox deliveries) for a 50-person role. p50/p95 over ``--runs``.
 2. Throughput: ``--deliveries`` webhook deliveries drained by
-   ``notifications.delivery.deliver_due`` (the task body) in 1 and 2 processes
-   against a ThreadingHTTPServer on loopback that checks every HMAC signature.
+   ``notifications.delivery.deliver_due`` (the task body: claim a batch, send
+   it at once on kept-alive connections, record it in a few statements) in 1
+   and 2 processes against a keep-alive ThreadingHTTPServer on loopback that
+   checks every HMAC signature. ``--statements`` adds a 1-process run that
+   counts the SQL statements per delivery.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/fenghuo_notif \\
     .venv/bin/python bench/notifications_bench.py --runs 30 --deliveries 1000
@@ -137,7 +140,25 @@ def drain(_worker):
     quiet_settings()
     from notifications.delivery import deliver_due
 
-    return deliver_due(limit=50, rounds=100000)
+    cpu = time.process_time()
+    sent = deliver_due(limit=50, rounds=100000)
+    return sent, time.process_time() - cpu
+
+
+def statements_per_delivery(count, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from notifications.delivery import deliver_due
+    from notifications.models import Delivery, DeliveryStatus
+
+    Delivery.objects.filter(status=DeliveryStatus.PENDING).update(status=DeliveryStatus.CANCELLED)
+    make_deliveries(count, url)
+    Delivery.objects.filter(status=DeliveryStatus.PENDING).exclude(kind="webhook").update(
+        status=DeliveryStatus.CANCELLED)
+    with CaptureQueriesContext(connection) as queries:
+        sent = deliver_due(limit=50, rounds=100000)
+    return sent, len(queries.captured_queries)
 
 
 def throughput(count, processes, url):
@@ -152,13 +173,15 @@ def throughput(count, processes, url):
     connections.close_all()
     started = time.perf_counter()
     if processes == 1:
-        sent = drain(0)
+        # In this process, whose CPU time also counts the receiver's threads: no CPU figure.
+        sent, cpu = drain(0)[0], None
     else:
         with multiprocessing.get_context("fork").Pool(processes) as pool:
-            sent = sum(pool.map(drain, range(processes)))
+            drained = pool.map(drain, range(processes))
+        sent, cpu = sum(n for n, _cpu in drained), sum(c for _n, c in drained)
     elapsed = time.perf_counter() - started
     left = Delivery.objects.exclude(status=DeliveryStatus.SENT).filter(kind="webhook").count()
-    return sent, elapsed, left, len(Hook.seen)
+    return sent, elapsed, left, len(Hook.seen), cpu
 
 
 def main():
@@ -166,6 +189,7 @@ def main():
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--role-size", type=int, default=50)
     parser.add_argument("--deliveries", type=int, default=1000)
+    parser.add_argument("--statements", action="store_true", help="also count SQL statements per delivery")
     args = parser.parse_args()
 
     import django
@@ -184,9 +208,15 @@ def main():
         threading.Thread(target=server.serve_forever, daemon=True).start()
         url = f"http://127.0.0.1:{server.server_address[1]}/hook"
         for processes in (1, 2):
-            sent, elapsed, left, unique = throughput(args.deliveries, processes, url)
+            sent, elapsed, left, unique, cpu = throughput(args.deliveries, processes, url)
+            # The workers' own CPU per delivery (all their threads) moves much less with the load than the rate.
+            cpu_text = f"; worker CPU {cpu * 1000 / sent:.2f} ms/delivery" if cpu is not None else ""
             print(f"webhook delivery, {processes} process(es): {sent} sent in {elapsed:.2f} s = "
-                  f"{sent / elapsed:.0f}/s; unique ids at receiver {unique}; not sent {left}; bad signatures {Hook.bad}")
+                  f"{sent / elapsed:.0f}/s; unique ids at receiver {unique}; not sent {left}; bad signatures {Hook.bad}"
+                  f"{cpu_text}; load average {os.getloadavg()[0]:.2f}")
+        if args.statements:
+            sent, statements = statements_per_delivery(args.deliveries, url)
+            print(f"SQL statements, 1 process: {statements} for {sent} deliveries = {statements / sent:.2f} each")
         server.shutdown()
     finally:
         from django.db import connections

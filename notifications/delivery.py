@@ -3,9 +3,15 @@
 ``deliver_due`` is the ``notifications.deliver_pending`` task body. A claim
 commits before any provider is called, so a slow provider holds no lock, and
 a worker that dies mid-send leaves a claim that expires and is taken over.
+
+A claimed batch is sent at once (``sending``: threads for the provider calls
+only, kept-alive connections) while the database work stays on this thread;
+answers are recorded as they come, one attempt row and one outcome per
+delivery, a group of answers per transaction.
 """
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -16,12 +22,13 @@ from django.utils import timezone
 
 from core.broker import broker_redis
 
-from .channels import Result, adapter_for
+from .channels import Message, Result
 from .messages import message_for, robot_message
 from .models import (
     PERSONAL_KINDS, ROBOT_KINDS, ChannelConfig, ChannelKind, Delivery, DeliveryAttempt, DeliveryStatus, Preference,
 )
 from .outbox import active_channels, usable_channels
+from .sending import Call, Sender
 
 log = logging.getLogger(__name__)
 
@@ -41,15 +48,18 @@ def backoff(attempt: int) -> timedelta:
 
 
 def deliver_due(*, now: datetime | None = None, limit: int = 50, rounds: int = 20) -> int:
-    """Deliver everything due (the ``notifications.deliver_pending`` task body). Returns how many were sent."""
+    """Deliver everything due (the ``notifications.deliver_pending`` task body). Returns how many were sent.
+
+    Each round claims a batch, calls its channels at the same time (``sending``) and records the answers in a
+    few transactions as they come: each claimed delivery gets exactly one attempt row and one outcome.
+    """
     sent = 0
-    for _round in range(rounds):
-        ids = claim_due(now=now, limit=limit)
-        if not ids:
-            break
-        for delivery in _claimed(ids):
-            if _deliver(delivery, now=now) == DeliveryStatus.SENT:
-                sent += 1
+    with Sender(now=now) as sender:
+        for _round in range(rounds):
+            ids = claim_due(now=now, limit=limit)
+            if not ids:
+                break
+            sent += _deliver_batch(list(_claimed(ids)), sender, now=now)
     return sent
 
 
@@ -91,8 +101,12 @@ def _apply_robot_limits(rows: Sequence[Delivery], now: datetime) -> list[int]:
             claimed += [row.pk for row in channel_rows]
             continue
         window_start = now - timedelta(minutes=1)
+        # Claimed by another worker and not yet recorded: being sent now, so they take room too. Counted before
+        # the attempts, so a batch recorded in between is counted twice (too little room), never missed.
+        out = Delivery.objects.filter(channel_id=channel_id, status=DeliveryStatus.SENDING,
+                                      claimed_until__gte=now).count()
         recent = DeliveryAttempt.objects.filter(channel_id=channel_id, at__gt=window_start)
-        room = max(config.limit_per_minute - recent.count(), 0)
+        room = max(config.limit_per_minute - out - recent.count(), 0)
         carriers = channel_rows
         if len(channel_rows) > room:
             carriers = []
@@ -120,7 +134,41 @@ def _claimed(ids: Sequence[int]) -> QuerySet[Delivery]:
             .filter(pk__in=ids, status=DeliveryStatus.SENDING).order_by("next_attempt_at", "id"))
 
 
-def _deliver(delivery: Delivery, *, now: datetime | None = None) -> str:
+def _deliver_batch(deliveries: Sequence[Delivery], sender: Sender, *, now: datetime | None = None) -> int:
+    """Send one claimed batch; returns how many were sent.
+
+    An SMS whose number might reach its daily cap through another SMS of the same batch still out waits for that
+    one's outcome (the next wave), so the cap counts exactly what was sent, as when rows were sent one by one.
+    """
+    sent = 0
+    waiting = list(deliveries)
+    while waiting:
+        batch = sender.batch()
+        later: list[Delivery] = []
+        sms_out: Counter[str] = Counter()
+        try:
+            for delivery in waiting:
+                outcome = _prepare(delivery, sms_out=sms_out)
+                if outcome is _WAIT:
+                    later.append(delivery)
+                elif isinstance(outcome, Message):
+                    batch.submit(Call(delivery, outcome))
+                    if delivery.kind == ChannelKind.SMS:
+                        sms_out[delivery.address] += 1
+        finally:
+            # Even when putting a message together failed, what has been sent is recorded (else it is sent again
+            # when its claim runs out); the rows not reached keep their claim, as before.
+            for finished in batch.results():
+                sent += sum(status == DeliveryStatus.SENT for status in _record_attempts(finished, now=now))
+        waiting = later
+    return sent
+
+
+_WAIT = object()
+
+
+def _prepare(delivery: Delivery, *, sms_out: Counter[str]) -> Message | object | str:
+    """The message to send, ``_WAIT``, or the status the delivery was finished with unsent."""
     notification = delivery.notification
     if delivery.kind in PERSONAL_KINDS:
         skip = ""
@@ -128,8 +176,12 @@ def _deliver(delivery: Delivery, *, now: datetime | None = None) -> str:
             skip = "a colleague on duty answered first"
         elif notification.acknowledged_at and (delivery.attempts > 1 or "repeat" in delivery.idempotency_key):
             skip = "already acknowledged"
-        elif delivery.kind == ChannelKind.SMS and _sms_over_daily_cap(delivery):
-            return _finish(delivery, DeliveryStatus.SUPPRESSED, error="daily SMS cap for this number reached")
+        elif delivery.kind == ChannelKind.SMS:
+            sent_today, out = _sms_sent_today(delivery), sms_out[delivery.address]
+            if sent_today >= settings.NOTIFICATIONS_SMS_DAILY_CAP:
+                return _finish(delivery, DeliveryStatus.SUPPRESSED, error="daily SMS cap for this number reached")
+            if sent_today + out >= settings.NOTIFICATIONS_SMS_DAILY_CAP:
+                return _WAIT
         if skip:
             return _finish(delivery, DeliveryStatus.CANCELLED, error=skip)
         message = message_for(notification)
@@ -139,39 +191,50 @@ def _deliver(delivery: Delivery, *, now: datetime | None = None) -> str:
     config = delivery.channel
     if config is not None and not config.is_active:
         return _finish(delivery, DeliveryStatus.CANCELLED, error="channel switched off")
-    started_at = now or timezone.now()
-    try:
-        result = adapter_for(delivery.kind).send(message, address=delivery.address, config=config)
-    except Exception as exc:  # noqa: BLE001 - an adapter bug must fail the delivery visibly, never drop it
-        log.exception("channel %s raised while sending delivery %s", delivery.kind, delivery.pk)
-        result = Result(ok=False, error=f"{type(exc).__name__}: {exc}")
-    return _record_attempt(delivery, result, started_at=started_at, now=now)
+    return message
 
 
-def _record_attempt(delivery: Delivery, result: Result, *, started_at: datetime, now: datetime | None = None) -> str:
+def _record_attempts(calls: Sequence[Call], *, now: datetime | None = None) -> list[str]:
+    """One attempt row per call and the outcome of each delivery, in one transaction; the statuses in order."""
     now = now or timezone.now()
+    statuses: list[str] = []
+    sent: list[int] = []
+    unsent: list[Delivery] = []
+    failed: list[Delivery] = []
     with transaction.atomic():
-        DeliveryAttempt.objects.create(
-            delivery=delivery, channel=delivery.channel, at=started_at, ok=result.ok, http_status=result.http_status,
-            response=(result.response or "")[:4000], error=result.error[:1000], latency_ms=result.latency_ms,
-        )
-        if result.ok:
-            status = DeliveryStatus.SENT
-            fields = {"status": status, "sent_at": now, "claimed_until": None, "last_error": ""}
-        elif result.retryable and delivery.attempts < max_attempts():
-            status = DeliveryStatus.PENDING
-            fields = {"status": status, "claimed_until": None, "last_error": _describe(result),
-                      "next_attempt_at": now + backoff(delivery.attempts)}
-        else:
-            status = DeliveryStatus.FAILED
-            fields = {"status": status, "claimed_until": None, "last_error": _describe(result)}
-        # Only the claimant may finish the row: a stale claim taken over by another worker is not overwritten.
-        Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(**fields)
-        if status == DeliveryStatus.FAILED:
+        DeliveryAttempt.objects.bulk_create([
+            DeliveryAttempt(delivery=call.delivery, channel=call.delivery.channel, at=call.started_at or now,
+                            ok=call.result.ok, http_status=call.result.http_status,
+                            response=(call.result.response or "")[:4000], error=call.result.error[:1000],
+                            latency_ms=call.result.latency_ms)
+            for call in calls
+        ])
+        for call in calls:
+            delivery, result = call.delivery, call.result
+            if result.ok:
+                statuses.append(DeliveryStatus.SENT)
+                sent.append(delivery.pk)
+                continue
+            delivery.claimed_until, delivery.last_error = None, _describe(result)
+            if result.retryable and delivery.attempts < max_attempts():
+                delivery.status, delivery.next_attempt_at = DeliveryStatus.PENDING, now + backoff(delivery.attempts)
+            else:
+                delivery.status = DeliveryStatus.FAILED
+                failed.append(delivery)
+            statuses.append(delivery.status)
+            unsent.append(delivery)
+        # Only the claimant may finish a row: a stale claim taken over by another worker is not overwritten.
+        claimed = Delivery.objects.filter(status=DeliveryStatus.SENDING)
+        if sent:
+            claimed.filter(pk__in=sent).update(status=DeliveryStatus.SENT, sent_at=now, claimed_until=None,
+                                               last_error="")
+        if unsent:
+            claimed.bulk_update(unsent, ["status", "claimed_until", "last_error", "next_attempt_at"])
+        for delivery in failed:
             log.error("delivery %s (%s) failed for good after %s attempts: %s", delivery.pk, delivery.kind,
-                      delivery.attempts, fields["last_error"])
+                      delivery.attempts, delivery.last_error)
             _fall_back(delivery)
-    return status
+    return statuses
 
 
 def _describe(result: Result) -> str:
@@ -205,11 +268,10 @@ def _fall_back(delivery: Delivery) -> None:
             return
 
 
-def _sms_over_daily_cap(delivery: Delivery) -> bool:
+def _sms_sent_today(delivery: Delivery) -> int:
     since = timezone.now() - timedelta(days=1)
-    sent = Delivery.objects.filter(kind=ChannelKind.SMS, address=delivery.address, status=DeliveryStatus.SENT,
+    return Delivery.objects.filter(kind=ChannelKind.SMS, address=delivery.address, status=DeliveryStatus.SENT,
                                    sent_at__gte=since).count()
-    return sent >= settings.NOTIFICATIONS_SMS_DAILY_CAP
 
 
 # --- asking a worker to deliver -----------------------------------------------------------------------

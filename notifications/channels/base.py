@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from . import keepalive
+
 
 @dataclass
 class Message:
@@ -106,20 +108,44 @@ def http_timeout():
 
 
 def post_json(url, payload, *, headers=None, body=None):
-    """POST JSON and return a Result with the status and body, whatever happened."""
+    """POST JSON and return a Result with the status and body, whatever happened.
+
+    On a kept-alive connection (``keepalive.py``); through ``urllib`` when the environment names a proxy for the URL.
+    """
     data = body if body is not None else json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    request = urllib.request.Request(url, data=data, method="POST",
-                                     headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})})
+    all_headers = {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
+    if keepalive.proxied(url):
+        return _post_through_urllib(url, data, all_headers)
+    started = time.monotonic()
+    try:
+        answer = keepalive.post(url, data, all_headers, timeout=http_timeout())
+    except keepalive.ConnectError as exc:
+        return Result(ok=False, error=f"URLError: {exc.reason}", latency_ms=_ms(started))
+    except (socket.timeout, TimeoutError, ConnectionError, OSError) as exc:
+        return Result(ok=False, error=f"{type(exc).__name__}: {exc}", latency_ms=_ms(started))
+    text = answer.body.decode("utf-8", errors="replace")
+    if not 200 <= answer.status < 300:
+        # A redirect is not followed: following a POST's redirect would send a GET without the message.
+        return _refused(answer.status, text, started)
+    return Result(ok=True, http_status=answer.status, response=text, latency_ms=_ms(started))
+
+
+def _refused(status, text, started):
+    # 4xx other than 408/429 means the request itself is wrong: repeating it cannot help.
+    retryable = status >= 500 or status in (408, 429)
+    return Result(ok=False, http_status=status, response=text, error=f"HTTP {status}", latency_ms=_ms(started),
+                  retryable=retryable)
+
+
+def _post_through_urllib(url, data, headers):
+    request = urllib.request.Request(url, data=data, method="POST", headers=headers)
     started = time.monotonic()
     try:
         with urllib.request.urlopen(request, timeout=http_timeout()) as answer:  # noqa: S310 - URL validated on save
             status, text = answer.status, answer.read(8192).decode("utf-8", errors="replace")
     except urllib.error.HTTPError as exc:
         text = exc.read(8192).decode("utf-8", errors="replace") if exc.fp else ""
-        # 4xx other than 408/429 means the request itself is wrong: repeating it cannot help.
-        retryable = exc.code >= 500 or exc.code in (408, 429)
-        return Result(ok=False, http_status=exc.code, response=text, error=f"HTTP {exc.code}",
-                      latency_ms=_ms(started), retryable=retryable)
+        return _refused(exc.code, text, started)
     except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         return Result(ok=False, error=f"{type(exc).__name__}: {reason}", latency_ms=_ms(started))

@@ -1,5 +1,7 @@
 import pytest
 
+from notifications.channels import keepalive
+
 from .receivers import Receiver
 
 
@@ -8,12 +10,14 @@ def receiver():
     """receiver("dingtalk", secret=..., answers=[...]) → a running vendor-like HTTP server."""
     started = []
 
-    def make(kind, secret="", answers=None):
-        r = Receiver(kind, secret=secret, answers=answers)
+    def make(kind, secret="", answers=None, **options):
+        r = Receiver(kind, secret=secret, answers=answers, **options)
         started.append(r)
         return r
 
     yield make
+    # Kept-alive connections to these receivers would outlive them in the sending pool.
+    keepalive.close_idle()
     for r in started:
         r.close()
 

@@ -21,7 +21,9 @@ from aiosmtpd.controller import Controller
 class Receiver:
     """Records every request; ``answers`` (status, body-dict or "hang") are used in turn, the last repeats."""
 
-    def __init__(self, kind, secret="", answers=None):
+    def __init__(self, kind, secret="", answers=None, keep_alive=False, close_after_answer=False):
+        """``keep_alive``: speak HTTP/1.1 and keep connections open, as vendors do; ``close_after_answer``: close
+        each connection after answering without saying so (a keep-alive timeout running out between requests)."""
         self.kind, self.secret = kind, secret
         self.answers = list(answers or [])
         self.requests = []
@@ -29,10 +31,13 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
             def do_POST(self):  # noqa: N802 - http.server's naming
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
-                receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": body,
+                                          "client": self.client_address})
                 status, answer = receiver.next_answer()
                 if answer == "hang":
                     time.sleep(1.5)
@@ -48,6 +53,8 @@ class Receiver:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+                if close_after_answer:
+                    self.close_connection = True
 
             def log_message(self, *args):
                 pass
