@@ -23,7 +23,7 @@ from django.utils import timezone
 from core.broker import broker_redis
 
 from .channels import Message, Result
-from .messages import message_for, robot_message
+from .messages import RobotReading, message_for, robot_message, robot_reading
 from .models import (
     PERSONAL_KINDS, ROBOT_KINDS, ChannelConfig, ChannelKind, Delivery, DeliveryAttempt, DeliveryStatus, Preference,
 )
@@ -147,8 +147,9 @@ def _deliver_batch(deliveries: Sequence[Delivery], sender: Sender, *, now: datet
         later: list[Delivery] = []
         sms_out: Counter[str] = Counter()
         try:
+            reading = robot_reading(waiting)
             for delivery in waiting:
-                outcome = _prepare(delivery, sms_out=sms_out)
+                outcome = _prepare(delivery, sms_out=sms_out, reading=reading)
                 if outcome is _WAIT:
                     later.append(delivery)
                 elif isinstance(outcome, Message):
@@ -167,7 +168,7 @@ def _deliver_batch(deliveries: Sequence[Delivery], sender: Sender, *, now: datet
 _WAIT = object()
 
 
-def _prepare(delivery: Delivery, *, sms_out: Counter[str]) -> Message | object | str:
+def _prepare(delivery: Delivery, *, sms_out: Counter[str], reading: RobotReading) -> Message | object | str:
     """The message to send, ``_WAIT``, or the status the delivery was finished with unsent."""
     notification = delivery.notification
     if delivery.kind in PERSONAL_KINDS:
@@ -187,7 +188,7 @@ def _prepare(delivery: Delivery, *, sms_out: Counter[str]) -> Message | object |
         message = message_for(notification)
         message.idempotency_key = delivery.idempotency_key
     else:
-        message = robot_message(delivery)
+        message = robot_message(delivery, reading=reading)
     config = delivery.channel
     if config is not None and not config.is_active:
         return _finish(delivery, DeliveryStatus.CANCELLED, error="channel switched off")

@@ -5,6 +5,8 @@ person's own channels send the copy written in their language when it was
 created; a robot renders the facts in the channel's language.
 """
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -17,7 +19,7 @@ from core.errors import Refused
 
 from .channels import Message
 from .facts import join_list
-from .models import Delivery, Notification
+from .models import ROBOT_KINDS, Delivery, Notification
 from .outbox import ADDRESS_ROLE
 
 if TYPE_CHECKING:
@@ -113,21 +115,52 @@ def _drill_marked(text: str, *, is_drill: bool) -> str:
     return text if not is_drill or text.startswith(mark.strip()) else f"{mark}{text}"
 
 
-def robot_message(delivery: Delivery) -> Message:
-    """A group-chat message: who in the role was told, or several of an incident's updates merged into one."""
+@dataclass
+class RobotReading:
+    """What the robot messages of a batch of deliveries read, read once for the batch (two queries)."""
+
+    merged: dict[int, list[Delivery]]  # delivery id → the deliveries coalesced into it, in id order
+    told: dict[tuple[int | None, str, str], list[Notification]]  # (incident, event, role) → the people's notifications
+
+
+def robot_reading(deliveries: Sequence[Delivery]) -> RobotReading:
+    robots = [d for d in deliveries if d.kind in ROBOT_KINDS]
+    merged: dict[int, list[Delivery]] = {}
+    told: dict[tuple[int | None, str, str], list[Notification]] = {}
+    if not robots:
+        return RobotReading(merged, told)
+    for row in (Delivery.objects.filter(coalesced_into_id__in=[d.pk for d in robots])
+                .select_related("notification").order_by("id")):
+        assert row.coalesced_into_id is not None
+        merged.setdefault(row.coalesced_into_id, []).append(row)
+    keys = {(n.incident_id, n.event, n.role_key)
+            for n in [d.notification for d in robots] + [r.notification for rows in merged.values() for r in rows]}
+    # One query for every (incident, event, role) of the batch; the rows of other combinations are dropped here.
+    for n in (Notification.objects.filter(incident_id__in={k[0] for k in keys}, event__in={k[1] for k in keys},
+                                          role_key__in={k[2] for k in keys}, person__isnull=False)
+              .select_related("person")):
+        key = (n.incident_id, n.event, n.role_key)
+        if key in keys:
+            told.setdefault(key, []).append(n)
+    return RobotReading(merged, told)
+
+
+def robot_message(delivery: Delivery, *, reading: RobotReading | None = None) -> Message:
+    """A group-chat message: who in the role was told, or several of an incident's updates merged into one.
+
+    ``reading``: what ``robot_reading`` read for this delivery's batch (else it is read for this one alone).
+    """
     config = delivery.channel
     assert config is not None  # a robot delivery is always for its channel (outbox.add_robot_deliveries)
-    merged = [delivery, *Delivery.objects.filter(coalesced_into=delivery).select_related("notification").order_by("id")]
+    reading = reading or robot_reading([delivery])
+    merged = [delivery, *reading.merged.get(delivery.pk, [])]
     notifications = [d.notification for d in merged]
     with translation.override(config.language):
         first = message_for(notifications[0], language=config.language, with_ack=False)
         lines: list[str] = []
         mentions: list[str] = []
         for n in notifications:
-            # The plugin types a nullable key's lookup without None, which Django reads as IS NULL.
-            told = list(Notification.objects.filter(incident_id=n.incident_id,  # type: ignore[misc]
-                                                    event=n.event, role_key=n.role_key,
-                                                    person__isnull=False).select_related("person"))
+            told = reading.told.get((n.incident_id, n.event, n.role_key), [])
             names = join_list(sorted(str(t.person) for t in told))
             mentions += [t.person.phone for t in told
                          if t.person is not None and t.person.phone and t.visible_from <= timezone.now()]

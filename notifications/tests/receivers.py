@@ -18,6 +18,12 @@ from urllib.parse import parse_qs, urlsplit
 from aiosmtpd.controller import Controller
 
 
+class _Server(ThreadingHTTPServer):
+    # A vendor's listen backlog, not socketserver's 5: a batch opens up to 16 connections at once, and connects
+    # beyond the backlog are dropped until the client's connect timeout (0.5 s in the tests) runs out.
+    request_queue_size = 128
+
+
 class Receiver:
     """Records every request; ``answers`` (status, body-dict or "hang") are used in turn, the last repeats."""
 
@@ -59,7 +65,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"

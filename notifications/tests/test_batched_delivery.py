@@ -68,6 +68,33 @@ def test_a_batch_is_recorded_in_one_insert_and_one_update_however_many_were_sent
                                                                                        for n in range(10))
 
 
+@pytest.mark.parametrize("incidents", [1, 3])
+def test_a_batchs_robot_messages_read_who_was_told_once_not_once_per_delivery(open_incident, receiver, make_person,
+                                                                              incidents):
+    make_person("tech_group"), make_person("tech_group")
+    hook = receiver("webhook", secret=SECRET, keep_alive=True)
+    channel = _hook(f"{hook.base}/hook", role_key="tech_group")
+    notifications = []
+    for i in range(incidents):
+        open_incident(title=f"i{i}")  # its robot delivery hangs from one of its tech_group notifications
+        notifications.append(Delivery.objects.filter(kind="webhook").latest("id").notification)
+    Delivery.objects.all().delete()  # the batches below hold only the robot deliveries made here
+
+    def drain(count):
+        Delivery.objects.bulk_create([Delivery(notification=notifications[n % incidents], kind="webhook",
+                                               channel=channel, idempotency_key=f"reading:{count}:{n}")
+                                      for n in range(count)])
+        with CaptureQueriesContext(connection) as queries:
+            sent = deliver_due()
+        assert sent == count, list(Delivery.objects.exclude(status="sent").values_list("status", "last_error"))
+        return [q["sql"] for q in queries.captured_queries]
+
+    few, many = drain(3), drain(30)
+    told = [sql for sql in many if sql.startswith('SELECT') and '"notifications_notification"."person_id" IS NOT NULL' in sql]
+    assert len(told) == 1
+    assert len(many) == len(few)
+
+
 def test_what_was_sent_before_a_message_failed_to_be_put_together_is_still_recorded(open_incident, receiver,
                                                                                       monkeypatch):
     hook = receiver("webhook", secret=SECRET)
@@ -78,10 +105,10 @@ def test_what_was_sent_before_a_message_failed_to_be_put_together_is_still_recor
         for n in range(2)])
     real = delivery_module.robot_message
 
-    def robot_message(delivery):
+    def robot_message(delivery, **kwargs):
         if delivery.pk == second.pk:
             raise RuntimeError("message bug")
-        return real(delivery)
+        return real(delivery, **kwargs)
 
     monkeypatch.setattr(delivery_module, "robot_message", robot_message)
     with pytest.raises(RuntimeError):
