@@ -20,6 +20,7 @@ from drf_spectacular.utils import (
     extend_schema,
 )
 from rest_framework import serializers
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -95,12 +96,30 @@ def _schema_error(error, integration):
     return Rejected(400, f"{first}: {errors[first][0]}", errors=errors, integration=integration)
 
 
+class _JsonAnswers(DefaultContentNegotiation):
+    """DRF's negotiation, without its parsing for what monitoring sends: no Accept, ``*/*`` or JSON itself.
+
+    The hooks render only JSON; for those three DRF would pick it too, with the
+    same media type. Anything else (``?format=``, another type) goes DRF's way.
+    """
+
+    _JSON = frozenset({None, "*/*", "application/json"})
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        if (len(renderers) == 1 and renderers[0].media_type == "application/json" and not format_suffix
+                and request.META.get("HTTP_ACCEPT") in self._JSON
+                and self.settings.URL_FORMAT_OVERRIDE not in request.GET):
+            return renderers[0], renderers[0].media_type
+        return super().select_renderer(request, renderers, format_suffix)
+
+
 class _Intake(APIView):
     # Integrations authenticate with their own token, checked below; no sessions, no CSRF.
     authentication_classes = []
     permission_classes = []
     parser_classes = []
     renderer_classes = [JSONRenderer]
+    content_negotiation_class = _JsonAnswers
     throttle_classes = []
     kind = None
 

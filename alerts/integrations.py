@@ -4,6 +4,7 @@ The token lookup and the rate limit run on every alert request before its body
 is read, so each costs one round trip (PostgreSQL, then Redis).
 """
 
+import functools
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -13,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 import redis
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
-from django.db.models import F
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import F, Field
 from django.utils.translation import gettext as _
 
 from core.broker import broker_redis
@@ -28,9 +29,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# In the model's field order, as Model.from_db expects.
+# In the model's field order, as Model.from_db expects. ``group_by`` too: intake reads it on every request,
+# and a deferred field costs a query of its own.
 _INTEGRATION_FIELDS = ("id", "name", "kind", "default_category", "default_level", "enabled",
-                       "rate_limit_per_minute")
+                       "rate_limit_per_minute", "group_by")
 
 
 def integration_for_token(raw: str | None) -> Integration | None:
@@ -38,6 +40,14 @@ def integration_for_token(raw: str | None) -> Integration | None:
 
     The integration comes back with only the fields intake needs (others load
     on access) and with ``active_plan_version_id`` read in the same round trip.
+
+    This query is also the request's connection health check. With
+    ``CONN_HEALTH_CHECKS`` Django would first send ``SELECT 1`` on a reused
+    connection, a round trip of its own on every alert request; instead a
+    connection that died while idle (PostgreSQL restarted) fails this read-only
+    SELECT, is closed and the SELECT retried once on a new connection, which is
+    what the health check would have done. A database still down fails the
+    retry too: the hook answers 503.
     """
     from people.models import hash_token
 
@@ -45,18 +55,57 @@ def integration_for_token(raw: str | None) -> Integration | None:
         return None
     quote = connection.ops.quote_name
     columns = ", ".join(quote(name) for name in _INTEGRATION_FIELDS)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {columns}, (SELECT {quote('id')} FROM {quote(PlanVersion._meta.db_table)}"
-            f" WHERE {quote('is_active')}) FROM {quote(Integration._meta.db_table)} WHERE {quote('token_hash')} = %s",
-            [hash_token(raw)])
-        row = cursor.fetchone()
+    sql = (f"SELECT {columns}, (SELECT {quote('id')} FROM {quote(PlanVersion._meta.db_table)}"
+           f" WHERE {quote('is_active')}) FROM {quote(Integration._meta.db_table)} WHERE {quote('token_hash')} = %s")
+    params = [hash_token(raw)]
+    reused = connection.connection is not None and not connection.in_atomic_block
+    if reused:
+        connection.health_check_done = True  # type: ignore[attr-defined]  # this SELECT checks it, below
+    try:
+        row = _fetch_one(sql, params)
+    except (OperationalError, InterfaceError):
+        if not reused:
+            raise
+        connection.close()  # as a failed health check does; the next cursor connects afresh
+        row = _fetch_one(sql, params)
     if row is None:
         return None
-    integration = Integration.from_db(connection.alias, _INTEGRATION_FIELDS, row[:-1])
+    # A raw cursor skips the fields' converters (the JSON of group_by arrives as text): apply them as a queryset would.
+    values = [_from_db(name, value) for name, value in zip(_INTEGRATION_FIELDS, row[:-1], strict=True)]
+    integration = Integration.from_db(connection.alias, _INTEGRATION_FIELDS, values)
     # Read with the row for this request only: no model field declares it.
     integration.active_plan_version_id = row[-1]  # type: ignore[attr-defined]
     return integration
+
+
+def _fetch_one(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def _from_db(name: str, value: Any) -> Any:
+    """``value`` as a queryset would give it: the backend's and the field's converters, as the SQL compiler applies."""
+    column, converters = _converters(name)
+    for converter in converters:
+        value = converter(value, column, connection)
+    return value
+
+
+@functools.cache
+def _converters(name: str) -> tuple[Any, list[Any]]:
+    field = Integration._meta.get_field(name)
+    assert isinstance(field, Field)  # every name of _INTEGRATION_FIELDS is a concrete column
+    column = field.get_col(Integration._meta.db_table)
+    return column, connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+
+
+# One round trip and one command: a pipeline of INCR and EXPIRE in MULTI/EXEC costs the web process several
+# times the client-side work for the same effect.
+_COUNT_REQUEST = """
+local count = redis.call('incr', KEYS[1])
+redis.call('expire', KEYS[1], ARGV[1])
+return count"""
 
 
 def rate_limit_retry_after(integration: Integration) -> int | None:
@@ -78,10 +127,7 @@ def rate_limit_retry_after(integration: Integration) -> int | None:
         count = cache.incr(key)
     else:
         try:
-            pipe = client.pipeline()
-            pipe.incr(key)
-            pipe.expire(key, 120)
-            count, _ok = pipe.execute()
+            count = client.eval(_COUNT_REQUEST, 1, key, 120)
         except redis.RedisError:
             log.warning("rate limit not applied to %s: Redis unreachable", integration)
             return None

@@ -74,7 +74,9 @@ def nudge(lanes: Iterable[int]) -> None:
     pending = sorted(lanes)
     client = broker_redis()
     try:
-        if client is not None:
+        if client is not None and len(pending) == 1:  # most requests: one group, one lane, one plain command
+            pending = pending if client.set(redis_key("nudge", pending[0]), "1", nx=True, px=_NUDGE_TTL_MS) else []
+        elif client is not None:
             pipe = client.pipeline(transaction=False)
             for lane in pending:
                 pipe.set(redis_key("nudge", lane), "1", nx=True, px=_NUDGE_TTL_MS)
