@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.fields import StrictCharField
 from escalation.models import Deadline, State
 
 from . import chain
@@ -188,7 +189,7 @@ class NoteSerializer(serializers.Serializer):
 
 
 class DecisionSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = StrictCharField(required=False, allow_blank=True, default="")
 
 
 class TimelineEntrySerializer(serializers.ModelSerializer):

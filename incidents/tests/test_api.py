@@ -527,6 +527,10 @@ def test_proposing_and_approving_a_response_plan(plan, coordinator, person_with)
     refused = office_client.post(f"/api/v1/plans/{plan_body['id']}/approve/", {}, format="json")
     assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
 
+    not_text = client.post(f"/api/v1/plans/{plan_body['id']}/approve/", {"comment": 8.2e302}, format="json")
+    assert not_text.status_code == 400 and "comment" in not_text.json(), not_text.content
+    assert client.get(f"/api/v1/plans/{plan_body['id']}/").json()["status"] == "pending"
+
     approved = client.post(f"/api/v1/plans/{plan_body['id']}/approve/", {"comment": "Go."}, format="json")
     assert approved.status_code == 200, approved.content
     assert approved.json()["status"] == "approved" and approved.json()["decided_by"] == person.username
